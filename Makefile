@@ -1,0 +1,141 @@
+# Pagoda: one non-recursive Makefile. Each folder contributes a fragment with
+# an explicit source list (*.mk); nothing here searches the tree.
+#
+#   make          build/BOOTX64.EFI, build/kernel.elf, build/pagoda.iso
+#   make run      boot the ISO in QEMU on this terminal (serial console)
+#   make check    host unit tests + QEMU suites (5-level, 4-level) + crash scenario
+#   make gdb      boot halted with a gdbstub and attach gdb
+#
+# Every target depends on `deps`, which installs missing Debian packages.
+
+.SUFFIXES:
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+BUILD := build
+CC := gcc
+LD := ld
+NASM := nasm
+OBJCOPY := objcopy
+HOSTCC := gcc
+
+# ---- kernel flags ----
+KERNEL_INCLUDES := -Iinclude -Iarch/x86_64/include
+KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-ffreestanding -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-fno-stack-protector -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
+	-mgeneral-regs-only -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+	-fno-strict-aliasing -fno-common -fno-asynchronous-unwind-tables \
+	-MD $(KERNEL_INCLUDES) -D__KERNEL__
+KNASMFLAGS := -f elf64 -g -F dwarf -w+all -Werror -MD
+KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
+	--no-warn-rwx-segments -T arch/x86_64/kernel.ld
+
+# ---- host flags (unit tests compile mm/ and pure-C arch files for the host) ----
+HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+	-MD -Iinclude -Itests/host -DHOST_TEST
+HOST_TOOL_CFLAGS := -O2 -g -Wall -Wextra -Werror -MD
+
+# ---- fragments ----
+include efi/efi.mk
+include arch/x86_64/arch.mk
+include mm/mm.mk
+include kernel/kernel.mk
+include lib/lib.mk
+include drivers/drivers.mk
+include tests/kernel/ktest.mk
+include tests/host/host.mk
+include tools/tools.mk
+include tests/host/host_tests_rules.mk
+
+# ---- kernel link (two passes: the second embeds the symbol table) ----
+KERNEL_C_SRCS := $(filter %.c,$(ARCH_SRCS) $(MM_SRCS) $(KERNEL_SRCS) $(LIB_SRCS) \
+	$(DRIVER_SRCS) $(KTEST_SRCS))
+KERNEL_ASM_SRCS := $(filter %.asm,$(ARCH_SRCS))
+KERNEL_OBJS := $(KERNEL_C_SRCS:%.c=$(BUILD)/kernel/%.o) \
+	$(KERNEL_ASM_SRCS:%.asm=$(BUILD)/kernel/%.asm.o)
+
+$(BUILD)/kernel/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/kernel/%.asm.o: %.asm | deps
+	@mkdir -p $(@D)
+	$(NASM) $(KNASMFLAGS) -MF $(@:.o=.d) -MT $@ $< -o $@
+
+# Pass 1 links with an empty symbol table; the .ksyms section is last in the
+# image, so adding the real table in pass 2 moves no other symbol.
+$(BUILD)/kernel/ksyms-empty.S: | deps
+	@mkdir -p $(@D)
+	sh tools/gen-ksyms.sh /dev/null > $@
+
+$(BUILD)/kernel/ksyms-%.o: $(BUILD)/kernel/ksyms-%.S
+	$(CC) -c $< -o $@
+
+$(BUILD)/kernel.pass1.elf: $(KERNEL_OBJS) $(BUILD)/kernel/ksyms-empty.o arch/x86_64/kernel.ld
+	$(LD) $(KLDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/kernel/ksyms-empty.o
+
+$(BUILD)/kernel/ksyms-full.S: $(BUILD)/kernel.pass1.elf tools/gen-ksyms.sh
+	nm -n --defined-only $< | sh tools/gen-ksyms.sh - > $@
+
+$(BUILD)/kernel.elf: $(KERNEL_OBJS) $(BUILD)/kernel/ksyms-full.o $(BUILD)/kernel.pass1.elf
+	$(LD) $(KLDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/kernel/ksyms-full.o
+	@nm -n --defined-only $(BUILD)/kernel.pass1.elf | grep -v ksyms_ > $(BUILD)/kernel/nm1.txt
+	@nm -n --defined-only $@ | grep -v ksyms_ > $(BUILD)/kernel/nm2.txt
+	@cmp -s $(BUILD)/kernel/nm1.txt $(BUILD)/kernel/nm2.txt || \
+		{ echo "kernel.elf: symbols moved between link passes"; rm -f $@; exit 1; }
+
+# ---- the ISO: El Torito EFI image appended as a GPT ESP (hybrid, dd-able) ----
+ESP_FILES := $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf efi/cmdline.txt
+
+$(BUILD)/efiboot.img: $(ESP_FILES) tools/mkesp.sh
+	sh tools/mkesp.sh $@ $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf efi/cmdline.txt
+
+$(BUILD)/pagoda.iso: $(BUILD)/efiboot.img
+	@rm -rf $(BUILD)/isoroot && mkdir -p $(BUILD)/isoroot
+	echo "Pagoda boot image: see the EFI system partition." > $(BUILD)/isoroot/README.TXT
+	xorriso -as mkisofs -quiet -o $@ -R -J -V PAGODA \
+		-append_partition 2 C12A7328-F81F-11D2-BA4B-00A0C93EC93B $(BUILD)/efiboot.img \
+		-appended_part_as_gpt \
+		-e --interval:appended_partition_2:all:: -no-emul-boot \
+		$(BUILD)/isoroot
+
+# ---- top-level targets ----
+.PHONY: all deps run check gdb clean host-tests
+
+all: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf $(BUILD)/pagoda.iso
+
+deps:
+	@sh tools/deps.sh
+
+OVMF_CODE := /usr/share/OVMF/OVMF_CODE_4M.fd
+OVMF_VARS := /usr/share/OVMF/OVMF_VARS_4M.fd
+QEMU_BASE = qemu-system-x86_64 -machine q35 -cpu max -m 512M -smp 1 -no-reboot \
+	-drive if=pflash,format=raw,unit=0,readonly=on,file=$(OVMF_CODE) \
+	-drive if=pflash,format=raw,unit=1,file=$(BUILD)/ovmf-vars.fd \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	-cdrom $(BUILD)/pagoda.iso
+
+$(BUILD)/ovmf-vars.fd: | deps
+	@mkdir -p $(@D)
+	cp $(OVMF_VARS) $@
+
+# isa-debug-exit makes QEMU exit with 2v+1; 33 is the kernel's clean power-off.
+run: all $(BUILD)/ovmf-vars.fd
+	@$(QEMU_BASE) -display none -serial mon:stdio; s=$$?; \
+	if [ $$s -eq 33 ]; then echo "pagoda: powered off"; exit 0; fi; \
+	echo "pagoda: QEMU exit status $$s (33 = clean power-off, 35 = test failures, 37 = oops/panic, 0 = reset)"; exit $$s
+
+gdb: all $(BUILD)/ovmf-vars.fd
+	@$(QEMU_BASE) -display none -serial file:$(BUILD)/gdb-serial.log -s -S & \
+	gdb -q $(BUILD)/kernel.elf -ex 'target remote :1234' -ex 'hbreak kernel_main' -ex 'continue'; \
+	kill %1 2>/dev/null || true
+
+check: all host-tests $(TOOLS_RUNNER) $(CHECK_DEPS)
+	@sh tests/check.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(KERNEL_OBJS:.o=.d) $(HOST_DEP_FILES) $(EFI_DEP_FILES)

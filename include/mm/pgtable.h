@@ -1,0 +1,217 @@
+/*
+ * The portable page-table API (STYLE.md rule 5). Host-compilable.
+ *
+ * Levels, top to bottom: pgd -> p4d -> pud -> pmd -> pte. The number of live
+ * levels is a run-time property (pgtable_levels, 4 or 5, chosen at boot):
+ * with 4 levels the p4d level is folded, as Linux does it — pgd_none() is
+ * always false, pgd_populate() does nothing and p4d_offset(pgd, va) returns
+ * the pgd entry itself, so walkers are written once for both modes.
+ *
+ * Only the arch layer (arch/x86_64/mm/pte.c) knows the bit layout of an entry;
+ * everything here that looks at bits is an arch function. mm/pgtable.c holds
+ * the generic walk, allocation, map and unmap built on top.
+ *
+ * Entries live in table pages reached through the direct map
+ * (phys_to_virt()). Levels are numbered for diagnostics: 5 = pgd (in 5-level
+ * mode), 4 = p4d (the top table in 4-level mode), 3 = pud, 2 = pmd, 1 = pte.
+ */
+#ifndef MM_PGTABLE_H
+#define MM_PGTABLE_H
+
+#include <pagoda/types.h>
+
+struct pmm;
+
+typedef struct { u64 val; } pgd_t;
+typedef struct { u64 val; } p4d_t;
+typedef struct { u64 val; } pud_t;
+typedef struct { u64 val; } pmd_t;
+typedef struct { u64 val; } pte_t;
+typedef struct { u64 val; } pgprot_t;	/* arch-encoded protection bits */
+
+#define PTRS_PER_TABLE	512
+#define PMD_SHIFT	21
+#define PUD_SHIFT	30
+#define PMD_SIZE	(1UL << PMD_SHIFT)	/* 2 MiB: a pmd leaf */
+#define PUD_SIZE	(1UL << PUD_SHIFT)	/* 1 GiB: a pud leaf */
+
+/* ---- run-time geometry, set by the arch at boot (host tests set it) ---- */
+
+extern unsigned int pgtable_levels;	/* 4 or 5 */
+extern bool pgtable_has_pud_leaf;	/* CPU supports 1 GiB leaves */
+
+static inline bool pgtable_l5_enabled(void)
+{
+	return pgtable_levels == 5;
+}
+
+/* ---- portable protections -> arch encoding ---- */
+
+enum page_prot {
+	PP_READ		= 1 << 0,	/* x86 cannot map write- or exec-only */
+	PP_WRITE	= 1 << 1,
+	PP_EXEC		= 1 << 2,
+	PP_USER		= 1 << 3,
+	PP_GLOBAL	= 1 << 4,	/* kernel mappings kept across CR3 loads */
+	PP_NOCACHE	= 1 << 5,	/* MMIO */
+};
+
+pgprot_t arch_pgprot(unsigned int page_prot);
+
+/* ---- arch: indexes of @va at each level ---- */
+
+unsigned int pgd_index(uintptr_t va);
+unsigned int p4d_index(uintptr_t va);
+unsigned int pud_index(uintptr_t va);
+unsigned int pmd_index(uintptr_t va);
+unsigned int pte_index(uintptr_t va);
+
+/* ---- arch: entry predicates ---- */
+
+bool pgd_none(pgd_t e);
+bool pgd_present(pgd_t e);
+bool p4d_none(p4d_t e);
+bool p4d_present(p4d_t e);
+bool pud_none(pud_t e);
+bool pud_present(pud_t e);
+bool pud_leaf(pud_t e);		/* maps a 1 GiB page */
+bool pmd_none(pmd_t e);
+bool pmd_present(pmd_t e);
+bool pmd_leaf(pmd_t e);		/* maps a 2 MiB page */
+bool pte_none(pte_t e);
+bool pte_present(pte_t e);
+bool pte_write(pte_t e);
+bool pte_exec(pte_t e);
+bool pte_user(pte_t e);
+bool pte_dirty(pte_t e);
+bool pte_young(pte_t e);
+
+/* ---- arch: next-level table of a present, non-leaf entry ---- */
+
+phys_addr_t pgd_table(pgd_t e);
+phys_addr_t p4d_table(p4d_t e);
+phys_addr_t pud_table(pud_t e);
+phys_addr_t pmd_table(pmd_t e);
+
+/*
+ * ---- arch: link a zeroed table page below an entry ----
+ * Intermediate entries are present, writable and user-accessible; the leaf
+ * alone decides the effective permission. pgd_populate() is a no-op when the
+ * p4d level is folded.
+ */
+void pgd_populate(pgd_t *e, phys_addr_t table);
+void p4d_populate(p4d_t *e, phys_addr_t table);
+void pud_populate(pud_t *e, phys_addr_t table);
+void pmd_populate(pmd_t *e, phys_addr_t table);
+
+/* ---- arch: leaves ---- */
+
+pte_t pfn_pte(pfn_t pfn, pgprot_t prot);
+pmd_t pfn_pmd_leaf(pfn_t pfn, pgprot_t prot);	/* pfn 2 MiB aligned */
+pud_t pfn_pud_leaf(pfn_t pfn, pgprot_t prot);	/* pfn 1 GiB aligned */
+pfn_t pte_pfn(pte_t e);
+pfn_t pmd_leaf_pfn(pmd_t e);
+pfn_t pud_leaf_pfn(pud_t e);
+pte_t pte_mkwrite(pte_t e);
+pte_t pte_wrprotect(pte_t e);
+pte_t pte_mkclean(pte_t e);
+pte_t pte_mkold(pte_t e);
+
+static inline bool pte_same(pte_t a, pte_t b)
+{
+	return a.val == b.val;
+}
+
+/* Entries are written whole, so a concurrent hardware walk never sees half. */
+static inline void set_pte(pte_t *p, pte_t v)
+{
+	*(volatile u64 *)&p->val = v.val;
+}
+
+static inline void pte_clear(pte_t *p)
+{
+	*(volatile u64 *)&p->val = 0;
+}
+
+/* ---- generic offsets (mm/pgtable.c) ---- */
+
+pgd_t *pgd_offset_pgd(pgd_t *pgd_base, uintptr_t va);
+p4d_t *p4d_offset(pgd_t *pgd, uintptr_t va);	/* folded: returns (p4d_t *)pgd */
+pud_t *pud_offset(p4d_t *p4d, uintptr_t va);
+pmd_t *pmd_offset(pud_t *pud, uintptr_t va);
+pte_t *pte_offset(pmd_t *pmd, uintptr_t va);
+
+/*
+ * ---- a page-table hierarchy (mm/pgtable.c) ----
+ * The kernel's own tables are one instance; each address space gets one in
+ * the user-space issue. Table pages come from and return to @pmm.
+ * Not locked: the owner serialises (later: mm->page_table_lock).
+ */
+struct page_table {
+	pgd_t *pgd;			/* top table, direct-map address */
+	struct pmm *pmm;
+	unsigned long nr_table_pages;	/* live table pages, root included */
+};
+
+/* Allocate a zeroed root. 0 or -ENOMEM. */
+int pt_init(struct page_table *pt, struct pmm *pmm);
+
+/* Free every table page of the hierarchy (not the frames leaves point to). */
+void pt_destroy(struct page_table *pt);
+
+/*
+ * Return the entry at the next level for @va, allocating a zeroed table page
+ * if the entry is none. NULL on -ENOMEM. Do not call through a leaf.
+ */
+p4d_t *p4d_alloc(struct page_table *pt, pgd_t *pgd, uintptr_t va);
+pud_t *pud_alloc(struct page_table *pt, p4d_t *p4d, uintptr_t va);
+pmd_t *pmd_alloc(struct page_table *pt, pud_t *pud, uintptr_t va);
+pte_t *pte_alloc(struct page_table *pt, pmd_t *pmd, uintptr_t va);
+
+enum pt_map_flags {
+	PT_MAP_4K	= 0,		/* only 4 KiB leaves */
+	PT_MAP_LARGE	= 1 << 0,	/* 2 MiB / 1 GiB leaves where aligned */
+};
+
+/*
+ * Map [va, va + size) to [pa, pa + size) with @prot. va, pa, size page
+ * aligned. Returns 0, -ENOMEM (what was mapped stays mapped) or -EEXIST if
+ * a page in the range is already mapped (nothing after it is mapped). Does
+ * not flush the TLB: new mappings replace only non-present entries.
+ */
+int pt_map(struct page_table *pt, uintptr_t va, phys_addr_t pa, size_t size,
+	   pgprot_t prot, enum pt_map_flags flags);
+
+/*
+ * Unmap [va, va + size): clear the leaves, flush each from the TLB and free
+ * every table page that becomes empty. A large leaf only partly inside the
+ * range is split first. Returns 0 or -ENOMEM (split failed).
+ */
+int pt_unmap(struct page_table *pt, uintptr_t va, size_t size);
+
+/* The 4 KiB-level pte for @va, or NULL if a level above is none or a leaf. */
+pte_t *pt_lookup_pte(struct page_table *pt, uintptr_t va);
+
+/* Translate @va; false if not mapped. Handles large leaves. */
+bool pt_translate(struct page_table *pt, uintptr_t va, phys_addr_t *pa);
+
+/*
+ * Record the walk of @va from the top table at @root: one step per level
+ * visited, top first, stopping after a non-present entry or a leaf. Used by
+ * the oops page walk and by tests.
+ */
+struct pt_walk_step {
+	unsigned int level;		/* 5..1, see top of file */
+	phys_addr_t table;		/* physical address of the table read */
+	unsigned int index;		/* entry index within that table */
+	u64 entry;			/* raw entry value */
+};
+
+struct pt_walk {
+	unsigned int nr_steps;
+	struct pt_walk_step step[5];
+};
+
+void pt_walk_record(phys_addr_t root, uintptr_t va, struct pt_walk *w);
+
+#endif

@@ -1,0 +1,2 @@
+# mm/: host-compilable memory management (no arch header).
+MM_SRCS :=

@@ -1,0 +1,24 @@
+# Host unit tests: mm/ and the pure-C arch files compiled with the host
+# compiler under ASan + UBSan, linked with a simulated machine
+# (tests/host/fake_arch.c) and stdio-backed printk/panic (host_support.c).
+#
+# To add a test: append NAME to HOST_TESTS and list its sources in
+# HOST_TEST_NAME_SRCS (the test file plus the code under test).
+
+HOST_SUPPORT_SRCS := tests/host/host_support.c tests/host/fake_arch.c tests/host/ktap.c
+
+HOST_TESTS :=
+
+HOST_TEST_BINS = $(HOST_TESTS:%=$(BUILD)/host/test_%)
+host_test_objs = $(patsubst %.c,$(BUILD)/host/obj/%.o,$(HOST_TEST_$(1)_SRCS) $(HOST_SUPPORT_SRCS))
+
+$(BUILD)/host/obj/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(HOSTCC) $(HOST_CFLAGS) -c $< -o $@
+
+define host_test_rule
+$(BUILD)/host/test_$(1): $(call host_test_objs,$(1))
+	$$(HOSTCC) $$(HOST_CFLAGS) -o $$@ $$^
+endef
+
+host-tests: $(HOST_TEST_BINS)
