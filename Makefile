@@ -44,9 +44,9 @@ include mm/mm.mk
 include kernel/kernel.mk
 include lib/lib.mk
 include drivers/drivers.mk
-include tests/kernel/ktest.mk
+-include tests/kernel/ktest.mk
 include tests/host/host.mk
-include tools/tools.mk
+-include tools/tools.mk
 include tests/host/host_tests_rules.mk
 
 # ---- kernel link (two passes: the second embeds the symbol table) ----
@@ -81,8 +81,8 @@ $(BUILD)/kernel/ksyms-full.S: $(BUILD)/kernel.pass1.elf tools/gen-ksyms.sh
 
 $(BUILD)/kernel.elf: $(KERNEL_OBJS) $(BUILD)/kernel/ksyms-full.o $(BUILD)/kernel.pass1.elf
 	$(LD) $(KLDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/kernel/ksyms-full.o
-	@nm -n --defined-only $(BUILD)/kernel.pass1.elf | grep -v ksyms_ > $(BUILD)/kernel/nm1.txt
-	@nm -n --defined-only $@ | grep -v ksyms_ > $(BUILD)/kernel/nm2.txt
+	@nm -n --defined-only $(BUILD)/kernel.pass1.elf | grep -v -e ksyms_ -e __kernel_end > $(BUILD)/kernel/nm1.txt
+	@nm -n --defined-only $@ | grep -v -e ksyms_ -e __kernel_end > $(BUILD)/kernel/nm2.txt
 	@cmp -s $(BUILD)/kernel/nm1.txt $(BUILD)/kernel/nm2.txt || \
 		{ echo "kernel.elf: symbols moved between link passes"; rm -f $@; exit 1; }
 
@@ -92,14 +92,8 @@ ESP_FILES := $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf efi/cmdline.txt
 $(BUILD)/efiboot.img: $(ESP_FILES) tools/mkesp.sh
 	sh tools/mkesp.sh $@ $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf efi/cmdline.txt
 
-$(BUILD)/pagoda.iso: $(BUILD)/efiboot.img
-	@rm -rf $(BUILD)/isoroot && mkdir -p $(BUILD)/isoroot
-	echo "Pagoda boot image: see the EFI system partition." > $(BUILD)/isoroot/README.TXT
-	xorriso -as mkisofs -quiet -o $@ -R -J -V PAGODA \
-		-append_partition 2 C12A7328-F81F-11D2-BA4B-00A0C93EC93B $(BUILD)/efiboot.img \
-		-appended_part_as_gpt \
-		-e --interval:appended_partition_2:all:: -no-emul-boot \
-		$(BUILD)/isoroot
+$(BUILD)/pagoda.iso: $(BUILD)/efiboot.img tools/mkiso.sh
+	sh tools/mkiso.sh $@ $(BUILD)/efiboot.img
 
 # ---- top-level targets ----
 .PHONY: all deps run check gdb clean host-tests
@@ -132,8 +126,28 @@ gdb: all $(BUILD)/ovmf-vars.fd
 	gdb -q $(BUILD)/kernel.elf -ex 'target remote :1234' -ex 'hbreak kernel_main' -ex 'continue'; \
 	kill %1 2>/dev/null || true
 
-check: all host-tests $(TOOLS_RUNNER) $(CHECK_DEPS)
-	@sh tests/check.sh
+# Broken boot media for the loader's error path (tests/check.sh).
+$(BUILD)/test/kernel-truncated.elf: $(BUILD)/kernel.elf
+	@mkdir -p $(@D)
+	head -c 8192 $< > $@
+
+$(BUILD)/test/not-elf.elf: efi/cmdline.txt
+	@mkdir -p $(@D)
+	printf 'this is not an ELF file, it is a test of the loader\n' > $@
+
+$(BUILD)/test/%.iso: $(BUILD)/test/%.elf $(BUILD)/BOOTX64.EFI tools/mkesp.sh tools/mkiso.sh
+	sh tools/mkesp.sh $(BUILD)/test/$*.img $(BUILD)/BOOTX64.EFI $< efi/cmdline.txt
+	sh tools/mkiso.sh $@ $(BUILD)/test/$*.img
+
+$(BUILD)/test/corrupt-kernel.iso: $(BUILD)/test/kernel-truncated.elf
+	@mkdir -p $(@D)
+	sh tools/mkesp.sh $(BUILD)/test/corrupt.img $(BUILD)/BOOTX64.EFI $< efi/cmdline.txt
+	sh tools/mkiso.sh $@ $(BUILD)/test/corrupt.img
+
+CHECK_MEDIA := $(BUILD)/test/corrupt-kernel.iso $(BUILD)/test/not-elf.iso
+
+check: all host-tests $(TOOLS_RUNNER) $(CHECK_MEDIA)
+	@HOST_TEST_BINS="$(HOST_TEST_BINS)" sh tests/check.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -6,8 +6,9 @@
 #   ksyms_name_offs[i]   offset of its NUL-terminated name in ksyms_names
 # kernel/ksyms.c looks addresses up in it for backtraces.
 in=${1:--}
-cat "$in" | awk '
-$2 ~ /^[tTwW]$/ && $3 !~ /^\./ && $3 !~ /^ksyms_/ { addr[n] = $1; name[n] = $3; n++ }
+cat "$in" | awk 'BEGIN { n = 0 }
+
+NF == 3 && $2 ~ /^[tTwW]$/ && $3 !~ /\./ && $3 !~ /^ksyms_/ { addr[n] = $1; name[n] = $3; n++ }
 END {
 	print "\t.section .ksyms, \"a\""
 	print "\t.balign 8"

@@ -32,4 +32,7 @@ static inline phys_addr_t virt_to_phys(const void *va)
 void arch_flush_tlb_page(uintptr_t va);
 void arch_flush_tlb_all(void);
 
+/* Switch this CPU to the hierarchy whose top table is at physical @root. */
+void arch_load_page_table(phys_addr_t root);
+
 #endif

@@ -1,0 +1,2 @@
+# drivers/: device drivers.
+DRIVER_SRCS := drivers/serial.c

@@ -1,0 +1,12 @@
+/* Monotonic time since kernel entry (arch/x86_64/time.c, from the TSC). */
+#ifndef PAGODA_TIME_H
+#define PAGODA_TIME_H
+
+#include <pagoda/types.h>
+
+/* @tsc_hz from the loader's measurement; 0 leaves timestamps at zero. */
+void time_init(u64 tsc_hz);
+u64 time_ns(void);		/* ns since time_init() */
+u64 tsc_to_ns(u64 ticks);
+
+#endif

@@ -1,0 +1,54 @@
+#include "crashtest.h"
+#include <pagoda/printk.h>
+#include <pagoda/string.h>
+#include <mm/layout.h>
+#include <mm/pgtable.h>
+#include <mm/pmm.h>
+
+#define CRASH_WINDOW_OFFSET	(3UL << 30)	/* inside the vmalloc area */
+
+/*
+ * Map one page at the window, then read the page after it: every table level
+ * down to the PT is present, the final PTE is not. Not static and noinline:
+ * the oops must name this function.
+ */
+__attribute__((noinline)) void crash_unmapped_read(void)
+{
+	uintptr_t va = vmalloc_start() + CRASH_WINDOW_OFFSET;
+	struct page *p = alloc_pages(GFP_ZERO, 0);
+
+	if (!p || pt_map(&kernel_pt, va, page_to_phys(p), PAGE_SIZE,
+			 arch_pgprot(PP_READ | PP_WRITE), PT_MAP_4K))
+		panic("crash_unmapped_read: cannot set up the mapping");
+	printk("crashtest: reading unmapped address %016lx\n", va + PAGE_SIZE);
+	(void)*(volatile u64 *)(va + PAGE_SIZE);
+}
+
+__attribute__((noinline)) void crash_noncanonical_write(void)
+{
+	volatile u64 *p = (volatile u64 *)0xdead000000000000UL;
+
+	printk("crashtest: writing non-canonical address %016lx\n", (uintptr_t)p);
+	*p = 1;
+}
+
+static const char crash_rodata[16] = "read-only data";
+
+__attribute__((noinline)) void crash_rodata_write(void)
+{
+	volatile char *p = (volatile char *)crash_rodata;
+
+	printk("crashtest: writing read-only kernel data at %016lx\n", (uintptr_t)p);
+	*p = 'X';
+}
+
+void crashtest_run(const char *name)
+{
+	if (!strcmp(name, "unmapped"))
+		crash_unmapped_read();
+	else if (!strcmp(name, "noncanonical"))
+		crash_noncanonical_write();
+	else if (!strcmp(name, "rodata-write"))
+		crash_rodata_write();
+	printk("crashtest: unknown or survived crash test \"%s\"\n", name);
+}

@@ -1,0 +1,3 @@
+# kernel/: core kernel.
+KERNEL_SRCS := kernel/main.c kernel/printk.c kernel/panic.c kernel/cmdline.c \
+	kernel/ksyms.c kernel/ktest.c kernel/crashtest.c

@@ -1,0 +1,22 @@
+#include <pagoda/printk.h>
+#include <pagoda/power.h>
+#include <asm/stacktrace.h>
+
+void panic(const char *fmt, ...)
+{
+	static bool in_panic;
+	va_list ap;
+
+	__asm__ volatile("cli");
+	if (in_panic)
+		machine_poweroff(POWEROFF_CRASH);
+	in_panic = true;
+	printk("Kernel panic - not syncing: ");
+	va_start(ap, fmt);
+	vprintk(fmt, ap);
+	va_end(ap);
+	printk("\n");
+	show_backtrace((uintptr_t)panic, (uintptr_t)__builtin_frame_address(0));
+	printk("---[ end trace ]---\n");
+	machine_poweroff(POWEROFF_CRASH);
+}

@@ -1,0 +1,2 @@
+# lib/: freestanding C library pieces for the kernel.
+LIB_SRCS := lib/string.c lib/vsprintf.c

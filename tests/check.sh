@@ -1,0 +1,77 @@
+#!/bin/sh
+# `make check`: every test tier, one tally, one last line "N passed, M failed".
+#   1. host unit tests (ASan + UBSan)           $HOST_TEST_BINS
+#   2. in-kernel KTAP suites under QEMU, 5-level paging (-cpu max) and 4-level (no5lvl)
+#   3. crash scenarios: deliberate kernel faults whose oops must name the
+#      right CR2, error bits, function and page-walk levels
+#   4. the loader given a corrupt kernel ELF must say so and return to the firmware
+# Every QEMU run is judged by build/tools/ktest-runner (tools/ktest-runner.c).
+set -u
+B=build
+R=$B/tools/ktest-runner
+TALLY=$B/check.tally
+LOGS=$B/logs
+ISO=$B/pagoda.iso
+rm -f "$TALLY"
+mkdir -p "$LOGS"
+
+host() {	# host NAME BINARY
+	$R --host --name "$1" --tally "$TALLY" --log "$LOGS/$1.log" -- "$2"
+}
+
+qemu() {	# qemu NAME RUNNER-ARGS...
+	name=$1
+	shift
+	$R --name "$name" --tally "$TALLY" --log "$LOGS/$name.log" "$@"
+}
+
+echo "== host unit tests"
+for bin in $HOST_TEST_BINS; do
+	host "host-$(basename "$bin" | sed 's/^test_//')" "$bin"
+done
+
+echo "== in-kernel suites, 5-level paging"
+qemu ktest-5level --iso "$ISO" --cmdline "ktest" --expect-levels 5
+echo "== in-kernel suites, 4-level paging"
+qemu ktest-4level --iso "$ISO" --cmdline "ktest no5lvl" --expect-levels 4
+
+# The test window of kernel/crashtest.c: vmalloc base + 3 GiB, the page after it.
+echo "== crash scenarios"
+qemu crash-unmapped-5level --iso "$ISO" --cmdline "crash=unmapped" --expect-oops \
+	--expect-levels 5 \
+	--expect '^BUG: unable to handle page fault at address ffa00000c0001000$' \
+	--expect '^#PF: error code 0x0000: not-present page, read access, kernel mode' \
+	--expect '^RIP: 0008:[0-9a-f]{16} crash_unmapped_read\+0x' \
+	--expect '^  L5 PML5 \(pgd\) \[320\] .* P RW' \
+	--expect '^  L4 PML4 \(p4d\) \[  0\] .* P RW' \
+	--expect '^  L3 PDPT \(pud\) \[  3\] .* P RW' \
+	--expect '^  L2 PD   \(pmd\) \[  0\] .* P RW' \
+	--expect '^  L1 PT   \(pte\) \[  1\] .* = 0000000000000000 ' \
+	--expect '^  \[<[0-9a-f]{16}>\] crashtest_run\+0x'
+qemu crash-unmapped-4level --iso "$ISO" --cmdline "crash=unmapped no5lvl" --expect-oops \
+	--expect-levels 4 \
+	--expect '^BUG: unable to handle page fault at address ffffc900c0001000$' \
+	--expect '^#PF: error code 0x0000: not-present page, read access, kernel mode' \
+	--expect '^RIP: 0008:[0-9a-f]{16} crash_unmapped_read\+0x' \
+	--expect '^  L4 PML4 \(pgd/p4d\) \[402\] .* P RW' \
+	--expect '^  L3 PDPT \(pud\) \[  3\] .* P RW' \
+	--expect '^  L1 PT   \(pte\) \[  1\] .* = 0000000000000000 '
+qemu crash-noncanonical --iso "$ISO" --cmdline "crash=noncanonical" --expect-oops \
+	--expect '^Oops: general protection fault in kernel mode' \
+	--expect '^BUG: general protection fault, probably for non-canonical address dead000000000000$' \
+	--expect '^RIP: 0008:[0-9a-f]{16} crash_noncanonical_write\+0x' \
+	--expect 'address is non-canonical for 5-level paging: no walk'
+qemu crash-rodata-write --iso "$ISO" --cmdline "crash=rodata-write no5lvl" --expect-oops \
+	--expect '^#PF: error code 0x0003: present \(protection violation on a\) page, write access, kernel mode' \
+	--expect '^RIP: 0008:[0-9a-f]{16} crash_rodata_write\+0x' \
+	--expect '^  L1 PT   \(pte\) \[...\] .* = 8[0-9a-f]{15} P G .*NX'
+
+echo "== loader: corrupt kernel ELF"
+qemu loader-corrupt-elf --iso "$B/test/corrupt-kernel.iso" --expect-loader-error \
+	--expect 'pagoda-loader: error: .*kernel.elf is not a valid kernel: a segment.s data lies outside the file' \
+	--expect 'pagoda-loader: returning to the firmware'
+qemu loader-not-elf --iso "$B/test/not-elf.iso" --expect-loader-error \
+	--expect 'pagoda-loader: error: .*kernel.elf is not a valid kernel: bad ELF magic'
+
+echo "== summary"
+$R --summarize "$TALLY"
