@@ -1,2 +1,3 @@
 # mm/: host-compilable memory management (no arch header).
 MM_SRCS :=
+MM_SRCS += mm/pgtable.c

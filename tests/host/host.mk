@@ -22,3 +22,6 @@ $(BUILD)/host/test_$(1): $(call host_test_objs,$(1))
 endef
 
 host-tests: $(HOST_TEST_BINS)
+
+HOST_TESTS += pgtable
+HOST_TEST_pgtable_SRCS := tests/host/test_pgtable.c mm/pgtable.c mm/buddy.c arch/x86_64/mm/pte.c

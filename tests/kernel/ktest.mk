@@ -1,0 +1,1 @@
+KTEST_SRCS += tests/kernel/ktest_pgtable.c
