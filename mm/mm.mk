@@ -1,3 +1,4 @@
 # mm/: host-compilable memory management (no arch header).
 MM_SRCS :=
 MM_SRCS += mm/pgtable.c
+MM_SRCS += mm/buddy.c mm/slab.c

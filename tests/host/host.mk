@@ -25,3 +25,7 @@ host-tests: $(HOST_TEST_BINS)
 
 HOST_TESTS += pgtable
 HOST_TEST_pgtable_SRCS := tests/host/test_pgtable.c mm/pgtable.c mm/buddy.c arch/x86_64/mm/pte.c
+
+HOST_TESTS += buddy slab
+HOST_TEST_buddy_SRCS := tests/host/test_buddy.c mm/buddy.c
+HOST_TEST_slab_SRCS := tests/host/test_slab.c mm/slab.c mm/buddy.c

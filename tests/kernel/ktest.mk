@@ -1,1 +1,2 @@
 KTEST_SRCS += tests/kernel/ktest_pgtable.c
+KTEST_SRCS += tests/kernel/ktest_pmm.c
