@@ -133,7 +133,7 @@ $(BUILD)/test/kernel-truncated.elf: $(BUILD)/kernel.elf
 
 $(BUILD)/test/not-elf.elf: efi/cmdline.txt
 	@mkdir -p $(@D)
-	printf 'this is not an ELF file, it is a test of the loader\n' > $@
+	printf 'this is not an ELF file: the loader must refuse it with a clear message and return to the firmware\n' > $@
 
 $(BUILD)/test/%.iso: $(BUILD)/test/%.elf $(BUILD)/BOOTX64.EFI tools/mkesp.sh tools/mkiso.sh
 	sh tools/mkesp.sh $(BUILD)/test/$*.img $(BUILD)/BOOTX64.EFI $< efi/cmdline.txt

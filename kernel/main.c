@@ -80,18 +80,28 @@ static void print_banner(void)
 	printk("pagoda: ACPI RSDP at %llx\n", (unsigned long long)bi->acpi_rsdp);
 }
 
+/*
+ * The memory map, one line per run of adjacent ranges with the same use
+ * (firmware maps alternate boot code/data pages by the hundred).
+ */
 static void print_memmap(void)
 {
 	static const char *const uses[] = { "usable", "usable after boot", "kept", "not RAM" };
+	const struct memmap *m = &boot_memmap;
 
-	printk("memory map: %u ranges\n", boot_memmap.nr);
-	for (unsigned int i = 0; i < boot_memmap.nr; i++) {
-		const struct mem_range *r = &boot_memmap.range[i];
+	printk("memory map: %u UEFI ranges, shown merged by use:\n", m->nr);
+	for (unsigned int i = 0, j; i < m->nr; i = j) {
+		unsigned int types = 0;
 
-		printk("  [mem %#014llx-%#014llx] %8llu KiB %-18s %s\n",
-		       (unsigned long long)r->start, (unsigned long long)r->end - 1,
-		       (unsigned long long)((r->end - r->start) >> 10),
-		       memmap_type_name(r->efi_type), uses[r->use]);
+		for (j = i; j < m->nr && m->range[j].use == m->range[i].use &&
+			    (j == i || m->range[j].start == m->range[j - 1].end); j++)
+			types += j == i || m->range[j].efi_type != m->range[j - 1].efi_type;
+		printk("  [mem %#014llx-%#014llx] %9llu KiB %-17s %s%s\n",
+		       (unsigned long long)m->range[i].start,
+		       (unsigned long long)m->range[j - 1].end - 1,
+		       (unsigned long long)((m->range[j - 1].end - m->range[i].start) >> 10),
+		       uses[m->range[i].use], memmap_type_name(m->range[i].efi_type),
+		       types > 1 ? " and others" : "");
 	}
 }
 

@@ -1,4 +1,5 @@
 # mm/: host-compilable memory management (no arch header).
 MM_SRCS :=
+MM_SRCS += mm/memmap.c mm/kmap.c
 MM_SRCS += mm/pgtable.c
 MM_SRCS += mm/buddy.c mm/slab.c

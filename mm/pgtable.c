@@ -25,14 +25,6 @@
 #include <pagoda/list.h>
 #include <pagoda/printk.h>
 
-/*
- * Arch hooks the split of a large leaf needs: its protection, in the
- * encoding pfn_pte() / pfn_pmd_leaf() take. Implemented by the arch next to
- * the rest (arch/x86_64/mm/pte.c). TODO(lead): move into include/mm/pgtable.h.
- */
-pgprot_t pmd_leaf_pgprot(pmd_t e);
-pgprot_t pud_leaf_pgprot(pud_t e);
-
 /* Geometry above the pud level: 9 index bits per level, as below it. */
 #define P4D_SHIFT	(PUD_SHIFT + 9)
 #define P4D_SIZE	(1UL << P4D_SHIFT)

@@ -15,17 +15,20 @@ ISO=$B/pagoda.iso
 rm -f "$TALLY"
 mkdir -p "$LOGS"
 
-host() {	# host NAME BINARY
-	$R --host --name "$1" --tally "$TALLY" --log "$LOGS/$1.log" -- "$2"
+host() {	# host NAME COMMAND...
+	name=$1
+	shift
+	$R --host --name "$name" --tally "$TALLY" --log "$LOGS/$name.log" -- "$@"
 }
 
 qemu() {	# qemu NAME RUNNER-ARGS...
 	name=$1
 	shift
-	$R --name "$name" --tally "$TALLY" --log "$LOGS/$name.log" "$@"
+	$R --name "$name" --tally "$TALLY" --log "$LOGS/$name.log" --qemu-arg -nic --qemu-arg none "$@"
 }
 
 echo "== host unit tests"
+host layering sh tests/layering.sh
 for bin in $HOST_TEST_BINS; do
 	host "host-$(basename "$bin" | sed 's/^test_//')" "$bin"
 done
@@ -42,7 +45,7 @@ qemu crash-unmapped-5level --iso "$ISO" --cmdline "crash=unmapped" --expect-oops
 	--expect '^BUG: unable to handle page fault at address ffa00000c0001000$' \
 	--expect '^#PF: error code 0x0000: not-present page, read access, kernel mode' \
 	--expect '^RIP: 0008:[0-9a-f]{16} crash_unmapped_read\+0x' \
-	--expect '^  L5 PML5 \(pgd\) \[320\] .* P RW' \
+	--expect '^  L5 PML5 \(pgd\) \[416\] .* P RW' \
 	--expect '^  L4 PML4 \(p4d\) \[  0\] .* P RW' \
 	--expect '^  L3 PDPT \(pud\) \[  3\] .* P RW' \
 	--expect '^  L2 PD   \(pmd\) \[  0\] .* P RW' \
@@ -64,7 +67,7 @@ qemu crash-noncanonical --iso "$ISO" --cmdline "crash=noncanonical" --expect-oop
 qemu crash-rodata-write --iso "$ISO" --cmdline "crash=rodata-write no5lvl" --expect-oops \
 	--expect '^#PF: error code 0x0003: present \(protection violation on a\) page, write access, kernel mode' \
 	--expect '^RIP: 0008:[0-9a-f]{16} crash_rodata_write\+0x' \
-	--expect '^  L1 PT   \(pte\) \[...\] .* = 8[0-9a-f]{15} P G .*NX'
+	--expect '^  L1 PT   \(pte\) \[...\] .* = 8[0-9a-f]{15} P (A )?G NX pfn='
 
 echo "== loader: corrupt kernel ELF"
 qemu loader-corrupt-elf --iso "$B/test/corrupt-kernel.iso" --expect-loader-error \

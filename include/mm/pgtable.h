@@ -109,6 +109,9 @@ void pmd_populate(pmd_t *e, phys_addr_t table);
 pte_t pfn_pte(pfn_t pfn, pgprot_t prot);
 pmd_t pfn_pmd_leaf(pfn_t pfn, pgprot_t prot);	/* pfn 2 MiB aligned */
 pud_t pfn_pud_leaf(pfn_t pfn, pgprot_t prot);	/* pfn 1 GiB aligned */
+/* Protection of a large leaf, in the encoding pfn_pte()/pfn_pmd_leaf() take (for splits). */
+pgprot_t pmd_leaf_pgprot(pmd_t e);
+pgprot_t pud_leaf_pgprot(pud_t e);
 pfn_t pte_pfn(pte_t e);
 pfn_t pmd_leaf_pfn(pmd_t e);
 pfn_t pud_leaf_pfn(pud_t e);

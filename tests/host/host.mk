@@ -21,10 +21,14 @@ $(BUILD)/host/test_$(1): $(call host_test_objs,$(1))
 	$$(HOSTCC) $$(HOST_CFLAGS) -o $$@ $$^
 endef
 
-host-tests: $(HOST_TEST_BINS)
 
 HOST_TESTS += pgtable
 HOST_TEST_pgtable_SRCS := tests/host/test_pgtable.c mm/pgtable.c mm/buddy.c arch/x86_64/mm/pte.c
+
+HOST_TESTS += memmap elf_check vsprintf
+HOST_TEST_memmap_SRCS := tests/host/test_memmap.c mm/memmap.c mm/buddy.c
+HOST_TEST_elf_check_SRCS := tests/host/test_elf_check.c efi/elf_check.c
+HOST_TEST_vsprintf_SRCS := tests/host/test_vsprintf.c tests/host/vsprintf_shim.c
 
 HOST_TESTS += buddy slab
 HOST_TEST_buddy_SRCS := tests/host/test_buddy.c mm/buddy.c

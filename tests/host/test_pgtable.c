@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-pgprot_t pmd_leaf_pgprot(pmd_t e);	/* arch hook, see mm/pgtable.c */
 
 #define RAM_BASE	0x1000000UL		/* 16 MiB */
 #define RAM_PAGES	2048UL			/* 8 MiB of simulated RAM */
