@@ -56,4 +56,13 @@ extern int kt_case_failed;
 
 int kt_run_suite(const char *suite, const struct kt_case *cases, unsigned n);
 
+/*
+ * Panic harness: run fn(arg) in a forked child. kt_dies_with_panic() is true
+ * when the child aborts (panic() in host_support.c) with @msg in its message;
+ * kt_exits_cleanly() when it returns normally.
+ */
+#include <stdbool.h>
+bool kt_dies_with_panic(void (*fn)(void *), void *arg, const char *msg);
+bool kt_exits_cleanly(void (*fn)(void *), void *arg);
+
 #endif

@@ -110,64 +110,6 @@ static bool same_free_area(const unsigned long counts[MAX_ORDER])
 	return true;
 }
 
-/*
- * Run fn(arg) in a child with stdout discarded and stderr captured into
- * @err (NUL terminated). Returns the child's wait status.
- */
-static int run_child(void (*fn)(void *), void *arg, char *err, size_t size)
-{
-	size_t len = 0;
-	int fds[2], status;
-	ssize_t n;
-	pid_t pid;
-
-	fflush(stdout);
-	if (pipe(fds) != 0)
-		abort();
-	pid = fork();
-	if (pid < 0)
-		abort();
-	if (pid == 0) {
-		close(fds[0]);
-		dup2(fds[1], 2);
-		if (!freopen("/dev/null", "w", stdout))
-			_exit(3);
-		fn(arg);
-		_exit(0);
-	}
-	close(fds[1]);
-	while ((n = read(fds[0], err + len, size - 1 - len)) > 0)
-		len += (size_t)n;
-	err[len] = '\0';
-	close(fds[0]);
-	waitpid(pid, &status, 0);
-	return status;
-}
-
-/* True when fn(arg) dies of SIGABRT with @msg in its panic message. */
-static bool dies_with_panic(void (*fn)(void *), void *arg, const char *msg)
-{
-	char err[1024];
-	int status = run_child(fn, arg, err, sizeof(err));
-
-	if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT)) {
-		printf("    # child did not abort (status %#x)\n", status);
-		return false;
-	}
-	if (!strstr(err, msg)) {
-		printf("    # child stderr lacks \"%s\": %s\n", msg, err);
-		return false;
-	}
-	return true;
-}
-
-static bool exits_cleanly(void (*fn)(void *), void *arg)
-{
-	char err[1024];
-	int status = run_child(fn, arg, err, sizeof(err));
-
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
 
 /* ---- cases ---- */
 
@@ -447,11 +389,11 @@ static void t_double_free_panics(void)
 {
 	env_setup(0x400, 1024);
 	pmm_add_free_range(&pmm, 0x400, 1024);
-	KT_EXPECT(dies_with_panic(do_double_free, NULL, "pmm_free_pages: "));
-	KT_EXPECT(dies_with_panic(do_free_after_merge, NULL,
+	KT_EXPECT(kt_dies_with_panic(do_double_free, NULL, "pmm_free_pages: "));
+	KT_EXPECT(kt_dies_with_panic(do_free_after_merge, NULL,
 				  "pmm_free_pages: "));
 	/* the harness itself: a correct free/alloc/free must not panic */
-	KT_EXPECT(exits_cleanly(do_free_twice_ok, NULL));
+	KT_EXPECT(kt_exits_cleanly(do_free_twice_ok, NULL));
 	env_teardown();
 }
 
@@ -496,15 +438,15 @@ static void t_bad_frees_panic(void)
 {
 	env_setup(0x400, 1024);
 	pmm_add_free_range(&pmm, 0x401, 1023);	/* 0x400 stays reserved */
-	KT_EXPECT(dies_with_panic(do_free_reserved, NULL,
+	KT_EXPECT(kt_dies_with_panic(do_free_reserved, NULL,
 				  "pmm_free_pages: pfn 0x400 is reserved"));
-	KT_EXPECT(dies_with_panic(do_free_tail, NULL, "pmm_free_pages: "));
-	KT_EXPECT(dies_with_panic(do_free_wrong_order, NULL,
+	KT_EXPECT(kt_dies_with_panic(do_free_tail, NULL, "pmm_free_pages: "));
+	KT_EXPECT(kt_dies_with_panic(do_free_wrong_order, NULL,
 				  "pmm_free_pages: "));
-	KT_EXPECT(dies_with_panic(do_free_referenced, NULL,
+	KT_EXPECT(kt_dies_with_panic(do_free_referenced, NULL,
 				  "pmm_free_pages: "));
-	KT_EXPECT(dies_with_panic(do_add_twice, NULL, "pmm_add_free_range: "));
-	KT_EXPECT(dies_with_panic(do_add_outside, NULL, "pmm_add_free_range: "));
+	KT_EXPECT(kt_dies_with_panic(do_add_twice, NULL, "pmm_add_free_range: "));
+	KT_EXPECT(kt_dies_with_panic(do_add_outside, NULL, "pmm_add_free_range: "));
 	KT_EXPECT_EQ(pmm_nr_free(&pmm), 1023);	/* the parent is untouched */
 	env_teardown();
 }

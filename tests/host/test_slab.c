@@ -58,61 +58,6 @@ static unsigned long kernel_free_settled(void)
 	return pmm_nr_free(&kernel_pmm);
 }
 
-/* ---- panic harness (same as test_buddy.c) ---- */
-
-static int run_child(void (*fn)(void *), void *arg, char *err, size_t size)
-{
-	size_t len = 0;
-	int fds[2], status;
-	ssize_t n;
-	pid_t pid;
-
-	fflush(stdout);
-	if (pipe(fds) != 0)
-		abort();
-	pid = fork();
-	if (pid < 0)
-		abort();
-	if (pid == 0) {
-		close(fds[0]);
-		dup2(fds[1], 2);
-		if (!freopen("/dev/null", "w", stdout))
-			_exit(3);
-		fn(arg);
-		_exit(0);
-	}
-	close(fds[1]);
-	while ((n = read(fds[0], err + len, size - 1 - len)) > 0)
-		len += (size_t)n;
-	err[len] = '\0';
-	close(fds[0]);
-	waitpid(pid, &status, 0);
-	return status;
-}
-
-static bool dies_with_panic(void (*fn)(void *), void *arg, const char *msg)
-{
-	char err[1024];
-	int status = run_child(fn, arg, err, sizeof(err));
-
-	if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT)) {
-		printf("    # child did not abort (status %#x)\n", status);
-		return false;
-	}
-	if (!strstr(err, msg)) {
-		printf("    # child stderr lacks \"%s\": %s\n", msg, err);
-		return false;
-	}
-	return true;
-}
-
-static bool exits_cleanly(void (*fn)(void *), void *arg)
-{
-	char err[1024];
-	int status = run_child(fn, arg, err, sizeof(err));
-
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
 
 /* ---- kmem_cache cases (private pmm) ---- */
 
@@ -447,14 +392,14 @@ static void t_bad_cache_frees_panic(void)
 	priv_setup();
 	panic_cache = kmem_cache_create("test-panic", 64, 0, &priv);
 	KT_ASSERT(panic_cache);
-	KT_EXPECT(dies_with_panic(do_double_free_later, NULL,
+	KT_EXPECT(kt_dies_with_panic(do_double_free_later, NULL,
 				  "kmem_cache_free: test-panic: double free"));
-	KT_EXPECT(dies_with_panic(do_double_free_now, NULL,
+	KT_EXPECT(kt_dies_with_panic(do_double_free_now, NULL,
 				  "kmem_cache_free: test-panic: double free"));
-	KT_EXPECT(dies_with_panic(do_free_misaligned, NULL, "kmem_cache_free: "));
-	KT_EXPECT(dies_with_panic(do_free_foreign, NULL, "kmem_cache_free: "));
-	KT_EXPECT(dies_with_panic(do_use_after_free, NULL, "kmem_cache_alloc: "));
-	KT_EXPECT(exits_cleanly(do_magic_lookalike, NULL));
+	KT_EXPECT(kt_dies_with_panic(do_free_misaligned, NULL, "kmem_cache_free: "));
+	KT_EXPECT(kt_dies_with_panic(do_free_foreign, NULL, "kmem_cache_free: "));
+	KT_EXPECT(kt_dies_with_panic(do_use_after_free, NULL, "kmem_cache_alloc: "));
+	KT_EXPECT(kt_exits_cleanly(do_magic_lookalike, NULL));
 	KT_EXPECT_EQ(kmem_cache_destroy(panic_cache), 0);
 	KT_EXPECT_EQ(pmm_nr_free(&priv), PRIV_PAGES);
 }
@@ -606,10 +551,10 @@ static void do_kfree_twice(void *arg)
 
 static void t_kfree_bad_pointer_panics(void)
 {
-	KT_EXPECT(dies_with_panic(do_kfree_stack, NULL, "kfree: "));
-	KT_EXPECT(dies_with_panic(do_kfree_inside_large, NULL, "kfree: "));
-	KT_EXPECT(dies_with_panic(do_kfree_raw_page, NULL, "kfree: "));
-	KT_EXPECT(dies_with_panic(do_kfree_twice, NULL,
+	KT_EXPECT(kt_dies_with_panic(do_kfree_stack, NULL, "kfree: "));
+	KT_EXPECT(kt_dies_with_panic(do_kfree_inside_large, NULL, "kfree: "));
+	KT_EXPECT(kt_dies_with_panic(do_kfree_raw_page, NULL, "kfree: "));
+	KT_EXPECT(kt_dies_with_panic(do_kfree_twice, NULL,
 				  "kmem_cache_free: kmalloc-64: double free"));
 }
 
