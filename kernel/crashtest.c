@@ -42,6 +42,18 @@ __attribute__((noinline)) void crash_rodata_write(void)
 	*p = 'X';
 }
 
+/* Recursion bounded only by @limit (1 << 30 here): runs into the guard page. */
+__attribute__((noinline)) unsigned long crash_stack_overflow(unsigned long depth,
+							     unsigned long limit)
+{
+	volatile char frame[512];
+
+	frame[0] = (char)depth;
+	if (depth == limit)
+		return 0;
+	return crash_stack_overflow(depth + 1, limit) + frame[0];
+}
+
 void crashtest_run(const char *name)
 {
 	if (!strcmp(name, "unmapped"))
@@ -50,5 +62,7 @@ void crashtest_run(const char *name)
 		crash_noncanonical_write();
 	else if (!strcmp(name, "rodata-write"))
 		crash_rodata_write();
+	else if (!strcmp(name, "stack-overflow"))
+		crash_stack_overflow(0, 1UL << 30);
 	printk("crashtest: unknown or survived crash test \"%s\"\n", name);
 }

@@ -2,7 +2,7 @@
  * Deliberate kernel faults for the crash scenario (`crash=NAME` on the
  * command line); each one must end in an oops naming the right address,
  * error bits, function and page-walk levels. Names: unmapped, noncanonical,
- * rodata-write.
+ * rodata-write, stack-overflow.
  */
 #ifndef KERNEL_CRASHTEST_H
 #define KERNEL_CRASHTEST_H

@@ -24,8 +24,12 @@ static int map_image(struct page_table *pt, phys_addr_t kernel_phys)
 	err = map_image_part(pt, __text_start, __text_end, kernel_phys, g | PP_EXEC);
 	if (!err)
 		err = map_image_part(pt, __rodata_start, __rodata_end, kernel_phys, g);
+	/* data and bss, minus the boot stack's guard page */
 	if (!err)
-		err = map_image_part(pt, __data_start, __data_end, kernel_phys, g | PP_WRITE);
+		err = map_image_part(pt, __data_start, boot_stack_guard, kernel_phys,
+				     g | PP_WRITE);
+	if (!err)
+		err = map_image_part(pt, boot_stack, __data_end, kernel_phys, g | PP_WRITE);
 	if (!err)
 		err = map_image_part(pt, __ksyms_start, __ksyms_end, kernel_phys, g);
 	return err;

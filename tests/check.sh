@@ -68,6 +68,11 @@ qemu crash-rodata-write --iso "$ISO" --cmdline "crash=rodata-write no5lvl" --exp
 	--expect '^#PF: error code 0x0003: present \(protection violation on a\) page, write access, kernel mode' \
 	--expect '^RIP: 0008:[0-9a-f]{16} crash_rodata_write\+0x' \
 	--expect '^  L1 PT   \(pte\) \[...\] .* = 8[0-9a-f]{15} P (A )?G NX pfn='
+qemu crash-stack-overflow --iso "$ISO" --cmdline "crash=stack-overflow" --expect-oops \
+	--expect '^Oops: double fault in kernel mode' \
+	--expect '^BUG: kernel stack overflow: CR2 is in the boot stack.s guard page' \
+	--expect '^RIP: 0008:[0-9a-f]{16} crash_stack_overflow\+0x' \
+	--expect '^  L1 PT   \(pte\) \[...\] .* = 0000000000000000 none'
 
 echo "== loader: corrupt kernel ELF"
 qemu loader-corrupt-elf --iso "$B/test/corrupt-kernel.iso" --expect-loader-error \

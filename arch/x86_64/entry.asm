@@ -15,8 +15,15 @@ DEFAULT REL
 extern kernel_main
 extern exception_dispatch
 
-section .bss
-align 16
+; The boot stack, with an unmapped guard page below it (mm/kmap.c leaves it
+; out of the kernel page tables): an overflow faults instead of silently
+; overwriting .bss, and the #PF that cannot push its frame becomes a #DF,
+; which runs on its own IST stack and oopses.
+section .bss.boot_stack nobits alloc write align=4096
+global boot_stack_guard
+boot_stack_guard:
+	resb 4096
+global boot_stack
 boot_stack:
 	resb 32768
 boot_stack_top:

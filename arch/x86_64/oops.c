@@ -21,6 +21,7 @@
 #include <pagoda/ksyms.h>
 #include <pagoda/power.h>
 #include <pagoda/printk.h>
+#include <pagoda/sections.h>
 #include <mm/pgtable.h>
 
 static int oops_count;
@@ -125,6 +126,14 @@ void die(struct pt_regs *regs, const char *title, uintptr_t addr, bool have_addr
 	if (regs->vector == 14) {
 		printk("BUG: unable to handle page fault at address %016lx\n", addr);
 		show_pf_error_code(regs->error_code);
+	} else if (regs->vector == 8) {
+		uintptr_t cr2 = read_cr2();
+
+		printk("BUG: double fault; last page fault address (CR2) %016lx\n", cr2);
+		if (cr2 >= (uintptr_t)boot_stack_guard && cr2 < (uintptr_t)boot_stack)
+			printk("BUG: kernel stack overflow: CR2 is in the boot stack's guard page\n");
+		addr = cr2;
+		have_addr = true;	/* walk the page that faulted first */
 	} else if (have_addr) {
 		printk("BUG: %s, probably for %saddress %016lx\n", title,
 		       is_canonical(addr) ? "" : "non-canonical ", addr);

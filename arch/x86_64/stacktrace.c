@@ -30,6 +30,8 @@ static bool plausible_frame(uintptr_t fp)
 
 	if (fp & 7)
 		return false;
+	if (fp + 16 > (uintptr_t)boot_stack_guard && fp < (uintptr_t)boot_stack)
+		return false;	/* unmapped: reading it would fault again */
 	if (fp >= (uintptr_t)__kernel_start && fp + 16 <= (uintptr_t)__kernel_end)
 		return true;
 	return fp >= direct_map_base + PFN_PHYS(kernel_pmm.base_pfn) &&
