@@ -6,6 +6,7 @@
  */
 #include <pagoda/boot_info.h>
 #include <pagoda/cmdline.h>
+#include <pagoda/init.h>
 #include <pagoda/console.h>
 #include <pagoda/ktest.h>
 #include <pagoda/power.h>
@@ -143,6 +144,30 @@ static void setup_kernel_page_tables(void)
 	       st.direct_map_bytes >> 20, late);
 }
 
+extern const struct initcall __initcall_start[], __initcall_end[];
+extern const struct initcall __late_initcall_start[], __late_initcall_end[];
+
+/* Start every subsystem that registered an init call, level by level. */
+static void run_initcalls(void)
+{
+	for (const struct initcall *c = __initcall_start; c < __initcall_end; c++) {
+		int err = c->fn();
+
+		if (err)
+			panic("run_initcalls: %s failed (%d)", c->name, err);
+	}
+}
+
+/* The late init calls run user-space work; they return failed-test counts. */
+static int run_late_initcalls(void)
+{
+	int failed = 0;
+
+	for (const struct initcall *c = __late_initcall_start; c < __late_initcall_end; c++)
+		failed += c->fn();
+	return failed;
+}
+
 static void print_memory_summary(void)
 {
 	unsigned long ram = 0;
@@ -174,6 +199,7 @@ void kernel_main(u64 boot_info_phys)
 	setup_pmm();
 	setup_kernel_page_tables();
 	kmalloc_init();
+	run_initcalls();
 	print_memory_summary();
 	printk("pagoda: boot complete\n");
 
@@ -183,6 +209,7 @@ void kernel_main(u64 boot_info_phys)
 		failed = ktest_run_all(NULL);
 	else if (cmdline_value("ktest", arg, sizeof(arg)))
 		failed = ktest_run_all(arg);
+	failed += run_late_initcalls();
 	print_memory_summary();
 	printk("pagoda: done, powering off\n");
 	machine_poweroff(failed ? POWEROFF_TESTS_FAILED : POWEROFF_OK);

@@ -15,6 +15,8 @@
 #define X86_PF_SGX	(1UL << 15)
 
 void exception_dispatch(struct pt_regs *regs);
+/* Hardware interrupts, vectors 32..255 (arch/x86_64/irq.c). */
+void irq_dispatch(struct pt_regs *regs);
 void do_page_fault(struct pt_regs *regs);
 unsigned int x86_pf_to_fault_flags(u64 error_code);
 

@@ -1,0 +1,260 @@
+/*
+ * Address spaces: mm_struct, VMAs and the page-fault entry points.
+ * Host-compilable (no arch header): host tests build an mm over simulated
+ * RAM and drive mmap/munmap/mprotect/brk and handle_mm_fault() directly.
+ *
+ * Ownership and locks (docs/lock-order.md):
+ *   mm->mmap_lock        the VMA tree and every VMA field; taken by mmap,
+ *                        munmap, mprotect, brk, mremap, madvise and by the
+ *                        fault path (uniprocessor today: a spinlock that is
+ *                        never contended; becomes a sleeping rwlock with SMP)
+ *   mm->page_table_lock  the user half of mm->pt and page mapcounts, taken
+ *                        inside mmap_lock
+ * Code that needs a lock held ends in _locked.
+ */
+#ifndef MM_MM_H
+#define MM_MM_H
+
+#include <pagoda/types.h>
+#include <pagoda/rbtree.h>
+#include <pagoda/spinlock.h>
+#include <mm/fault.h>
+#include <mm/pgtable.h>
+
+struct page;
+struct pmm;
+struct file;
+struct vm_area_struct;
+struct shared_anon;
+
+/* ---- vm_flags ---- */
+#define VM_READ		0x00000001UL
+#define VM_WRITE	0x00000002UL
+#define VM_EXEC		0x00000004UL
+#define VM_SHARED	0x00000008UL
+#define VM_MAYREAD	0x00000010UL	/* mprotect may add PROT_READ later */
+#define VM_MAYWRITE	0x00000020UL
+#define VM_MAYEXEC	0x00000040UL
+#define VM_MAYSHARE	0x00000080UL
+#define VM_GROWSDOWN	0x00000100UL	/* the stack: grows on faults below it */
+#define VM_DONTEXPAND	0x00040000UL	/* mremap may not grow it */
+#define VM_NOHUGEPAGE	0x40000000UL	/* madvise(MADV_NOHUGEPAGE) */
+#define VM_ACCESS_FLAGS	(VM_READ | VM_WRITE | VM_EXEC)
+
+/* Linux values: mmap(2), mprotect(2), madvise(2). */
+#define PROT_NONE	0x0
+#define PROT_READ	0x1
+#define PROT_WRITE	0x2
+#define PROT_EXEC	0x4
+#define PROT_GROWSDOWN	0x01000000
+#define MAP_SHARED	0x01
+#define MAP_PRIVATE	0x02
+#define MAP_SHARED_VALIDATE 0x03
+#define MAP_TYPE	0x0f
+#define MAP_FIXED	0x10
+#define MAP_ANONYMOUS	0x20
+#define MAP_GROWSDOWN	0x0100
+#define MAP_DENYWRITE	0x0800
+#define MAP_EXECUTABLE	0x1000
+#define MAP_LOCKED	0x2000
+#define MAP_NORESERVE	0x4000
+#define MAP_POPULATE	0x8000
+#define MAP_NONBLOCK	0x10000
+#define MAP_STACK	0x20000
+#define MAP_HUGETLB	0x40000
+#define MAP_FIXED_NOREPLACE 0x100000
+#define MREMAP_MAYMOVE	1
+#define MREMAP_FIXED	2
+#define MADV_NORMAL	0
+#define MADV_RANDOM	1
+#define MADV_SEQUENTIAL	2
+#define MADV_WILLNEED	3
+#define MADV_DONTNEED	4
+#define MADV_FREE	8
+#define MADV_HUGEPAGE	14
+#define MADV_NOHUGEPAGE	15
+
+/* Linux's defaults, in bytes. */
+#define STACK_GUARD_GAP		(256UL << PAGE_SHIFT)	/* kept below a VM_GROWSDOWN vma */
+#define RLIMIT_STACK_DEFAULT	(8UL << 20)
+#define MMAP_MIN_ADDR		0x10000UL		/* page 0..64 KiB never mappable */
+
+/* ---- per-VMA operations (file and shared mappings; the page-cache issue adds files) ---- */
+
+struct vm_fault {
+	/* inputs, valid for the whole fault */
+	struct vm_area_struct *vma;
+	uintptr_t address;		/* faulting address, page aligned */
+	uintptr_t real_address;		/* exact faulting address (CR2) */
+	unsigned int flags;		/* FAULT_FLAG_* */
+	unsigned long pgoff;		/* page offset within vma's object */
+	/* filled in along the way, under mm->page_table_lock where noted */
+	pmd_t *pmd;			/* the pmd covering address */
+	pte_t *pte;			/* the pte, once the table exists (ptl) */
+	pte_t orig_pte;			/* snapshot taken before the decision */
+	struct page *page;		/* ->fault()'s result, with a reference */
+	struct page *cow_page;		/* private copy for a write fault */
+};
+
+struct vm_operations_struct {
+	/*
+	 * Find or create the page backing vmf->pgoff; return it in vmf->page
+	 * with a reference held. Returns 0 or VM_FAULT_* error bits.
+	 */
+	vm_fault_t (*fault)(struct vm_fault *vmf);
+	/* Map pages already in memory around vmf->address (fault-around). */
+	void (*map_pages)(struct vm_fault *vmf, unsigned long start_pgoff,
+			  unsigned long end_pgoff);
+	/* A write is about to make vmf->page writable. */
+	vm_fault_t (*page_mkwrite)(struct vm_fault *vmf);
+	void (*open)(struct vm_area_struct *vma);	/* vma duplicated or split */
+	void (*close)(struct vm_area_struct *vma);	/* vma going away */
+	const char *(*name)(struct vm_area_struct *vma);	/* for /proc/self/maps */
+};
+
+struct vm_area_struct {
+	uintptr_t vm_start;		/* first byte */
+	uintptr_t vm_end;		/* first byte after */
+	unsigned long vm_flags;		/* VM_* */
+	pgprot_t vm_page_prot;		/* arch_pgprot() of the access flags */
+	struct mm_struct *vm_mm;
+	struct rb_node vm_rb;		/* in mm->mm_rb, keyed by vm_start */
+	const struct vm_operations_struct *vm_ops;	/* NULL: private anonymous */
+	struct file *vm_file;		/* mapped file (page-cache issue) */
+	unsigned long vm_pgoff;		/* offset of vm_start in the object, pages */
+	struct shared_anon *shared_anon;	/* MAP_SHARED|MAP_ANONYMOUS object */
+	const char *vm_name;		/* "[heap]", "[stack]" or NULL */
+};
+
+struct fault_counters {
+	unsigned long anon;		/* do_anonymous_page gave a new zeroed page */
+	unsigned long zero_page;	/* do_anonymous_page mapped the zero page */
+	unsigned long wp_copy;		/* do_wp_page copied */
+	unsigned long wp_reuse;		/* do_wp_page made the page writable in place */
+	unsigned long shared;		/* shared anonymous (->fault) */
+	unsigned long stack_expand;	/* the stack vma grew */
+	unsigned long sigsegv;		/* unserved: SIGSEGV */
+	unsigned long sigbus;		/* unserved: SIGBUS */
+	unsigned long spurious;		/* raced or TLB-stale: nothing to do */
+	unsigned long minor, major;	/* as getrusage(2) counts them */
+};
+
+struct mm_struct {
+	struct rb_root mm_rb;		/* VMAs by address (mmap_lock) */
+	unsigned int map_count;		/* number of VMAs */
+	struct page_table pt;		/* user half owned; kernel half shared */
+	struct pmm *pmm;		/* where user pages come from */
+	spinlock_t mmap_lock;
+	spinlock_t page_table_lock;
+	int users;			/* references; mm_put() frees at 0 */
+
+	uintptr_t task_size;		/* end of user space (4- or 5-level) */
+	uintptr_t mmap_base;		/* top-down placement starts below this */
+	uintptr_t start_code, end_code, start_data, end_data;
+	uintptr_t start_brk, brk;	/* heap: [start_brk, brk) */
+	uintptr_t start_stack;		/* initial stack pointer */
+	uintptr_t arg_start, arg_end, env_start, env_end;
+	unsigned long stack_limit;	/* RLIMIT_STACK, bytes */
+
+	unsigned long total_vm;		/* pages mapped by VMAs */
+	unsigned long rss_anon;		/* resident private pages (statm) */
+	unsigned long rss_shared;	/* resident shared pages (statm) */
+	struct fault_counters faults;
+};
+
+/* Global fault counters, summed over every mm. */
+extern struct fault_counters global_faults;
+
+/* The shared zero page: mapped read-only for reads of untouched anon memory. */
+extern struct page *zero_page;
+void zero_page_init(struct pmm *pmm);
+
+/* ---- address spaces (mm/mmap.c) ---- */
+
+/*
+ * New empty address space: a page table whose kernel half is shared with
+ * @kernel (may be NULL on the host), user pages and tables from @pmm,
+ * user space ending at @task_size. NULL on -ENOMEM.
+ */
+struct mm_struct *mm_create(struct pmm *pmm, const struct page_table *kernel,
+			    uintptr_t task_size);
+void mm_get(struct mm_struct *mm);
+/* Drop a reference; at 0 unmap everything, free all user pages and tables. */
+void mm_put(struct mm_struct *mm);
+
+/* First VMA with vm_end > @addr, or NULL. O(log n). */
+struct vm_area_struct *find_vma(struct mm_struct *mm, uintptr_t addr);
+/* The VMA containing @addr, or NULL. */
+struct vm_area_struct *vma_lookup(struct mm_struct *mm, uintptr_t addr);
+struct vm_area_struct *vma_prev(struct mm_struct *mm, struct vm_area_struct *vma);
+struct vm_area_struct *vma_next(struct mm_struct *mm, struct vm_area_struct *vma);
+
+/*
+ * The syscalls' mm halves, with Linux semantics and error codes (checked
+ * against the man pages); the syscall layer only converts arguments.
+ * Return an address or -errno.
+ */
+long mm_mmap(struct mm_struct *mm, uintptr_t addr, size_t len, int prot, int flags,
+	     struct file *file, unsigned long pgoff);
+long mm_munmap(struct mm_struct *mm, uintptr_t addr, size_t len);
+long mm_mprotect(struct mm_struct *mm, uintptr_t addr, size_t len, int prot);
+long mm_brk(struct mm_struct *mm, uintptr_t brk);	/* returns the new (or old) break */
+long mm_mremap(struct mm_struct *mm, uintptr_t old, size_t old_len, size_t new_len,
+	       int flags, uintptr_t new_addr);
+long mm_madvise(struct mm_struct *mm, uintptr_t addr, size_t len, int advice);
+
+/*
+ * Remove the PTEs of [start, end) inside @vma: drop each page's mapcount and
+ * reference (the zero page is skipped), flush the TLB. Tables stay.
+ */
+void zap_page_range(struct vm_area_struct *vma, uintptr_t start, uintptr_t end);
+
+/*
+ * Format @mm's VMAs as Linux's /proc/PID/maps into @buf (at most @len bytes,
+ * NUL terminated). Returns the full length needed.
+ */
+size_t mm_format_maps(struct mm_struct *mm, char *buf, size_t len);
+/* Linux's /proc/PID/statm: "size resident shared text lib data dt\n". */
+size_t mm_format_statm(struct mm_struct *mm, char *buf, size_t len);
+
+/* Does @vma allow an access with fault @flags? (mm/memory.c) */
+bool vma_access_ok(const struct vm_area_struct *vma, unsigned int flags);
+
+/*
+ * Grow a VM_GROWSDOWN @vma down to cover @addr, as Linux does: within
+ * mm->stack_limit of the stack top, never closer than STACK_GUARD_GAP to the
+ * VMA below. 0 or -ENOMEM. Caller holds mmap_lock.
+ */
+int expand_stack_locked(struct vm_area_struct *vma, uintptr_t addr);
+
+/* ---- the fault path (mm/memory.c) ---- */
+
+/*
+ * Resolve a user page fault at @addr with FAULT_FLAG_* @flags in @mm:
+ * find_vma, the stack-growth check, the access check, then
+ * handle_mm_fault(). Never sends a signal: returns 0 when served, else
+ * VM_FAULT_SIGSEGV (with *si_code = SEGV_MAPERR or SEGV_ACCERR) or
+ * VM_FAULT_SIGBUS / VM_FAULT_OOM. The arch layer turns that into a signal.
+ */
+vm_fault_t do_user_addr_fault(struct mm_struct *mm, uintptr_t addr, unsigned int flags,
+			      int *si_code);
+
+/* Serve a fault inside @vma (access already checked). Caller holds mmap_lock. */
+vm_fault_t handle_mm_fault(struct vm_area_struct *vma, uintptr_t addr, unsigned int flags);
+
+/*
+ * Make [addr, addr + len) of @mm present for a kernel access (uaccess
+ * fixup path and get_user_pages): faults each page in as the user would.
+ * 0 or -EFAULT.
+ */
+int fault_in_user_range(struct mm_struct *mm, uintptr_t addr, size_t len, bool write);
+
+/*
+ * Read or write @len bytes at @addr in another address space (exec fills a
+ * new mm before switching to it): faults the pages in as a user access of
+ * that kind would, then copies through the direct map. 0 or -EFAULT.
+ */
+int access_remote_vm(struct mm_struct *mm, uintptr_t addr, void *buf, size_t len,
+		     bool write);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * System calls on the Linux x86-64 ABI. Each subsystem defines its own with
+ * SYSCALL_DEFINE(nr, name) next to the code it serves; the linker gathers
+ * them into .syscall_table and kernel/syscall.c builds the dispatch array at
+ * boot. A number nobody defines returns -ENOSYS and is logged once.
+ *
+ * Arguments arrive as six u64 (rdi, rsi, rdx, r10, r8, r9); pointers in them
+ * are user pointers: touch them only through include/pagoda/uaccess.h.
+ * Return a value or -errno.
+ */
+#ifndef PAGODA_SYSCALL_H
+#define PAGODA_SYSCALL_H
+
+#include <pagoda/types.h>
+
+typedef long (*syscall_fn_t)(u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5);
+
+struct syscall_entry {
+	unsigned int nr;
+	const char *name;
+	syscall_fn_t fn;
+};
+
+#define SYSCALL_DEFINE(number, sname)						\
+	static long sys_##sname(u64, u64, u64, u64, u64, u64);			\
+	static const struct syscall_entry __syscall_##sname			\
+	__attribute__((used, section(".syscall_table"), aligned(8))) = {	\
+		.nr = (number), .name = #sname, .fn = sys_##sname,		\
+	};									\
+	static long sys_##sname(u64 a0 __attribute__((unused)),			\
+				u64 a1 __attribute__((unused)),			\
+				u64 a2 __attribute__((unused)),			\
+				u64 a3 __attribute__((unused)),			\
+				u64 a4 __attribute__((unused)),			\
+				u64 a5 __attribute__((unused)))
+
+#define NR_SYSCALLS_MAX	512
+
+/* Linux x86-64 numbers Pagoda implements (arch/x86/entry/syscalls/syscall_64.tbl). */
+#define __NR_read		0
+#define __NR_write		1
+#define __NR_open		2
+#define __NR_close		3
+#define __NR_stat		4
+#define __NR_fstat		5
+#define __NR_lstat		6
+#define __NR_lseek		8
+#define __NR_mmap		9
+#define __NR_mprotect		10
+#define __NR_munmap		11
+#define __NR_brk		12
+#define __NR_rt_sigaction	13
+#define __NR_rt_sigprocmask	14
+#define __NR_rt_sigreturn	15
+#define __NR_ioctl		16
+#define __NR_pread64		17
+#define __NR_readv		19
+#define __NR_writev		20
+#define __NR_access		21
+#define __NR_sched_yield	24
+#define __NR_mremap		25
+#define __NR_madvise		28
+#define __NR_dup		32
+#define __NR_dup2		33
+#define __NR_nanosleep		35
+#define __NR_getpid		39
+#define __NR_exit		60
+#define __NR_wait4		61
+#define __NR_kill		62
+#define __NR_uname		63
+#define __NR_fcntl		72
+#define __NR_getcwd		79
+#define __NR_getrlimit		97
+#define __NR_getrusage		98
+#define __NR_getuid		102
+#define __NR_getgid		104
+#define __NR_geteuid		107
+#define __NR_getegid		108
+#define __NR_getppid		110
+#define __NR_sigaltstack	131
+#define __NR_arch_prctl		158
+#define __NR_gettid		186
+#define __NR_tkill		200
+#define __NR_set_tid_address	218
+#define __NR_clock_gettime	228
+#define __NR_exit_group		231
+#define __NR_tgkill		234
+#define __NR_openat		257
+#define __NR_newfstatat		262
+#define __NR_prlimit64		302
+#define __NR_getrandom		318
+
+struct pt_regs;
+/* Called by the arch syscall entry with the saved user registers. */
+void do_syscall(struct pt_regs *regs);
+void syscall_init(void);
+
+#endif
