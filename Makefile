@@ -48,6 +48,7 @@ include drivers/drivers.mk
 include tests/host/host.mk
 -include tools/tools.mk
 include tests/host/host_tests_rules.mk
+include bench/bench.mk
 
 # ---- kernel link (two passes: the second embeds the symbol table) ----
 KERNEL_C_SRCS := $(filter %.c,$(ARCH_SRCS) $(MM_SRCS) $(KERNEL_SRCS) $(LIB_SRCS) \

@@ -1,0 +1,366 @@
+#!/bin/bash
+# tools/bench.sh - run Pagoda's benchmarks on Pagoda and on Debian's Linux
+# kernel in the same QEMU configuration and write the table to docs/benchmarks.md.
+# Called by `make bench` (bench/bench.mk), which builds the inputs first.
+#
+#   tools/bench.sh BUILD_DIR OUT.md PAGODA_ISO PROG...
+#
+# BUILD_DIR/bench/PROG      static musl benchmark programs (bench/*.c)
+# BUILD_DIR/bench/initramfs.cpio   the programs at the root of a cpio newc archive
+# PAGODA_ISO                Pagoda ISO whose ESP carries that archive as its initrd
+#
+# Linux side: the kernel package linux-image-cloud-amd64 depends on is fetched
+# once with `apt-get download` into BUILD_DIR/bench/linux/ (kept there: never
+# fetched again while a .deb is present), unpacked with `dpkg -x`, and booted
+# with -kernel/-initrd and rdinit=/PROG. Pagoda side: the ISO boots under OVMF
+# with init=/PROG on the fw_cfg command line. Both: q35, -cpu max, 1 GiB,
+# one CPU, -icount shift=0 (1 ns of guest time per guest instruction).
+#
+# A side that cannot run (no network for the kernel package, no user space in
+# Pagoda yet, a crash) is reported as "not runnable (reason)" in its column;
+# the script fails only on its own usage errors.
+#
+# Environment: BENCH_BOOT_TIMEOUT (s until the program starts, default 240),
+# BENCH_RUN_TIMEOUT (s for a whole QEMU run, default 1200), BENCH_VERBOSE=1
+# (echo the consoles), BENCH_REUSE_LOGS=1 (run nothing: rebuild the table from
+# the logs of the last run), QEMU, OVMF_CODE, OVMF_VARS.
+set -u
+
+if [ $# -lt 4 ]; then
+	echo "usage: $0 BUILD_DIR OUT.md PAGODA_ISO PROG..." >&2
+	exit 2
+fi
+BUILD=$1 OUT=$2 PAGODA_ISO=$3
+shift 3
+PROGS=("$@")
+
+QEMU=${QEMU:-qemu-system-x86_64}
+OVMF_CODE=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
+OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
+BOOT_TIMEOUT=${BENCH_BOOT_TIMEOUT:-240}
+RUN_TIMEOUT=${BENCH_RUN_TIMEOUT:-1200}
+VERBOSE=${BENCH_VERBOSE:-0}
+REUSE=${BENCH_REUSE_LOGS:-0}
+
+BDIR=$BUILD/bench
+LOGS=$BDIR/logs
+LINUX_DIR=$BDIR/linux
+INITRAMFS=$BDIR/initramfs.cpio
+mkdir -p "$LOGS" "$LINUX_DIR"
+
+# The one QEMU configuration both kernels get; each side adds only how it boots.
+QEMU_COMMON=(-machine q35 -cpu max -m 1G -smp 1 -nographic -no-reboot -icount shift=0)
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+
+# ----------------------------------------------------------------- Linux kernel
+
+LINUX_VMLINUZ="" LINUX_VERSION="" LINUX_REASON=""
+
+# Sets LINUX_VMLINUZ and LINUX_VERSION, or LINUX_REASON when it cannot.
+linux_prepare() {
+	local deb pkg
+	deb=$(ls "$LINUX_DIR"/linux-image-*-cloud-amd64_*.deb 2>/dev/null | sort -V | tail -n 1)
+	if [ -z "$deb" ]; then
+		pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+			sed -n 's/^ *Depends: \(linux-image-[0-9].*-cloud-amd64\)$/\1/p' | head -n 1)
+		if [ -z "$pkg" ]; then
+			LINUX_REASON="apt-cache knows no linux-image-cloud-amd64 (run apt-get update)"
+			return
+		fi
+		say "downloading $pkg (once; cached in $LINUX_DIR)"
+		if ! (cd "$LINUX_DIR" && apt-get download -q "$pkg" >download.log 2>&1); then
+			LINUX_REASON="apt-get download $pkg failed (see $LINUX_DIR/download.log)"
+			return
+		fi
+		deb=$(ls "$LINUX_DIR"/linux-image-*-cloud-amd64_*.deb 2>/dev/null | sort -V | tail -n 1)
+	fi
+	if [ ! -d "$LINUX_DIR/root/boot" ] || [ "$deb" -nt "$LINUX_DIR/root/boot" ]; then
+		rm -rf "$LINUX_DIR/root"
+		if ! dpkg -x "$deb" "$LINUX_DIR/root"; then
+			LINUX_REASON="dpkg -x $deb failed"
+			return
+		fi
+		touch "$LINUX_DIR/root/boot"
+	fi
+	LINUX_VMLINUZ=$(ls "$LINUX_DIR"/root/boot/vmlinuz-* 2>/dev/null | head -n 1)
+	if [ -z "$LINUX_VMLINUZ" ]; then
+		LINUX_REASON="no boot/vmlinuz-* in $deb"
+		return
+	fi
+	LINUX_VERSION="$(dpkg-deb -f "$deb" Package) $(dpkg-deb -f "$deb" Version)"
+}
+
+# ------------------------------------------------------------------ one QEMU run
+
+# run_qemu LOG CMD...: run QEMU, writing every console line to LOG prefixed with
+# the host's wall clock ($EPOCHREALTIME, seconds). Kills QEMU when no
+# BENCH-BEGIN line arrived within BOOT_TIMEOUT s or the run exceeds
+# RUN_TIMEOUT s. Appends "<time> BENCH-QEMU status=N wall=S [killed=WHY]".
+run_qemu() {
+	local log=$1 start now line="" part status killed="" begun=0
+	shift
+	: >"$log"
+	start=$EPOCHREALTIME
+	coproc QEMU_PROC { exec "$@" </dev/null 2>&1; }
+	local fd=${QEMU_PROC[0]} pid=$QEMU_PROC_PID
+	while :; do
+		IFS= read -r -t 2 -u "$fd" part
+		status=$?
+		if [ $status -eq 0 ]; then
+			line+=$part
+			line=${line//$'\r'/}
+			printf '%s %s\n' "$EPOCHREALTIME" "$line" >>"$log"
+			[ "$VERBOSE" = 1 ] && printf '  | %s\n' "$line" >&2
+			case $line in *BENCH-BEGIN*) begun=1 ;; esac
+			line=""
+			continue
+		fi
+		if [ $status -le 128 ]; then	# EOF (a last line without newline too)
+			line+=$part
+			[ -n "$line" ] && printf '%s %s\n' "$EPOCHREALTIME" "${line//$'\r'/}" >>"$log"
+			break
+		fi
+		line+=$part			# timed out: keep the partial line
+		now=$EPOCHREALTIME
+		if [ $begun = 0 ] && awk -v a="$start" -v b="$now" -v t="$BOOT_TIMEOUT" 'BEGIN { exit !(b - a > t) }'; then
+			killed="no BENCH-BEGIN within ${BOOT_TIMEOUT}s"
+		elif awk -v a="$start" -v b="$now" -v t="$RUN_TIMEOUT" 'BEGIN { exit !(b - a > t) }'; then
+			killed="run longer than ${RUN_TIMEOUT}s"
+		fi
+		if [ -n "$killed" ]; then
+			kill "$pid" 2>/dev/null
+			break
+		fi
+	done
+	wait "$pid" 2>/dev/null
+	status=$?
+	now=$EPOCHREALTIME
+	printf '%s BENCH-QEMU status=%s wall=%s%s\n' "$now" "$status" \
+		"$(awk -v a="$start" -v b="$now" 'BEGIN { printf "%.2f", b - a }')" \
+		"${killed:+ killed=$killed}" >>"$log"
+}
+
+# ------------------------------------------------------------- reading a log
+
+# parse_log LOG PROG: prints "per_op ops faults tsc ns loop_wall run_wall" of
+# the run, or "ERROR <short reason>|<detail>".
+parse_log() {
+	awk -v prog="$2" '
+	function field(name,   i, kv) {
+		for (i = 1; i <= NF; i++) {
+			split($i, kv, "=")
+			if (kv[1] == name)
+				return substr($i, length(name) + 2)
+		}
+		return ""
+	}
+	{ last = $0; sub(/^[0-9.]+ /, "", last); if (last != "" && $0 !~ /BENCH-QEMU/) lastline = last }
+	index($0, "BENCH-BEGIN " prog) { begin = $1 }
+	index($0, "BENCH-END " prog) { end = $1 }
+	index($0, "BENCH-ERROR " prog) { err = $0; sub(/.*BENCH-ERROR [^ ]* /, "", err) }
+	index($0, "BENCH-RESULT name=" prog " ") {
+		sub(/.*BENCH-RESULT /, "BENCH-RESULT ")
+		ops = field("ops"); faults = field("faults"); tsc = field("tsc")
+		ns = field("ns"); per_op = field("per_op"); got = 1
+	}
+	/BENCH-QEMU/ { status = field("status"); wall = field("wall")
+		killed = $0; if (!sub(/.*killed=/, "", killed)) killed = "" }
+	END {
+		if (got && begin != "" && end != "") {
+			printf "%s %s %s %s %s %.3f %s\n", per_op, ops, faults, tsc, ns, end - begin, wall
+			exit
+		}
+		if (err != "") reason = "the program failed: " err
+		else if (killed != "") reason = "killed: " killed
+		else if (begin != "") reason = "started but printed no result"
+		else reason = "/" prog " never started"
+		if (killed == "") reason = reason sprintf(", QEMU exit %s", status)
+		gsub(/[|`]/, "", lastline)
+		detail = (lastline != "") ? "last console line: \"" substr(lastline, 1, 100) "\"" : "no console output"
+		print "ERROR " reason "|" detail
+	}' "$1"
+}
+
+# ------------------------------------------------------------------ the runs
+
+linux_run() {
+	local prog=$1 log=$LOGS/linux-$prog.log
+	say "Linux: $prog (log $log)"
+	[ "$REUSE" = 1 ] || run_qemu "$log" "$QEMU" "${QEMU_COMMON[@]}" \
+		-kernel "$LINUX_VMLINUZ" -initrd "$INITRAMFS" \
+		-append "console=ttyS0 quiet panic=-1 rdinit=/$prog transparent_hugepage=never"
+	parse_log "$log" "$prog"
+}
+
+pagoda_run() {
+	local prog=$1 log=$LOGS/pagoda-$prog.log vars=$BDIR/ovmf-vars.fd
+	say "Pagoda: $prog (log $log)"
+	cp "$OVMF_VARS" "$vars"
+	[ "$REUSE" = 1 ] || run_qemu "$log" "$QEMU" "${QEMU_COMMON[@]}" \
+		-drive if=pflash,format=raw,unit=0,readonly=on,file="$OVMF_CODE" \
+		-drive if=pflash,format=raw,unit=1,file="$vars" \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		-cdrom "$PAGODA_ISO" \
+		-fw_cfg "name=opt/pagoda/cmdline,string=init=/$prog"
+	parse_log "$log" "$prog"
+}
+
+# ------------------------------------------------------------------ the table
+
+declare -A RES		# RES[side,prog] = parse_log output
+
+linux_prepare
+[ -n "$LINUX_REASON" ] && say "Linux: not runnable: $LINUX_REASON"
+for prog in "${PROGS[@]}"; do
+	if [ -n "$LINUX_REASON" ]; then
+		RES[linux,$prog]="ERROR $LINUX_REASON|no Linux kernel"
+	else
+		RES[linux,$prog]=$(linux_run "$prog")
+	fi
+	RES[pagoda,$prog]=$(pagoda_run "$prog")
+done
+
+# unit_of PROG: what one op is, from the program's own result line.
+unit_of() {
+	local u
+	u=$(sed -n "s/.*BENCH-RESULT name=$1 unit=\([^ ]*\).*/\1/p" "$LOGS"/*-"$1".log 2>/dev/null | head -n 1)
+	echo "${u:-op}"
+}
+
+# group N: 8212 -> 8,212
+group() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
+
+# cell_instr RES: "8,212" or "not runnable (reason)".
+cell_instr() {
+	case $1 in
+	ERROR*) local r=${1#ERROR }; printf 'not runnable (%s)' "${r%%|*}" ;;
+	*) set -- $1; group "$1" ;;
+	esac
+}
+
+# cell_wall RES: "12.3 µs/op (3.21 s loop, 16.4 s run)".
+cell_wall() {
+	case $1 in
+	ERROR*) printf -- '-' ;;
+	*) set -- $1; awk -v ops="$2" -v loop="$6" -v run="$7" \
+		'BEGIN { printf "%.1f µs (%.2f s loop, %.1f s run)", loop * 1e6 / ops, loop, run }' ;;
+	esac
+}
+
+cell_ratio() {
+	case "$1$2" in
+	*ERROR*) printf -- '-' ;;
+	*) local l p; l=${1%% *} p=${2%% *}
+		awk -v l="$l" -v p="$p" 'BEGIN { printf "%.2f", p / l }' ;;
+	esac
+}
+
+# Checks that make the numbers trustworthy, one line per run.
+cell_check() {
+	case $1 in
+	ERROR*) printf -- '-' ;;
+	*) set -- $1; awk -v ops="$2" -v faults="$3" -v tsc="$4" -v ns="$5" 'BEGIN {
+		f = (faults < 0) ? "getrusage failed" : sprintf("%.3f faults/op", faults / ops)
+		d = (tsc > 0) ? (ns - tsc) / tsc * 100 : 0
+		printf "%s; CLOCK_MONOTONIC vs TSC %+.3f%%", f, d }' ;;
+	esac
+}
+
+TABLE=$( {
+	echo "| benchmark (one op) | Linux instr/op | Pagoda instr/op | Pagoda/Linux | Linux wall per op | Pagoda wall per op |"
+	echo "|---|---:|---:|---:|---|---|"
+	for prog in "${PROGS[@]}"; do
+		l=${RES[linux,$prog]} p=${RES[pagoda,$prog]}
+		echo "| $prog ($(unit_of "$prog")) | $(cell_instr "$l") | $(cell_instr "$p") | $(cell_ratio "$l" "$p") | $(cell_wall "$l") | $(cell_wall "$p") |"
+	done
+} )
+
+CHECKS=$( for prog in "${PROGS[@]}"; do
+	for side in linux pagoda; do
+		r=${RES[$side,$prog]}
+		case $r in ERROR*)
+			r=${r#ERROR }
+			echo "- $side $prog: not runnable: ${r%%|*}; ${r#*|}"
+			continue ;;
+		esac
+		set -- $r
+		echo "- $side $prog: $2 ops, $(group "$4") guest instructions; $(cell_check "$r")"
+	done
+done )
+
+QEMU_VERSION=$("$QEMU" --version | head -n 1)
+HOST_CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+PAGODA_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || PAGODA_COMMIT="$PAGODA_COMMIT + uncommitted changes"
+DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+
+echo
+echo "$TABLE"
+echo
+[ -n "$CHECKS" ] && echo "$CHECKS" && echo
+
+mkdir -p "$(dirname "$OUT")"
+cat >"$OUT" <<EOF
+# Benchmarks
+
+Written by \`make bench\` (tools/bench.sh, bench/); do not edit by hand.
+Last run: $DATE.
+
+$TABLE
+
+- QEMU: $QEMU_VERSION (TCG, no KVM), host CPU: ${HOST_CPU:-unknown}
+- Linux: ${LINUX_VERSION:-not available ($LINUX_REASON)}, from Debian's package
+  \`linux-image-cloud-amd64\` (\`apt-get download\`, \`dpkg -x\`), booted with
+  \`-kernel vmlinuz -initrd initramfs.cpio -append "console=ttyS0 quiet panic=-1 rdinit=/PROG transparent_hugepage=never"\`
+- Pagoda: commit $PAGODA_COMMIT, booted from its ISO under OVMF with \`init=/PROG\`
+  (fw_cfg \`opt/pagoda/cmdline\`), the programs in its initrd
+- Both: \`qemu-system-x86_64 -machine q35 -cpu max -m 1G -smp 1 -nographic -no-reboot -icount shift=0\`
+
+Checks of each run (faults counted by \`getrusage\` ru_minflt per op; the
+kernel's clock against the TSC):
+
+${CHECKS:-- no run produced a result}
+
+## What the numbers mean
+
+- **instr/op** is guest instructions per operation. With \`-icount shift=0\`
+  QEMU advances the guest's virtual clock by exactly 1 ns per executed
+  instruction and the TSC follows that clock, so the program's own \`rdtsc\`
+  delta around its loop is the number of guest instructions it took, user and
+  kernel together, divided by the ops. The figure is the same from run to run
+  to within a few hundredths of a percent (timer interrupts land at slightly
+  different points), and it does not depend on the host. \`CLOCK_MONOTONIC\`
+  measures the same thing through each kernel's clock; the check line above
+  shows how well the two agree.
+- **wall per op** is host wall-clock time between the \`BENCH-BEGIN\` and
+  \`BENCH-END\` lines the program prints around its loop, timestamped on the
+  host as they arrive on the serial console, divided by the ops. It depends on
+  the host and on how costly each instruction is to emulate (TLB flushes and
+  CR3 writes are expensive in TCG), so it can rank differently from the
+  instruction count. "loop" is that interval; "run" is the whole QEMU run
+  including firmware and kernel boot (OVMF boots slowly under \`-icount\`,
+  because its delay loops now cost real instructions).
+- Huge pages are off on both sides: the programs call \`madvise(MADV_NOHUGEPAGE)\`
+  and Linux boots with \`transparent_hugepage=never\`, so every op is the 4 KiB
+  path. Linux's \`-cpu max\` feature set and mitigations are whatever the Debian
+  kernel chooses for it.
+
+## The programs (bench/)
+
+- **page_fault1**: will-it-scale page_fault1 style. Map 128 MiB private
+  anonymous, \`MADV_NOHUGEPAGE\`, write one byte to each 4 KiB page, unmap; 8
+  rounds. One op = one page touched = one write fault on untouched anonymous
+  memory (a zeroed page is allocated and mapped), plus the op's share of
+  mmap/munmap and of freeing the pages.
+- **mmap_churn**: 50,000 times map 64 KiB private anonymous, write one byte to
+  its first page, unmap. One op = one mmap + one fault + one munmap (VMA
+  insert and removal, a page-table walk that may allocate tables, the fault,
+  teardown and the TLB flush).
+
+Each program prints \`BENCH-RESULT name= unit= ops= faults= tsc= ns= per_op=\`;
+run one by hand with \`tools/pagoda-run build/bench/page_fault1 [ROUNDS]\` or
+directly on the host. Logs of the last \`make bench\` are in \`build/bench/logs/\`.
+EOF
+say "wrote $OUT"
+exit 0
