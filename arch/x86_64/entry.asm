@@ -7,13 +7,75 @@
 ; Each exception stub pushes a dummy error code when the CPU does not, then
 ; the vector, then jumps to exception_common, which saves all general
 ; registers as struct pt_regs (asm/regs.h) and calls
-; exception_dispatch(struct pt_regs *).
+; exception_dispatch(struct pt_regs *). Hardware interrupts (vectors 32-255)
+; do the same through irq_common and irq_dispatch().
+;
+; From ring 3 (saved CS & 3) the entry executes swapgs before anything else,
+; so GS points at the per-CPU data (asm/percpu.h), and the return goes
+; through return_to_user: exit_to_user_mode() (reschedule, signals) with
+; interrupts off, then swapgs and iretq. A return to ring 0 after an
+; interrupt may switch tasks (exit_to_kernel_mode: kernel preemption).
 
 BITS 64
 DEFAULT REL
 
 extern kernel_main
 extern exception_dispatch
+extern irq_dispatch
+extern exit_to_user_mode
+extern exit_to_kernel_mode
+
+; pt_regs offsets (asm/regs.h): 15 general registers, vector, error code,
+; then the CPU's frame.
+PT_REGS_CS	equ 18 * 8
+
+; Entry after a stub pushed error code and vector: [rsp + 24] is the saved CS.
+%macro SAVE_REGS 0
+	test	qword [rsp + 24], 3
+	jz	%%from_kernel
+	swapgs
+%%from_kernel:
+	push	rax
+	push	rbx
+	push	rcx
+	push	rdx
+	push	rsi
+	push	rdi
+	push	rbp
+	push	r8
+	push	r9
+	push	r10
+	push	r11
+	push	r12
+	push	r13
+	push	r14
+	push	r15
+	cld
+	; An interrupt gate does not clear AC: a user (or a stac window) may
+	; have left it set, which would switch SMAP off in the handler.
+	pushfq
+	and	qword [rsp], ~(1 << 18)
+	popfq
+%endmacro
+
+%macro RESTORE_REGS 0
+	pop	r15
+	pop	r14
+	pop	r13
+	pop	r12
+	pop	r11
+	pop	r10
+	pop	r9
+	pop	r8
+	pop	rbp
+	pop	rdi
+	pop	rsi
+	pop	rdx
+	pop	rcx
+	pop	rbx
+	pop	rax
+	add	rsp, 16			; vector and error code
+%endmacro
 
 ; The boot stack, with an unmapped guard page below it (mm/kmap.c leaves it
 ; out of the kernel page tables): an overflow faults instead of silently
@@ -26,6 +88,7 @@ boot_stack_guard:
 global boot_stack
 boot_stack:
 	resb 32768
+global boot_stack_top
 boot_stack_top:
 
 section .text.entry
@@ -69,44 +132,56 @@ isr_stub_%1:
 %endrep
 
 exception_common:
-	push	rax
-	push	rbx
-	push	rcx
-	push	rdx
-	push	rsi
-	push	rdi
-	push	rbp
-	push	r8
-	push	r9
-	push	r10
-	push	r11
-	push	r12
-	push	r13
-	push	r14
-	push	r15
-	cld
+	SAVE_REGS
 	mov	rdi, rsp
 	; frame pointer chain: make the interrupted context look like a caller
 	mov	rbp, rsp
 	call	exception_dispatch
+	cli
+	test	qword [rsp + PT_REGS_CS], 3
+	jnz	return_to_user
 global exception_return
 exception_return:
-	pop	r15
-	pop	r14
-	pop	r13
-	pop	r12
-	pop	r11
-	pop	r10
-	pop	r9
-	pop	r8
-	pop	rbp
-	pop	rdi
-	pop	rsi
-	pop	rdx
-	pop	rcx
-	pop	rbx
-	pop	rax
-	add	rsp, 16			; vector and error code
+	RESTORE_REGS
+	iretq
+
+; Vectors 32-255: one stub each, all through irq_dispatch().
+%macro IRQ_STUB 1
+irq_stub_%1:
+	push	0
+	push	%1
+	jmp	irq_common
+%endmacro
+
+%assign v 32
+%rep 224
+	IRQ_STUB v
+%assign v v + 1
+%endrep
+
+irq_common:
+	SAVE_REGS
+	mov	rdi, rsp
+	mov	rbp, rsp
+	call	irq_dispatch
+	cli
+	test	qword [rsp + PT_REGS_CS], 3
+	jnz	return_to_user
+	mov	rdi, rsp
+	call	exit_to_kernel_mode	; may preempt the interrupted kernel code
+	cli
+	RESTORE_REGS
+	iretq
+
+; Leave the kernel for ring 3 through the pt_regs at rsp, interrupts off.
+; The syscall entry and arch_enter_user() come here too.
+global return_to_user
+return_to_user:
+	mov	rdi, rsp
+	call	exit_to_user_mode
+	cli
+	RESTORE_REGS
+	swapgs
 	iretq
 
 section .rodata
@@ -116,6 +191,13 @@ isr_stub_table:
 %assign v 0
 %rep 32
 	dq isr_stub_ %+ v
+%assign v v + 1
+%endrep
+global irq_stub_table
+irq_stub_table:
+%assign v 32
+%rep 224
+	dq irq_stub_ %+ v
 %assign v v + 1
 %endrep
 section .note.GNU-stack noalloc noexec nowrite progbits

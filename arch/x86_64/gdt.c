@@ -35,6 +35,15 @@ static void set_tss_descriptor(void)
 	gdt[TSS_SEL / 8 + 1] = base >> 32;
 }
 
+/*
+ * The stack the CPU switches to on an interrupt or exception from ring 3:
+ * the top of the current task's kernel stack (set by every context switch).
+ */
+void tss_set_rsp0(uintptr_t rsp0)
+{
+	tss.rsp[0] = rsp0;
+}
+
 void gdt_init(void)
 {
 	struct { u16 limit; u64 base; } __packed gdtr = { sizeof(gdt) - 1, (u64)gdt };

@@ -1,4 +1,8 @@
-/* IDT: all 32 exception vectors through the stubs in entry.asm. */
+/*
+ * IDT: the 32 exception vectors and the 224 interrupt vectors (32-255)
+ * through the stubs in entry.asm. All are interrupt gates (IF cleared on
+ * entry) with DPL 0: an `int n` from user mode raises #GP instead.
+ */
 #include <asm/desc.h>
 #include <pagoda/compiler.h>
 
@@ -13,6 +17,7 @@ struct idt_gate {
 } __packed;
 
 extern const u64 isr_stub_table[32];
+extern const u64 irq_stub_table[NR_IRQ_VECTORS];
 static struct idt_gate idt[256] __aligned(16);
 
 static void set_gate(unsigned vec, u64 handler, unsigned ist)
@@ -36,5 +41,7 @@ void idt_init(void)
 	set_gate(2, isr_stub_table[2], IST_NMI);
 	set_gate(8, isr_stub_table[8], IST_DOUBLE_FAULT);
 	set_gate(18, isr_stub_table[18], IST_MACHINE_CHECK);
+	for (unsigned v = 0; v < NR_IRQ_VECTORS; v++)
+		set_gate(IRQ_VECTOR_BASE + v, irq_stub_table[v], 0);
 	__asm__ volatile("lidt %0" :: "m"(idtr));
 }

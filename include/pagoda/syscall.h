@@ -70,8 +70,10 @@ struct syscall_entry {
 #define __NR_uname		63
 #define __NR_fcntl		72
 #define __NR_getcwd		79
+#define __NR_gettimeofday	96
 #define __NR_getrlimit		97
 #define __NR_getrusage		98
+#define __NR_times		100
 #define __NR_getuid		102
 #define __NR_getgid		104
 #define __NR_geteuid		107
@@ -79,10 +81,14 @@ struct syscall_entry {
 #define __NR_getppid		110
 #define __NR_sigaltstack	131
 #define __NR_arch_prctl		158
+#define __NR_setrlimit		160
 #define __NR_gettid		186
 #define __NR_tkill		200
+#define __NR_time		201
 #define __NR_set_tid_address	218
 #define __NR_clock_gettime	228
+#define __NR_clock_getres	229
+#define __NR_clock_nanosleep	230
 #define __NR_exit_group		231
 #define __NR_tgkill		234
 #define __NR_openat		257

@@ -52,10 +52,27 @@ struct task {
 	u64 utime_ns, stime_ns;		/* getrusage */
 	unsigned long min_flt, maj_flt;	/* getrusage ru_minflt / ru_majflt */
 	u64 start_ns;
+
+	/* scheduler and arch state (kernel/sched.c, arch/x86_64/process.c) */
+	uintptr_t kstack_top;		/* first byte above the kernel stack */
+	u64 gs_base;			/* arch_prctl(ARCH_SET_GS): user GS base */
+	void *fpu;			/* x87/SSE/AVX state while switched out */
+	void *fpu_alloc;		/* what kmalloc returned for it */
+	unsigned int slice_ticks;	/* ticks left in this time slice */
+	u64 cutime_ns, cstime_ns;	/* reaped children's times (RUSAGE_CHILDREN) */
+	unsigned long cmin_flt, cmaj_flt;
 };
 
 /* The task running on this CPU. */
 extern struct task *current;
+
+/* Every task, in creation order (all_list). Protected by interrupts off. */
+extern struct list_head task_all_list;
+
+#define HZ		100		/* timer ticks per second */
+#define TICK_NS		(1000000000ULL / HZ)
+/* Timer ticks since the scheduler started (written by the tick only). */
+extern volatile u64 jiffies;
 
 /* Set up the task system: the idle task (pid 0) is the boot context. */
 void task_init(void);
@@ -66,6 +83,14 @@ void task_init(void);
  */
 struct task *kthread_create(const char *name, int (*fn)(void *), void *arg);
 
+/*
+ * kthread_create without the start: the task has its pid and parent but
+ * does not run until wake_up(t), so the creator can fill in fields first
+ * (files, signal state). The thread function's return value is its exit
+ * status: do_exit((ret & 0xff) << 8).
+ */
+struct task *kthread_prepare(const char *name, int (*fn)(void *), void *arg);
+
 struct task *task_find(int pid);
 
 /* Give up the CPU: pick the next runnable task (round robin). */
@@ -73,16 +98,56 @@ void schedule(void);
 void sched_tick(void);			/* from the timer interrupt */
 void wake_up(struct task *t);
 
+/* Context switches so far (tests, statistics). */
+unsigned long sched_nr_switches(void);
+
+/* The tick's time accounting: charge one tick to current, user or system. */
+void sched_account_tick(bool user);
+
+/*
+ * Kernel preemption. A timer tick that ends a time slice sets
+ * current->need_resched; the task is switched out on its next return to user
+ * mode, or at once on the return from the interrupt to kernel code, unless
+ * preemption is disabled (preempt_disable nests). schedule() itself runs
+ * with preemption disabled. Interrupts off also prevents preemption.
+ */
+void preempt_disable(void);
+void preempt_enable(void);
+bool preemptible(void);
+/* From the interrupt return path to kernel mode (entry.asm), interrupts off. */
+struct pt_regs;
+void exit_to_kernel_mode(struct pt_regs *regs);
+
+/*
+ * The last work before returning to user mode, interrupts off: reschedule
+ * while need_resched is set, deliver pending signals (do_signal may not
+ * return). Called by return_to_user (entry.asm) on every path to ring 3.
+ */
+void exit_to_user_mode(struct pt_regs *regs);
+
+/*
+ * Sleep until time_ns() >= @deadline_ns (checked at each timer tick, so up
+ * to one tick late). Returns 0, or -EINTR as soon as a signal is pending
+ * for a user task.
+ */
+int sleep_until_ns(u64 deadline_ns);
+
 /*
  * Sleep until @cond is true, re-checked after each wake-up. Tasks that can
- * make it true call wake_up() on the sleeper.
+ * make it true call wake_up() on the sleeper. The state is set before the
+ * test, so a wake_up() that comes between the test and schedule() (from an
+ * interrupt, or a task that preempted this one) is not lost: it makes the
+ * task runnable again and schedule() returns at once.
  */
 #define wait_event(cond)				\
 	do {						\
-		while (!(cond)) {			\
+		for (;;) {				\
 			current->state = TASK_SLEEPING;	\
+			if (cond)			\
+				break;			\
 			schedule();			\
 		}					\
+		current->state = TASK_RUNNING;		\
 	} while (0)
 
 /*
@@ -91,6 +156,14 @@ void wake_up(struct task *t);
  * top of the task's kernel stack. Used after exec_load().
  */
 __attribute__((noreturn)) void arch_enter_user(uintptr_t entry, uintptr_t stack);
+
+/*
+ * The user registers the current task saved when it entered the kernel (the
+ * frame at the top of its kernel stack, which the return to user mode
+ * reloads). Valid inside a system call: rt_sigreturn and sigaltstack read and
+ * rewrite them.
+ */
+struct pt_regs *current_pt_regs(void);
 
 /*
  * End the current task with wait status @code (Linux encoding: exit status
@@ -103,5 +176,67 @@ __attribute__((noreturn)) void do_exit(int code);
  * pid, storing the wait status in *status. -ECHILD if there is none.
  */
 int task_wait(int pid, int *status);
+
+/* wait4(2) options. */
+#define WNOHANG		0x00000001
+#define WUNTRACED	0x00000002
+#define WCONTINUED	0x00000008
+#define __WNOTHREAD	0x20000000
+#define __WALL		0x40000000
+#define __WCLONE	0x80000000
+
+/* What the reaped child leaves to its parent (wait4's status and rusage). */
+struct wait_result {
+	int pid;
+	int status;
+	u64 utime_ns, stime_ns;		/* the child's own plus its reaped children's */
+	unsigned long min_flt, maj_flt;
+};
+
+/*
+ * task_wait with wait4(2) options: WNOHANG returns 0 while matching children
+ * exist and none is a zombie. @pid -1, 0 or < -1 (no process groups yet)
+ * mean any child. Returns the reaped pid, 0, -ECHILD, or -EINTR when a user
+ * task has a signal pending.
+ */
+int task_wait_opts(int pid, int options, struct wait_result *res);
+
+/*
+ * ---- arch hooks (arch/x86_64/process.c), used by kernel/task.c and sched.c ----
+ */
+
+/* Per-CPU data, syscall MSRs, FPU set-up; @boot is the running context. 0 or -errno. */
+int arch_task_init(struct task *boot);
+/* Allocate @t's FPU area in its initial state. 0 or -ENOMEM. */
+int arch_task_alloc(struct task *t);
+void arch_task_free(struct task *t);
+/* Make @t start in kthread_start(fn, arg) at its first switch. */
+void arch_task_setup_kthread(struct task *t, int (*fn)(void *), void *arg);
+/*
+ * Switch from @prev (current) to @next: kernel stack for ring-3 entries,
+ * address space (a kernel thread keeps the one loaded), FS/GS bases, FPU
+ * state, then the stacks. Returns when @prev runs again. Interrupts off.
+ */
+void arch_context_switch(struct task *prev, struct task *next);
+/* arch_prctl(ARCH_SET_FS / ARCH_SET_GS) for the current task. */
+void arch_set_user_fs_base(u64 base);
+void arch_set_user_gs_base(u64 base);
+/* False if returning to user mode at @rip would fault in the kernel (non-canonical). */
+bool arch_user_rip_ok(u64 rip);
+/* PIC remap and mask, PIT at @hz on IRQ0 (arch/x86_64/irq.c). */
+void arch_timer_init(unsigned int hz);
+/* Load @t's address space if it has one and it is not loaded already. */
+void arch_activate_mm(struct task *t);
+/* Load the kernel's page tables (before an exiting task frees its mm). */
+void arch_load_kernel_mm(void);
+
+/*
+ * The first thing a new task does after its first switch: finish what
+ * schedule() started (preemption count, interrupts on). kernel/sched.c.
+ */
+void schedule_tail(void);
+
+/* Where a new kernel thread begins (from arch/x86_64/switch.asm). */
+__attribute__((noreturn)) void kthread_start(int (*fn)(void *), void *arg);
 
 #endif

@@ -8,5 +8,7 @@
 void time_init(u64 tsc_hz);
 u64 time_ns(void);		/* ns since time_init() */
 u64 tsc_to_ns(u64 ticks);
+/* Seconds since the Unix epoch from the CMOS clock (arch/x86_64/rtc.c); 0 if unreadable. */
+u64 arch_rtc_read_seconds(void);
 
 #endif

@@ -1,2 +1,3 @@
 KTEST_SRCS += tests/kernel/ktest_pgtable.c
 KTEST_SRCS += tests/kernel/ktest_pmm.c
+KTEST_SRCS += tests/kernel/ktest_sched.c

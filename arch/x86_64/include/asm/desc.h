@@ -20,5 +20,13 @@
 
 void gdt_init(void);
 void idt_init(void);
+/* TSS.rsp0: kernel stack for entries from ring 3 (arch/x86_64/gdt.c). */
+void tss_set_rsp0(uintptr_t rsp0);
+
+/* Hardware interrupt vectors: the 8259 pair remapped above the exceptions. */
+#define IRQ_VECTOR_BASE		32
+#define NR_IRQ_VECTORS		(256 - IRQ_VECTOR_BASE)
+/* pt_regs.vector of a frame built by the SYSCALL entry (syscall.asm). */
+#define SYSCALL_VECTOR_MARK	0x100
 
 #endif

@@ -1,0 +1,310 @@
+/*
+ * The arch half of tasks: per-CPU set-up and the SYSCALL MSRs, the context
+ * switch (kernel stack for ring-3 entries, address space, FS/GS bases, FPU
+ * state), the first frame of a kernel thread and the entry to user mode.
+ *
+ * Kernel stack of a task created by kthread_create() (KERNEL_STACK_SIZE):
+ *
+ *   kstack_top ->  +------------------------+
+ *                  | struct pt_regs         |  user registers: built by the
+ *                  |                        |  syscall / interrupt entry from
+ *                  |                        |  ring 3, or by arch_enter_user
+ *                  +------------------------+  <- current_pt_regs()
+ *                  | kernel frames          |
+ *                  v                        v
+ *
+ * The pt_regs area is reserved from the start (a kernel thread's first
+ * frame is below it), so arch_enter_user() can fill it while running on
+ * the same stack. The boot task (pid 0) runs on the boot stack and never
+ * enters user mode.
+ */
+#include <pagoda/task.h>
+#include <pagoda/errno.h>
+#include <pagoda/printk.h>
+#include <pagoda/string.h>
+#include <asm/cpu.h>
+#include <asm/desc.h>
+#include <asm/fpu.h>
+#include <asm/irqflags.h>
+#include <asm/percpu.h>
+#include <asm/pte_bits.h>
+#include <asm/regs.h>
+#include <mm/arch.h>
+#include <mm/layout.h>
+#include <mm/mm.h>
+#include <mm/slab.h>
+
+#define MSR_STAR		0xc0000081
+#define MSR_LSTAR		0xc0000082
+#define MSR_CSTAR		0xc0000083
+#define MSR_SYSCALL_MASK	0xc0000084
+#define EFER_SCE		(1UL << 0)
+
+#define RFLAGS_TF		(1UL << 8)
+#define RFLAGS_DF		(1UL << 10)
+#define RFLAGS_NT		(1UL << 14)
+#define RFLAGS_FIXED		(1UL << 1)	/* always 1 */
+
+#define CR0_MP			(1UL << 1)
+#define CR0_EM			(1UL << 2)
+#define CR0_TS			(1UL << 3)
+#define CR4_OSXMMEXCPT		(1UL << 10)
+#define CR4_OSXSAVE		(1UL << 18)
+
+#define CPUID1_ECX_XSAVE	(1U << 26)
+#define CPUID1_ECX_AVX		(1U << 28)
+#define XFEATURE_X87		(1ULL << 0)
+#define XFEATURE_SSE		(1ULL << 1)
+#define XFEATURE_AVX		(1ULL << 2)
+
+#define FXSAVE_SIZE		512
+#define FX_MXCSR_OFFSET		24
+#define MXCSR_DEFAULT		0x1f80
+#define FCW_DEFAULT		0x037f
+
+extern char syscall_entry[], syscall_entry_compat[], kthread_trampoline[];
+void switch_to(uintptr_t *prev_ksp, uintptr_t next_ksp);
+__noreturn void enter_user_frame(struct pt_regs *regs);
+
+/* ---- FPU state ---- */
+
+static unsigned int fpu_size = FXSAVE_SIZE;
+static bool fpu_xsave;
+static u64 fpu_xcr0;
+static void *fpu_initial;
+
+static void xsetbv(u32 index, u64 v)
+{
+	__asm__ volatile("xsetbv" :: "c"(index), "a"((u32)v), "d"((u32)(v >> 32)));
+}
+
+unsigned int arch_fpu_state_size(void)
+{
+	return fpu_size;
+}
+
+bool arch_fpu_uses_xsave(void)
+{
+	return fpu_xsave;
+}
+
+void arch_fpu_save(void *buf)
+{
+	if (fpu_xsave)
+		__asm__ volatile("xsave64 (%0)" :: "r"(buf), "a"((u32)fpu_xcr0),
+				 "d"((u32)(fpu_xcr0 >> 32)) : "memory");
+	else
+		__asm__ volatile("fxsave64 (%0)" :: "r"(buf) : "memory");
+}
+
+void arch_fpu_restore(const void *buf)
+{
+	if (fpu_xsave)
+		__asm__ volatile("xrstor64 (%0)" :: "r"(buf), "a"((u32)fpu_xcr0),
+				 "d"((u32)(fpu_xcr0 >> 32)) : "memory");
+	else
+		__asm__ volatile("fxrstor64 (%0)" :: "r"(buf) : "memory");
+}
+
+const void *arch_fpu_initial_state(void)
+{
+	return fpu_initial;
+}
+
+/*
+ * SSE on for user code (CR4.OSFXSR/OSXMMEXCPT, CR0.MP, no EM/TS); with
+ * XSAVE, also AVX when the CPU has it (XCR0 = x87 | SSE | AVX; the AVX-512
+ * and other components stay off, so the save area stays small), as CPUID's
+ * OSXSAVE bit then tells user code. Then build the initial state: a zeroed
+ * area with the default control words. In XSAVE form a zero XSTATE_BV
+ * means "every component in its init state", and MXCSR is still loaded
+ * from the legacy area.
+ */
+static int fpu_init(void)
+{
+	u32 a, b, c, d;
+
+	write_cr0((read_cr0() | CR0_MP) & ~(CR0_EM | CR0_TS));
+	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (c & CPUID1_ECX_XSAVE) {
+		write_cr4(read_cr4() | CR4_OSXSAVE);
+		fpu_xcr0 = XFEATURE_X87 | XFEATURE_SSE | ((c & CPUID1_ECX_AVX) ? XFEATURE_AVX : 0);
+		xsetbv(0, fpu_xcr0);
+		cpuid(0xd, 0, &a, &b, &c, &d);	/* ebx: size for the XCR0 now set */
+		fpu_xsave = true;
+		fpu_size = b;
+	}
+	fpu_initial = kzalloc(fpu_size + FPU_STATE_ALIGN, GFP_KERNEL);
+	if (!fpu_initial)
+		return -ENOMEM;
+	fpu_initial = (void *)ALIGN_UP((uintptr_t)fpu_initial, FPU_STATE_ALIGN);
+	*(u16 *)fpu_initial = FCW_DEFAULT;
+	*(u32 *)((u8 *)fpu_initial + FX_MXCSR_OFFSET) = MXCSR_DEFAULT;
+	printk("fpu: %s, %u-byte save area, XCR0 %#llx\n", fpu_xsave ? "xsave" : "fxsave",
+	       fpu_size, (unsigned long long)fpu_xcr0);
+	return 0;
+}
+
+int arch_task_alloc(struct task *t)
+{
+	t->fpu_alloc = kmalloc(fpu_size + FPU_STATE_ALIGN, GFP_KERNEL);
+	if (!t->fpu_alloc)
+		return -ENOMEM;
+	t->fpu = (void *)ALIGN_UP((uintptr_t)t->fpu_alloc, FPU_STATE_ALIGN);
+	memcpy(t->fpu, fpu_initial, fpu_size);
+	return 0;
+}
+
+void arch_task_free(struct task *t)
+{
+	kfree(t->fpu_alloc);
+	t->fpu_alloc = t->fpu = NULL;
+}
+
+/* ---- set-up ---- */
+
+/*
+ * SYSCALL: kernel CS 0x08 (SS 0x10); SYSRET would take base 0x18 + 16 =
+ * USER_CS and 0x18 + 8 = USER_DS, both with RPL 3 (asm/desc.h orders the
+ * GDT for that). FMASK clears IF, DF, TF, AC and NT on entry.
+ */
+static void syscall_msr_init(void)
+{
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+	wrmsr(MSR_STAR, ((u64)(USER32_CS | 3) << 48) | ((u64)KERNEL_CS << 32));
+	wrmsr(MSR_LSTAR, (u64)(uintptr_t)syscall_entry);
+	wrmsr(MSR_CSTAR, (u64)(uintptr_t)syscall_entry_compat);
+	wrmsr(MSR_SYSCALL_MASK, RFLAGS_IF | RFLAGS_DF | RFLAGS_TF | RFLAGS_AC | RFLAGS_NT);
+}
+
+int arch_task_init(struct task *boot)
+{
+	int err;
+
+	percpu_init();
+	boot_percpu.current = boot;
+	boot_percpu.kernel_rsp = boot->kstack_top;
+	tss_set_rsp0(boot->kstack_top);
+	syscall_msr_init();
+	err = fpu_init();
+	if (err)
+		return err;
+	return arch_task_alloc(boot);
+}
+
+static struct pt_regs *task_pt_regs(const struct task *t)
+{
+	return (struct pt_regs *)(t->kstack_top - sizeof(struct pt_regs));
+}
+
+struct pt_regs *current_pt_regs(void)
+{
+	return task_pt_regs(current);
+}
+
+/*
+ * The frame switch_to() pops for a new thread: r15, r14, r13 = arg,
+ * r12 = fn, rbx, rbp = 0, return address = kthread_trampoline; below the
+ * pt_regs area, placed so that rsp is 16-byte aligned after the return.
+ */
+void arch_task_setup_kthread(struct task *t, int (*fn)(void *), void *arg)
+{
+	u64 *sp = (u64 *)task_pt_regs(t) - 9;
+
+	BUILD_BUG_ON(sizeof(struct pt_regs) % 16);
+	memset(sp, 0, 9 * sizeof(u64));
+	sp[2] = (u64)(uintptr_t)arg;
+	sp[3] = (u64)(uintptr_t)fn;
+	sp[6] = (u64)(uintptr_t)kthread_trampoline;
+	t->ksp = (uintptr_t)sp;
+}
+
+/* ---- address spaces ---- */
+
+static void load_root(phys_addr_t root)
+{
+	if ((read_cr3() & X86_PTE_ADDR_MASK) != root)
+		arch_load_page_table(root);
+}
+
+void arch_activate_mm(struct task *t)
+{
+	if (t->mm)
+		load_root(virt_to_phys(t->mm->pt.pgd));
+}
+
+void arch_load_kernel_mm(void)
+{
+	load_root(virt_to_phys(kernel_pt.pgd));
+}
+
+/* ---- switching ---- */
+
+void arch_context_switch(struct task *prev, struct task *next)
+{
+	boot_percpu.current = next;
+	boot_percpu.kernel_rsp = next->kstack_top;
+	tss_set_rsp0(next->kstack_top);
+	if (prev->mm)
+		arch_fpu_save(prev->fpu);
+	if (next->mm) {
+		arch_activate_mm(next);
+		wrmsr(MSR_FS_BASE, next->fs_base);
+		wrmsr(MSR_KERNEL_GS_BASE, next->gs_base);
+		arch_fpu_restore(next->fpu);
+	}
+	switch_to(&prev->ksp, next->ksp);
+}
+
+/* ---- user mode ---- */
+
+/*
+ * Fresh registers for a new program: everything zero, IF on, the user
+ * selectors, FS/GS bases 0 and the initial FPU state; then the common
+ * return path (exit_to_user_mode, swapgs, iretq).
+ */
+__noreturn void arch_enter_user(uintptr_t entry, uintptr_t stack)
+{
+	struct task *t = current;
+	struct pt_regs *regs = task_pt_regs(t);
+
+	if (t->pid == 0 || !t->mm)
+		panic("arch_enter_user: task %d has no user address space", t->pid);
+	local_irq_disable();
+	arch_activate_mm(t);
+	memset(regs, 0, sizeof(*regs));
+	regs->rip = entry;
+	regs->cs = USER_CS | 3;
+	regs->rflags = RFLAGS_IF | RFLAGS_FIXED;
+	regs->rsp = stack;
+	regs->ss = USER_DS | 3;
+	t->fs_base = 0;
+	t->gs_base = 0;
+	wrmsr(MSR_FS_BASE, 0);
+	wrmsr(MSR_KERNEL_GS_BASE, 0);
+	memcpy(t->fpu, fpu_initial, fpu_size);
+	arch_fpu_restore(t->fpu);
+	enter_user_frame(regs);
+}
+
+void arch_set_user_fs_base(u64 base)
+{
+	current->fs_base = base;
+	wrmsr(MSR_FS_BASE, base);
+}
+
+void arch_set_user_gs_base(u64 base)
+{
+	current->gs_base = base;
+	wrmsr(MSR_KERNEL_GS_BASE, base);	/* swapgs makes it GS on the way out */
+}
+
+/* Can user code run at @rip? False for a non-canonical address (iretq would #GP). */
+bool arch_user_rip_ok(u64 rip)
+{
+	unsigned int bits = pgtable_l5_enabled() ? 57 : 48;
+	s64 sext = (s64)(rip << (64 - bits)) >> (64 - bits);
+
+	return (u64)sext == rip;
+}

@@ -1,0 +1,318 @@
+/*
+ * Tasks: creation (kernel threads; user processes are kernel threads that
+ * exec and enter user mode), pids, the parent/children tree, exit and wait.
+ *
+ * The boot context (kernel_main on the boot stack) becomes task 0 in
+ * task_init(); it never exits, adopts the children of exiting tasks and can
+ * sleep in task_wait() like any other task.
+ *
+ * Protection: task_all_list, every children/sibling list and task states are
+ * changed with interrupts off (one CPU; the timer tick walks the task list).
+ * A task's memory (struct, kernel stack, FPU area) is freed only by its
+ * parent's task_wait(), after it became a zombie and was switched out for
+ * good.
+ */
+#include <pagoda/task.h>
+#include <pagoda/errno.h>
+#include <pagoda/fs.h>
+#include <pagoda/init.h>
+#include <pagoda/printk.h>
+#include <pagoda/sections.h>
+#include <pagoda/string.h>
+#include <pagoda/time.h>
+#include <pagoda/uaccess.h>
+#include <asm/irqflags.h>
+#include <mm/arch.h>
+#include <mm/mm.h>
+#include <mm/pmm.h>
+#include <mm/slab.h>
+
+#define PID_MAX		32768		/* Linux's default pid_max */
+
+extern char boot_stack_top[];		/* arch/x86_64/entry.asm */
+
+struct task *current;
+LIST_HEAD(task_all_list);
+
+static struct task boot_task;
+static int next_pid = 1;
+
+struct task *task_find(int pid)
+{
+	struct list_head *pos;
+	struct task *found = NULL;
+	unsigned long flags = local_irq_save();
+
+	list_for_each(pos, &task_all_list) {
+		struct task *t = list_entry(pos, struct task, all_list);
+
+		if (t->pid == pid) {
+			found = t;
+			break;
+		}
+	}
+	local_irq_restore(flags);
+	return found;
+}
+
+/* The next free pid after the last one given, wrapping at PID_MAX. Interrupts off. */
+static int alloc_pid(void)
+{
+	for (int tries = 0; tries < PID_MAX; tries++) {
+		int pid = next_pid;
+
+		next_pid = next_pid + 1 < PID_MAX ? next_pid + 1 : 1;
+		if (!task_find(pid))
+			return pid;
+	}
+	return -EAGAIN;
+}
+
+static void task_free(struct task *t)
+{
+	struct page *stack = pfn_to_page(PHYS_PFN(virt_to_phys(t->kstack)));
+
+	arch_task_free(t);
+	free_pages(stack, KERNEL_STACK_ORDER);
+	kfree(t);
+}
+
+/*
+ * A new task, not yet runnable nor linked anywhere: zeroed struct, kernel
+ * stack, FPU area, name. The pid is given when it is linked (task_link).
+ */
+static struct task *task_alloc(const char *name)
+{
+	struct task *t = kzalloc(sizeof(*t), GFP_KERNEL);
+	struct page *stack;
+
+	if (!t)
+		return NULL;
+	stack = alloc_pages(GFP_KERNEL, KERNEL_STACK_ORDER);
+	if (!stack) {
+		kfree(t);
+		return NULL;
+	}
+	t->kstack = phys_to_virt(page_to_phys(stack));
+	t->kstack_top = (uintptr_t)t->kstack + KERNEL_STACK_SIZE;
+	if (arch_task_alloc(t)) {
+		free_pages(stack, KERNEL_STACK_ORDER);
+		kfree(t);
+		return NULL;
+	}
+	strncpy(t->comm, name, TASK_COMM_LEN - 1);
+	list_init(&t->children);
+	t->state = TASK_SLEEPING;
+	t->start_ns = time_ns();
+	return t;
+}
+
+/* Give @t a pid and make it a child of current. 0 or -EAGAIN (no pid). */
+static int task_link(struct task *t)
+{
+	unsigned long flags = local_irq_save();
+	int pid = alloc_pid();
+
+	if (pid < 0) {
+		local_irq_restore(flags);
+		return pid;
+	}
+	t->pid = t->tgid = pid;
+	t->parent = current;
+	list_add_tail(&t->sibling, &current->children);
+	list_add_tail(&t->all_list, &task_all_list);
+	local_irq_restore(flags);
+	return 0;
+}
+
+struct task *kthread_prepare(const char *name, int (*fn)(void *), void *arg)
+{
+	struct task *t = task_alloc(name);
+
+	if (!t)
+		return NULL;
+	arch_task_setup_kthread(t, fn, arg);
+	if (task_link(t)) {
+		task_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+struct task *kthread_create(const char *name, int (*fn)(void *), void *arg)
+{
+	struct task *t = kthread_prepare(name, fn, arg);
+
+	if (t)
+		wake_up(t);
+	return t;
+}
+
+/* The thread function's return value becomes its exit status (wait status << 8). */
+__noreturn void kthread_start(int (*fn)(void *), void *arg)
+{
+	schedule_tail();
+	do_exit((fn(arg) & 0xff) << 8);
+}
+
+/* Hand @t's children to the boot task. Interrupts off. True if one is a zombie. */
+static bool reparent_children(struct task *t)
+{
+	struct list_head *pos, *tmp;
+	bool zombie = false;
+
+	list_for_each_safe(pos, tmp, &t->children) {
+		struct task *c = list_entry(pos, struct task, sibling);
+
+		list_del(&c->sibling);
+		c->parent = &boot_task;
+		list_add_tail(&c->sibling, &boot_task.children);
+		zombie |= c->state == TASK_ZOMBIE;
+	}
+	return zombie;
+}
+
+/* Release the user address space: clear_child_tid, then the kernel's tables in CR3, then mm_put. */
+static void exit_mm(struct task *t)
+{
+	struct mm_struct *mm = t->mm;
+	u32 zero = 0;
+
+	if (!mm)
+		return;
+	if (t->clear_child_tid)
+		(void)copy_to_user((void *)t->clear_child_tid, &zero, sizeof(zero));
+	arch_load_kernel_mm();
+	t->mm = NULL;
+	mm_put(mm);
+}
+
+__noreturn void do_exit(int code)
+{
+	struct task *t = current;
+	bool orphan_zombie;
+
+	if (t == &boot_task)
+		panic("do_exit: the boot task (pid 0) tried to exit with status %#x", code);
+	exit_mm(t);
+	if (t->files) {
+		files_put(t->files);
+		t->files = NULL;
+	}
+	local_irq_disable();		/* for good: schedule() never comes back */
+	orphan_zombie = reparent_children(t);
+	t->exit_code = code;
+	t->state = TASK_ZOMBIE;
+	if (t->parent->mm)
+		send_signal(t->parent, SIGCHLD, NULL);
+	wake_up(t->parent);
+	if (orphan_zombie && t->parent != &boot_task)
+		wake_up(&boot_task);
+	schedule();
+	panic("do_exit: zombie %d ran again", t->pid);
+}
+
+static bool wait_matches(int pid, const struct task *c)
+{
+	return pid <= 0 || c->pid == pid;
+}
+
+/*
+ * Unlink zombie @c from every list and free it, filling @res. Interrupts
+ * off on entry, restored to @flags before the memory is freed.
+ */
+static int reap(struct task *c, struct wait_result *res, unsigned long flags)
+{
+	struct task *t = current;
+	int pid = c->pid;
+
+	list_del(&c->sibling);
+	list_del(&c->all_list);
+	local_irq_restore(flags);
+	if (res) {
+		res->pid = pid;
+		res->status = c->exit_code;
+		res->utime_ns = c->utime_ns + c->cutime_ns;
+		res->stime_ns = c->stime_ns + c->cstime_ns;
+		res->min_flt = c->min_flt + c->cmin_flt;
+		res->maj_flt = c->maj_flt + c->cmaj_flt;
+	}
+	t->cutime_ns += c->utime_ns + c->cutime_ns;
+	t->cstime_ns += c->stime_ns + c->cstime_ns;
+	t->cmin_flt += c->min_flt + c->cmin_flt;
+	t->cmaj_flt += c->maj_flt + c->cmaj_flt;
+	task_free(c);
+	return pid;
+}
+
+int task_wait_opts(int pid, int options, struct wait_result *res)
+{
+	struct task *t = current;
+
+	for (;;) {
+		unsigned long flags = local_irq_save();
+		struct list_head *pos;
+		bool have_child = false;
+
+		list_for_each(pos, &t->children) {
+			struct task *c = list_entry(pos, struct task, sibling);
+
+			if (!wait_matches(pid, c))
+				continue;
+			have_child = true;
+			if (c->state == TASK_ZOMBIE)
+				return reap(c, res, flags);
+		}
+		if (!have_child || (options & WNOHANG) || (t->mm && signal_pending(t))) {
+			local_irq_restore(flags);
+			return !have_child ? -ECHILD : (options & WNOHANG) ? 0 : -EINTR;
+		}
+		/* a child's do_exit wakes us; set before interrupts come back on */
+		t->state = TASK_SLEEPING;
+		local_irq_restore(flags);
+		schedule();
+		t->state = TASK_RUNNING;
+	}
+}
+
+int task_wait(int pid, int *status)
+{
+	struct wait_result res;
+	int ret = task_wait_opts(pid, 0, &res);
+
+	if (ret > 0 && status)
+		*status = res.status;
+	return ret;
+}
+
+/*
+ * The boot context becomes task 0 ("swapper", as on Linux), then the
+ * per-CPU data, SYSCALL MSRs and FPU are set up and the timer starts:
+ * from here on interrupts are on and the boot task can be preempted.
+ */
+void task_init(void)
+{
+	struct task *t = &boot_task;
+	int err;
+
+	strncpy(t->comm, "swapper", TASK_COMM_LEN - 1);
+	t->state = TASK_RUNNING;
+	t->kstack = boot_stack;
+	t->kstack_top = (uintptr_t)boot_stack_top;
+	t->start_ns = time_ns();
+	list_init(&t->children);
+	list_add_tail(&t->all_list, &task_all_list);
+	current = t;
+	err = arch_task_init(t);
+	if (err)
+		panic("task_init: arch set-up failed (%d)", err);
+	arch_timer_init(HZ);
+	local_irq_enable();
+}
+
+static int task_initcall(void)
+{
+	task_init();
+	return 0;
+}
+arch_initcall(task_initcall);

@@ -1,0 +1,371 @@
+/*
+ * In-kernel tests of tasks and the scheduler, `ktest=sched`.
+ *
+ * The cases run in the boot task (pid 0), create kernel threads as its
+ * children and reap every one of them before they return, so the runner's
+ * free-page check also covers kernel stacks, task structs and FPU areas.
+ * A broken scheduler tends to hang rather than fail; where that matters the
+ * case waits with a deadline instead (busy-waiting, which itself relies on
+ * the timer preempting the boot task), so it reports a failure.
+ */
+#include <pagoda/errno.h>
+#include <pagoda/ktest.h>
+#include <pagoda/syscall.h>
+#include <pagoda/task.h>
+#include <pagoda/time.h>
+#include <asm/irqflags.h>
+#include <asm/percpu.h>
+#include <asm/regs.h>
+
+#define MS		1000000ULL
+
+static void cpu_relax(void)
+{
+	__builtin_ia32_pause();
+}
+
+/* Busy-wait (preemptible) until *flag or @ms pass. Returns *flag. */
+static bool spin_until(volatile bool *flag, u64 ms)
+{
+	u64 deadline = time_ns() + ms * MS;
+
+	while (!*flag && time_ns() < deadline)
+		cpu_relax();
+	return *flag;
+}
+
+/* ---- create, run, exit, reap ---- */
+
+static volatile int ran_mask;
+
+static int return_arg(void *arg)
+{
+	int code = (int)(uintptr_t)arg;
+
+	ran_mask |= 1 << code;
+	return code;
+}
+
+static void t_kthreads_reaped_with_exit_codes(struct ktest *t)
+{
+	struct task *k[3];
+	int status = -1;
+
+	ran_mask = 0;
+	for (int i = 0; i < 3; i++) {
+		k[i] = kthread_create("kt-exit", return_arg, (void *)(uintptr_t)(7 + i));
+		KTEST_ASSERT(t, k[i] != NULL);
+		KTEST_EXPECT(t, k[i]->pid > 0);
+		KTEST_EXPECT(t, k[i]->parent == current);
+	}
+	KTEST_EXPECT(t, k[0]->pid != k[1]->pid && k[1]->pid != k[2]->pid);
+	/* reap out of creation order: the status belongs to the pid asked for */
+	for (int i = 2; i >= 0; i--) {
+		int pid = k[i]->pid;
+
+		KTEST_EXPECT_EQ(t, task_wait(pid, &status), pid);
+		KTEST_EXPECT_EQ(t, status, (7 + i) << 8);
+		KTEST_EXPECT(t, task_find(pid) == NULL);
+	}
+	KTEST_EXPECT_EQ(t, ran_mask, (1 << 7) | (1 << 8) | (1 << 9));
+	KTEST_EXPECT_EQ(t, task_wait(-1, &status), -ECHILD);
+}
+
+static void t_wait_any_child_reaps_each_once(struct ktest *t)
+{
+	int seen = 0, status, pid;
+
+	for (int i = 0; i < 4; i++)
+		KTEST_ASSERT(t, kthread_create("kt-any", return_arg, (void *)(uintptr_t)(1 + i)));
+	while ((pid = task_wait(-1, &status)) > 0) {
+		KTEST_EXPECT(t, status >= 1 << 8 && status <= 4 << 8);
+		KTEST_EXPECT(t, !(seen & (1 << (status >> 8))));
+		seen |= 1 << (status >> 8);
+	}
+	KTEST_EXPECT_EQ(t, pid, -ECHILD);
+	KTEST_EXPECT_EQ(t, seen, 0x1e);
+}
+
+static volatile bool prepared_ran;
+
+static int mark_ran(void *arg)
+{
+	prepared_ran = true;
+	return 5;
+}
+
+static void t_prepared_kthread_waits_for_wake_up(struct ktest *t)
+{
+	struct task *k;
+	int status;
+
+	prepared_ran = false;
+	k = kthread_prepare("kt-prepared", mark_ran, NULL);
+	KTEST_ASSERT(t, k != NULL);
+	KTEST_EXPECT(t, k->pid > 0 && k->parent == current);
+	KTEST_EXPECT_EQ(t, sleep_until_ns(time_ns() + 20 * MS), 0);
+	for (int i = 0; i < 5; i++)
+		schedule();
+	KTEST_EXPECT(t, !prepared_ran);
+	KTEST_EXPECT_EQ(t, task_wait_opts(k->pid, WNOHANG, NULL), 0);
+	wake_up(k);
+	KTEST_EXPECT_EQ(t, task_wait(k->pid, &status), k->pid);
+	KTEST_EXPECT(t, prepared_ran);
+	KTEST_EXPECT_EQ(t, status, 5 << 8);
+}
+
+/* ---- yielding threads interleave ---- */
+
+#define YIELD_ROUNDS	8
+static char yield_log[2 * YIELD_ROUNDS + 1];
+static volatile int yield_len;
+
+static int yield_writer(void *arg)
+{
+	for (int i = 0; i < YIELD_ROUNDS; i++) {
+		unsigned long f = local_irq_save();
+
+		yield_log[yield_len++] = (char)(uintptr_t)arg;
+		local_irq_restore(f);
+		schedule();
+	}
+	return 0;
+}
+
+static void t_yielding_kthreads_interleave(struct ktest *t)
+{
+	int switches = 0, status;
+	struct task *a, *b;
+
+	yield_len = 0;
+	a = kthread_create("kt-yield-a", yield_writer, (void *)'a');
+	b = kthread_create("kt-yield-b", yield_writer, (void *)'b');
+	KTEST_ASSERT(t, a && b);
+	KTEST_EXPECT_EQ(t, task_wait(a->pid, &status), a->pid);
+	KTEST_EXPECT_EQ(t, task_wait(b->pid, &status), b->pid);
+	KTEST_ASSERT(t, yield_len == 2 * YIELD_ROUNDS);
+	for (int i = 1; i < yield_len; i++)
+		switches += yield_log[i] != yield_log[i - 1];
+	/* strict round robin gives abab...; a stray tick may pair two letters */
+	KTEST_EXPECT(t, switches >= YIELD_ROUNDS);
+	KTEST_EXPECT_EQ(t, yield_log[0], 'a');
+}
+
+/* ---- timed sleep ---- */
+
+static u64 sleep_deadline, woke_at;
+static volatile int sleep_ret;
+
+static int sleeper(void *arg)
+{
+	sleep_ret = sleep_until_ns(sleep_deadline);
+	woke_at = time_ns();
+	return 0;
+}
+
+static void t_sleeping_kthread_wakes_after_deadline(struct ktest *t)
+{
+	struct task *k;
+	int status;
+
+	sleep_ret = -1;
+	sleep_deadline = time_ns() + 30 * MS;
+	k = kthread_create("kt-sleep", sleeper, NULL);
+	KTEST_ASSERT(t, k != NULL);
+	KTEST_EXPECT_EQ(t, task_wait(k->pid, &status), k->pid);
+	KTEST_EXPECT_EQ(t, sleep_ret, 0);
+	KTEST_EXPECT(t, woke_at >= sleep_deadline);
+	/* woken by a tick: one 10 ms tick late at most, plus slack for TCG */
+	KTEST_EXPECT(t, woke_at < sleep_deadline + 500 * MS);
+}
+
+static void t_boot_task_sleeps_and_idles(struct ktest *t)
+{
+	u64 start = time_ns();
+
+	KTEST_EXPECT_EQ(t, sleep_until_ns(start + 20 * MS), 0);
+	KTEST_EXPECT(t, time_ns() >= start + 20 * MS);
+	KTEST_EXPECT_EQ(t, sleep_until_ns(start), 0);	/* past deadline: at once */
+}
+
+/* ---- preemption ---- */
+
+static volatile bool spin_stop, worker_done;
+static volatile u64 spin_count;
+
+static int spinner(void *arg)
+{
+	while (!spin_stop)
+		spin_count++;
+	return 1;
+}
+
+static int worker(void *arg)
+{
+	worker_done = true;
+	return 2;
+}
+
+/*
+ * A thread that never yields must not keep the CPU: with the spinner queued
+ * first, the boot task busy-waits (never yields either) for the worker, so
+ * only timer preemption of both can get the worker to run.
+ */
+static void t_spinning_kthread_does_not_starve_others(struct ktest *t)
+{
+	struct task *s, *w;
+	u64 switches = sched_nr_switches(), count_seen;
+	int status;
+
+	spin_stop = worker_done = false;
+	spin_count = 0;
+	s = kthread_create("kt-spin", spinner, NULL);
+	KTEST_ASSERT(t, s != NULL);
+	w = kthread_create("kt-worker", worker, NULL);
+	KTEST_EXPECT(t, w != NULL);
+	KTEST_EXPECT(t, spin_until(&worker_done, 3000));
+	count_seen = spin_count;
+	KTEST_EXPECT(t, count_seen > 0);
+	KTEST_EXPECT(t, sched_nr_switches() > switches + 2);
+	spin_stop = true;
+	KTEST_EXPECT_EQ(t, task_wait(s->pid, &status), s->pid);
+	KTEST_EXPECT_EQ(t, status, 1 << 8);
+	if (w) {
+		KTEST_EXPECT_EQ(t, task_wait(w->pid, &status), w->pid);
+		KTEST_EXPECT_EQ(t, status, 2 << 8);
+	}
+}
+
+static void t_timer_ticks_at_100hz(struct ktest *t)
+{
+	u64 j0 = jiffies, start = time_ns(), ticks, ms;
+	volatile bool never = false;
+
+	KTEST_EXPECT(t, !irqs_disabled());
+	spin_until(&never, 200);
+	ticks = jiffies - j0;
+	ms = (time_ns() - start) / MS;
+	/* 20 ticks in 200 ms; TCG timing is loose, so accept a wide band */
+	KTEST_EXPECT(t, ticks >= ms / 10 / 2 && ticks <= ms / 10 * 2 + 2);
+}
+
+/* ---- wait semantics ---- */
+
+static volatile bool grandchild_release;
+static volatile int grandchild_pid;
+
+static int grandchild(void *arg)
+{
+	while (!grandchild_release)
+		schedule();
+	return 42;
+}
+
+/* Creates a grandchild, publishes its pid, then waits for it or leaves it. */
+static int middle(void *arg)
+{
+	bool orphan = arg != NULL;
+	struct task *g = kthread_create("kt-grandchild", grandchild, NULL);
+	int status = 0;
+
+	if (!g)
+		return 1;
+	grandchild_pid = g->pid;
+	if (orphan)
+		return 3;
+	if (task_wait(g->pid, &status) != g->pid || status != 42 << 8)
+		return 2;
+	return 0;
+}
+
+static void t_wait_for_non_child_is_echild(struct ktest *t)
+{
+	struct task *m;
+	int status;
+
+	KTEST_EXPECT_EQ(t, task_wait(-1, &status), -ECHILD);
+	KTEST_EXPECT_EQ(t, task_wait(30000, &status), -ECHILD);
+	grandchild_release = false;
+	grandchild_pid = 0;
+	m = kthread_create("kt-middle", middle, NULL);
+	KTEST_ASSERT(t, m != NULL);
+	while (!grandchild_pid)
+		schedule();
+	/* the grandchild exists but is its parent's child, not ours */
+	KTEST_EXPECT(t, task_find(grandchild_pid) != NULL);
+	KTEST_EXPECT_EQ(t, task_wait(grandchild_pid, &status), -ECHILD);
+	KTEST_EXPECT_EQ(t, task_wait_opts(m->pid, WNOHANG, NULL), 0);
+	grandchild_release = true;
+	KTEST_EXPECT_EQ(t, task_wait(m->pid, &status), m->pid);
+	KTEST_EXPECT_EQ(t, status, 0);
+}
+
+static void t_orphan_adopted_by_boot_task(struct ktest *t)
+{
+	struct task *m;
+	int status, gpid;
+
+	grandchild_release = false;
+	grandchild_pid = 0;
+	m = kthread_create("kt-middle", middle, (void *)1);
+	KTEST_ASSERT(t, m != NULL);
+	KTEST_EXPECT_EQ(t, task_wait(m->pid, &status), m->pid);
+	KTEST_EXPECT_EQ(t, status, 3 << 8);
+	gpid = grandchild_pid;
+	KTEST_ASSERT(t, gpid > 0);
+	KTEST_EXPECT(t, task_find(gpid) && task_find(gpid)->parent == current);
+	grandchild_release = true;
+	KTEST_EXPECT_EQ(t, task_wait(gpid, &status), gpid);
+	KTEST_EXPECT_EQ(t, status, 42 << 8);
+}
+
+/* ---- per-CPU data and the syscall dispatcher ---- */
+
+static void t_percpu_names_current_task(struct ktest *t)
+{
+	struct percpu *p = this_cpu();
+
+	KTEST_EXPECT(t, p == &boot_percpu);
+	KTEST_EXPECT(t, p->current == current);
+	KTEST_EXPECT_EQ(t, p->kernel_rsp, current->kstack_top);
+}
+
+static long fake_syscall(u64 nr)
+{
+	struct pt_regs regs = { .rax = nr };
+
+	do_syscall(&regs);
+	return (long)regs.rax;
+}
+
+static void t_syscall_dispatch_and_enosys(struct ktest *t)
+{
+	KTEST_EXPECT_EQ(t, fake_syscall(__NR_getpid), current->tgid);
+	KTEST_EXPECT_EQ(t, fake_syscall(__NR_gettid), current->pid);
+	KTEST_EXPECT_EQ(t, fake_syscall(__NR_getuid), 0);
+	KTEST_EXPECT_EQ(t, fake_syscall(NR_SYSCALLS_MAX - 1), -ENOSYS);
+	KTEST_EXPECT_EQ(t, fake_syscall(NR_SYSCALLS_MAX), -ENOSYS);
+	KTEST_EXPECT_EQ(t, fake_syscall(~0ULL), -ENOSYS);
+}
+
+static const struct ktest_case sched_cases[] = {
+	KTEST_CASE(t_kthreads_reaped_with_exit_codes,
+		   "kthreads run and are reaped with their exit codes"),
+	KTEST_CASE(t_wait_any_child_reaps_each_once, "wait for any child reaps each child once"),
+	KTEST_CASE(t_prepared_kthread_waits_for_wake_up,
+		   "a prepared kthread runs only after wake_up"),
+	KTEST_CASE(t_yielding_kthreads_interleave, "two yielding kthreads interleave"),
+	KTEST_CASE(t_sleeping_kthread_wakes_after_deadline,
+		   "a sleeping kthread wakes up after its deadline"),
+	KTEST_CASE(t_boot_task_sleeps_and_idles, "the boot task sleeps with nothing else to run"),
+	KTEST_CASE(t_spinning_kthread_does_not_starve_others,
+		   "a spinning kthread does not starve others (timer preemption)"),
+	KTEST_CASE(t_timer_ticks_at_100hz, "the timer ticks at about 100 Hz"),
+	KTEST_CASE(t_wait_for_non_child_is_echild, "task_wait on a non-child returns -ECHILD"),
+	KTEST_CASE(t_orphan_adopted_by_boot_task, "an orphan is adopted and reaped by the boot task"),
+	KTEST_CASE(t_percpu_names_current_task, "per-CPU data through GS names the current task"),
+	KTEST_CASE(t_syscall_dispatch_and_enosys,
+		   "syscall dispatch by number; unknown numbers get -ENOSYS"),
+};
+
+KTEST_SUITE(sched_suite, "sched", sched_cases);
