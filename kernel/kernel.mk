@@ -1,5 +1,6 @@
 # kernel/: core kernel.
 KERNEL_SRCS := kernel/main.c kernel/printk.c kernel/panic.c kernel/cmdline.c \
 	kernel/ksyms.c kernel/ktest.c kernel/crashtest.c
+KERNEL_SRCS += kernel/signal.c
 KERNEL_SRCS += kernel/task.c kernel/sched.c kernel/syscall.c kernel/sys_process.c \
 	kernel/entry_common.c

@@ -6,5 +6,6 @@ ARCH_SRCS += arch/x86_64/entry.asm arch/x86_64/gdt.c arch/x86_64/idt.c \
 ARCH_SRCS += arch/x86_64/mm/pte.c
 ARCH_HOST_SRCS += arch/x86_64/mm/pte.c
 HOST_CFLAGS += -Iarch/x86_64/include
+ARCH_SRCS += arch/x86_64/uaccess.c arch/x86_64/signal.c
 ARCH_SRCS += arch/x86_64/syscall.asm arch/x86_64/switch.asm arch/x86_64/irq.c \
 	arch/x86_64/percpu.c arch/x86_64/process.c arch/x86_64/rtc.c

@@ -58,6 +58,7 @@
 
 /* si_code values */
 #define SI_USER		0
+#define SI_KERNEL	0x80
 #define SI_TKILL	(-6)
 #define SEGV_MAPERR	1
 #define SEGV_ACCERR	2
@@ -66,6 +67,21 @@
 #define FPE_INTDIV	1
 
 typedef u64 sigset_t;	/* bit (sig - 1) */
+
+/* sigaltstack(2) */
+#define SS_ONSTACK	1
+#define SS_DISABLE	2
+#define SS_AUTODISARM	(1U << 31)
+#define MINSIGSTKSZ	2048
+#define SIGSTKSZ	8192
+
+/* stack_t as user space sees it on x86-64: 24 bytes. */
+typedef struct {
+	uintptr_t ss_sp;
+	s32 ss_flags;
+	u32 pad0;
+	u64 ss_size;
+} stack_t;
 
 #define sigmask(sig)	(1ULL << ((sig) - 1))
 
@@ -98,6 +114,9 @@ struct signal_state {
 	sigset_t blocked;
 	sigset_t pending;
 	struct siginfo info[NSIG];		/* info of the pending instance */
+	uintptr_t sas_ss_sp;			/* sigaltstack(2); size 0: none */
+	size_t sas_ss_size;
+	unsigned int sas_ss_flags;		/* SS_AUTODISARM or 0 */
 };
 
 /* Queue @sig for @t with @info (NULL: SI_USER from the kernel). 0 or -EINVAL. */
@@ -122,5 +141,57 @@ void do_signal(struct pt_regs *regs);
 
 /* "Segmentation fault" etc. for "killed by signal N" messages. */
 const char *signal_name(int sig);
+/* "SIGSEGV" etc.; "SIG?" for a number without a name (real-time signals). */
+const char *signal_abbrev(int sig);
+
+/*
+ * Task life cycle (kernel/signal.c). A zeroed signal_state is valid: every
+ * action SIG_DFL, nothing blocked or pending, no alternate stack.
+ * fork: the child gets the parent's actions, mask and alternate stack, and
+ * no pending signals. exec: caught signals go back to SIG_DFL, ignored ones
+ * stay ignored, the mask and pending signals are kept, the alternate stack
+ * is dropped (as Linux).
+ */
+void signal_state_fork(struct signal_state *child, const struct signal_state *parent);
+void signal_state_exec(struct signal_state *s);
+
+/* ---- between kernel/signal.c and the arch frame code (arch/x86_64/signal.c) ---- */
+
+/*
+ * Build the rt_sigframe for @sig on the user stack chosen by signal_stack_sp()
+ * and point @regs at the handler. 0, or -EFAULT if the frame could not be
+ * written (the caller then forces SIGSEGV). Does not change the mask.
+ */
+int arch_setup_rt_frame(struct pt_regs *regs, int sig, const struct k_sigaction *ka,
+			const struct siginfo *info, sigset_t oldmask);
+
+/*
+ * rt_sigreturn on @regs (the current task's saved user registers): reload
+ * them and the mask from the frame at regs->rsp - 8. Returns the restored
+ * rax; a bad frame queues SIGSEGV and leaves @regs alone.
+ */
+long arch_rt_sigreturn(struct pt_regs *regs);
+
+/*
+ * The stack top a handler frame goes below: @sp less the 128-byte red zone,
+ * or the top of the alternate stack for an SA_ONSTACK action when one is set
+ * up and @sp is not already on it (then SS_AUTODISARM takes effect).
+ */
+uintptr_t signal_stack_sp(uintptr_t sp, const struct k_sigaction *ka);
+
+/* uc_stack for a frame built while the user stack pointer was @sp. */
+void signal_save_altstack(stack_t *uss, uintptr_t sp);
+/* rt_sigreturn: reinstall the frame's uc_stack as sigaltstack(2) would. */
+void signal_restore_altstack(const stack_t *uss, uintptr_t sp);
+
+/* Install @mask as the current task's blocked set (SIGKILL/SIGSTOP removed). */
+void set_current_blocked(sigset_t mask);
+
+/*
+ * The current task is beyond saving (unwritable signal frame, corrupt
+ * sigreturn frame): queue SIGSEGV with SI_KERNEL, unblocked; when @sig is
+ * SIGSEGV itself its handler is reset to SIG_DFL so the task dies.
+ */
+void force_sigsegv(int sig);
 
 #endif

@@ -14,6 +14,13 @@
 /* Is [addr, addr + len) inside user space (no wrap)? Does not check mapping. */
 bool access_ok(uintptr_t addr, size_t len);
 
+/*
+ * The end of user space for access_ok(): USER_SPACE_END_L4 or _L5
+ * (include/mm/layout.h) by the paging mode. Every address below it is
+ * canonical.
+ */
+uintptr_t user_addr_limit(void);
+
 /* 0 on success, -EFAULT if any byte could not be copied. */
 int copy_from_user(void *dst, const void *usrc, size_t len);
 int copy_to_user(void *udst, const void *src, size_t len);

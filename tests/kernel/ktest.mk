@@ -1,3 +1,5 @@
 KTEST_SRCS += tests/kernel/ktest_pgtable.c
 KTEST_SRCS += tests/kernel/ktest_pmm.c
+KTEST_SRCS += tests/kernel/ktest_uaccess.c
+KTEST_SRCS += tests/kernel/ktest_signal.c
 KTEST_SRCS += tests/kernel/ktest_sched.c
