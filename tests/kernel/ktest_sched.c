@@ -7,15 +7,23 @@
  * A broken scheduler tends to hang rather than fail; where that matters the
  * case waits with a deadline instead (busy-waiting, which itself relies on
  * the timer preempting the boot task), so it reports a failure.
+ *
+ * The last cases run hand-assembled programs in ring 3, in address spaces
+ * built with mm_create/mm_mmap: the SYSCALL path, timer preemption of user
+ * code, FS base and SSE state across switches, an exception from ring 3.
  */
 #include <pagoda/errno.h>
 #include <pagoda/ktest.h>
+#include <pagoda/signal.h>
 #include <pagoda/syscall.h>
 #include <pagoda/task.h>
 #include <pagoda/time.h>
 #include <asm/irqflags.h>
 #include <asm/percpu.h>
 #include <asm/regs.h>
+#include <mm/layout.h>
+#include <mm/mm.h>
+#include <mm/pmm.h>
 
 #define MS		1000000ULL
 
@@ -348,6 +356,110 @@ static void t_syscall_dispatch_and_enosys(struct ktest *t)
 	KTEST_EXPECT_EQ(t, fake_syscall(~0ULL), -ENOSYS);
 }
 
+/* ---- ring 3 ---- */
+
+#define USER_CODE	0x400000UL
+#define USER_DATA	0x800000UL
+
+/*
+ * Two copies run at once (nasm -f bin, ORG 0x400000):
+ *
+ *	mov eax, 39 ; syscall		; getpid
+ *	mov r12d, eax
+ *	movd xmm0, eax			; the pid in an SSE register ...
+ *	mov [abs 0x800100], eax		; ... and at FS:0 (a demand-faulted page)
+ *	mov eax, 158 ; mov edi, 0x1002 ; mov esi, 0x800100 ; syscall
+ *	test eax, eax ; jnz bad		; arch_prctl(ARCH_SET_FS) failed
+ *	mov ecx, 30000000
+ * spin: dec ecx ; jnz spin		; several ticks: preempted in ring 3
+ *	mov eax, [fs:0] ; cmp eax, r12d ; jne bad
+ *	movd eax, xmm0 ; cmp eax, r12d ; jne bad
+ *	mov edi, r12d ; mov eax, 60 ; syscall	; exit(pid)
+ * bad: mov edi, 99 ; mov eax, 60 ; syscall
+ */
+static const u8 user_pid_prog[] = {
+	0xb8, 0x27, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x41, 0x89, 0xc4, 0x66, 0x0f,
+	0x6e, 0xc0, 0x89, 0x04, 0x25, 0x00, 0x01, 0x80, 0x00, 0xb8, 0x9e, 0x00,
+	0x00, 0x00, 0xbf, 0x02, 0x10, 0x00, 0x00, 0xbe, 0x00, 0x01, 0x80, 0x00,
+	0x0f, 0x05, 0x85, 0xc0, 0x75, 0x29, 0xb9, 0x80, 0xc3, 0xc9, 0x01, 0xff,
+	0xc9, 0x75, 0xfc, 0x64, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x00, 0x44,
+	0x39, 0xe0, 0x75, 0x13, 0x66, 0x0f, 0x7e, 0xc0, 0x44, 0x39, 0xe0, 0x75,
+	0x0a, 0x44, 0x89, 0xe7, 0xb8, 0x3c, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xbf,
+	0x63, 0x00, 0x00, 0x00, 0xb8, 0x3c, 0x00, 0x00, 0x00, 0x0f, 0x05,
+};
+
+/* ud2: an exception from ring 3 (swapgs on the way in, a signal on the way out). */
+static const u8 user_ud2_prog[] = { 0x0f, 0x0b };
+
+/*
+ * A fresh address space with @prog at USER_CODE (read + exec) and an
+ * untouched read-write page at USER_DATA. NULL on failure.
+ */
+static struct mm_struct *user_mm_with(const u8 *prog, size_t len)
+{
+	struct mm_struct *mm = mm_create(&kernel_pmm, &kernel_pt, mm_default_task_size());
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED;
+
+	if (!mm)
+		return NULL;
+	if (mm_mmap(mm, USER_CODE, PAGE_SIZE, PROT_READ | PROT_WRITE, flags, NULL, 0) < 0 ||
+	    access_remote_vm(mm, USER_CODE, (void *)prog, len, true) ||
+	    mm_mprotect(mm, USER_CODE, PAGE_SIZE, PROT_READ | PROT_EXEC) < 0 ||
+	    mm_mmap(mm, USER_DATA, PAGE_SIZE, PROT_READ | PROT_WRITE, flags, NULL, 0) < 0) {
+		mm_put(mm);
+		return NULL;
+	}
+	return mm;
+}
+
+/* The thread becomes a user process: its mm, then ring 3 at USER_CODE. */
+static int enter_user(void *mm)
+{
+	current->mm = mm;
+	arch_enter_user(USER_CODE, USER_DATA + PAGE_SIZE);
+}
+
+static void t_user_programs_run_in_ring3(struct ktest *t)
+{
+	struct task *k[2];
+	struct wait_result res;
+
+	for (int i = 0; i < 2; i++) {
+		struct mm_struct *mm = user_mm_with(user_pid_prog, sizeof(user_pid_prog));
+
+		KTEST_ASSERT(t, mm != NULL);
+		k[i] = kthread_prepare("user-pid", enter_user, mm);
+		if (!k[i])
+			mm_put(mm);
+		KTEST_ASSERT(t, k[i] != NULL);
+	}
+	wake_up(k[0]);
+	wake_up(k[1]);
+	for (int i = 0; i < 2; i++) {
+		int pid = k[i]->pid;
+
+		KTEST_EXPECT_EQ(t, task_wait_opts(pid, 0, &res), pid);
+		/* 99 << 8 would mean FS base or XMM0 did not survive a switch */
+		KTEST_EXPECT_EQ(t, res.status, (pid & 0xff) << 8);
+		KTEST_EXPECT(t, res.utime_ns > 0);	/* ticks in ring 3 were counted */
+	}
+}
+
+static void t_user_exception_kills_with_signal(struct ktest *t)
+{
+	struct mm_struct *mm = user_mm_with(user_ud2_prog, sizeof(user_ud2_prog));
+	struct task *k;
+	int status;
+
+	KTEST_ASSERT(t, mm != NULL);
+	k = kthread_create("user-ud2", enter_user, mm);
+	if (!k)
+		mm_put(mm);
+	KTEST_ASSERT(t, k != NULL);
+	KTEST_EXPECT_EQ(t, task_wait(k->pid, &status), k->pid);
+	KTEST_EXPECT_EQ(t, status, SIGILL);
+}
+
 static const struct ktest_case sched_cases[] = {
 	KTEST_CASE(t_kthreads_reaped_with_exit_codes,
 		   "kthreads run and are reaped with their exit codes"),
@@ -366,6 +478,10 @@ static const struct ktest_case sched_cases[] = {
 	KTEST_CASE(t_percpu_names_current_task, "per-CPU data through GS names the current task"),
 	KTEST_CASE(t_syscall_dispatch_and_enosys,
 		   "syscall dispatch by number; unknown numbers get -ENOSYS"),
+	KTEST_CASE(t_user_programs_run_in_ring3,
+		   "two ring-3 programs: syscalls, preemption, FS base and XMM kept, exit(getpid())"),
+	KTEST_CASE(t_user_exception_kills_with_signal,
+		   "an invalid opcode in ring 3 kills the program with SIGILL"),
 };
 
 KTEST_SUITE(sched_suite, "sched", sched_cases);
