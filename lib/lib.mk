@@ -1,2 +1,3 @@
 # lib/: freestanding C library pieces for the kernel.
 LIB_SRCS := lib/string.c lib/vsprintf.c
+LIB_SRCS += lib/rbtree.c

@@ -68,6 +68,13 @@ int kmap_build(struct page_table *pt, struct pmm *pmm, const struct memmap *map,
 	int err = pt_init(pt, pmm);
 
 	*stats = (struct kmap_stats){ 0 };
+	/*
+	 * Every kernel-half top-level entry gets its table now (256 pages)
+	 * and is pinned, so each address space copies all of them once
+	 * (mm_create()) and later kernel mappings show up everywhere.
+	 */
+	if (!err)
+		err = pt_pin_top_level(pt, PTRS_PER_TABLE / 2);
 	if (!err)
 		err = map_image(pt, kernel_phys);
 	if (!err)

@@ -3,3 +3,4 @@ MM_SRCS :=
 MM_SRCS += mm/memmap.c mm/kmap.c
 MM_SRCS += mm/pgtable.c
 MM_SRCS += mm/buddy.c mm/slab.c
+MM_SRCS += mm/vma.c mm/mmap.c

@@ -157,6 +157,7 @@ int pt_init(struct page_table *pt, struct pmm *pmm)
 
 	pt->pmm = pmm;
 	pt->nr_table_pages = 0;
+	pt->pinned_from = PTRS_PER_TABLE;
 	pg = table_alloc(pt);
 	if (!pg) {
 		pt->pgd = NULL;
@@ -164,6 +165,50 @@ int pt_init(struct page_table *pt, struct pmm *pmm)
 	}
 	pt->pgd = (pgd_t *)phys_to_virt(table_phys(pt, pg));
 	return 0;
+}
+
+/* ---- pinned top-level entries (the shared kernel half) ---- */
+
+/* Is the top-level entry @pgd of @pt pinned (shared with other hierarchies)? */
+static bool top_entry_pinned(const struct page_table *pt, const pgd_t *pgd)
+{
+	return (unsigned int)(pgd - pt->pgd) >= pt->pinned_from;
+}
+
+/* The lowest canonical address whose top-level index is @i. */
+static uintptr_t top_index_addr(unsigned int i)
+{
+	unsigned int shift = pgdir_shift();
+	uintptr_t va = (uintptr_t)i << shift;
+
+	/* sign-extend from the top bit the paging mode translates */
+	if (i >= PTRS_PER_TABLE / 2)
+		va |= ~((1UL << (shift + 9)) - 1);
+	return va;
+}
+
+int pt_pin_top_level(struct page_table *pt, unsigned int from)
+{
+	for (unsigned int i = from; i < PTRS_PER_TABLE; i++) {
+		uintptr_t va = top_index_addr(i);
+		p4d_t *p4d = p4d_alloc(pt, &pt->pgd[i], va);
+
+		/* with 4 levels the pgd entry is the p4d: give it a pud table */
+		if (!p4d || (p4d_folded() && !pud_alloc(pt, p4d, va)))
+			return -ENOMEM;
+	}
+	pt->pinned_from = from;
+	return 0;
+}
+
+void pt_share_pinned(struct page_table *dst, const struct page_table *src)
+{
+	for (unsigned int i = src->pinned_from; i < PTRS_PER_TABLE; i++) {
+		if (dst->pgd[i].val != 0)
+			panic("pt_share_pinned: entry %u of the target is in use", i);
+		WRITE_ONCE(dst->pgd[i].val, src->pgd[i].val);
+	}
+	dst->pinned_from = src->pinned_from;
 }
 
 /* ---- allocation walk ---- */
@@ -536,6 +581,7 @@ static int unmap_p4d_range(struct unmap_ctx *ctx, pgd_t *pgd, uintptr_t addr,
 			   uintptr_t end)
 {
 	p4d_t *p4d = p4d_offset(pgd, addr);
+	bool pinned = top_entry_pinned(ctx->pt, pgd);
 	uintptr_t next;
 	int err = 0;
 
@@ -544,13 +590,14 @@ static int unmap_p4d_range(struct unmap_ctx *ctx, pgd_t *pgd, uintptr_t addr,
 		if (!p4d_present(*p4d))
 			continue;
 		err = unmap_pud_range(ctx, p4d, addr, next);
-		if (pud_table_empty(pud_offset(p4d, 0)))
+		/* folded, the p4d entry is the pinned top-level entry itself */
+		if (!(pinned && p4d_folded()) && pud_table_empty(pud_offset(p4d, 0)))
 			unlink_table(ctx, &p4d->val, p4d_table(*p4d));
 		if (err)
 			break;
 	} while (p4d++, addr = next, addr != end);
 
-	if (!p4d_folded() && p4d_table_empty(p4d_offset(pgd, 0)))
+	if (!p4d_folded() && !pinned && p4d_table_empty(p4d_offset(pgd, 0)))
 		unlink_table(ctx, &pgd->val, pgd_table(*pgd));
 	return err;
 }
@@ -642,8 +689,8 @@ static void destroy_p4d_level(struct page_table *pt, pgd_t *pgd)
 
 /*
  * See pgtable.h. The hierarchy must not be loaded on any CPU: nothing is
- * flushed. Frees only tables it owns; the frames leaves point to are the
- * caller's.
+ * flushed. Frees only tables it owns and never goes below a pinned entry;
+ * the frames leaves point to are the caller's.
  */
 void pt_destroy(struct page_table *pt)
 {
@@ -651,7 +698,7 @@ void pt_destroy(struct page_table *pt)
 
 	if (!pt->pgd)
 		return;
-	for (unsigned int i = 0; i < PTRS_PER_TABLE; i++)
+	for (unsigned int i = 0; i < pt->pinned_from; i++)
 		if (pgd_present(pt->pgd[i]))
 			destroy_p4d_level(pt, &pt->pgd[i]);
 	root = owned_table(pt, virt_to_phys(pt->pgd));

@@ -3,6 +3,8 @@
  * the loader's: kernel text RX, rodata and the symbol table R, data and bss
  * RW+NX, the direct map of all RAM RW+NX with 1 GiB / 2 MiB leaves where
  * aligned. Nothing in the user half. All kernel mappings are global.
+ * Every kernel-half top-level entry has its next-level table from the start
+ * and is pinned (pt_pin_top_level()): address spaces share those tables.
  */
 #ifndef MM_KMAP_H
 #define MM_KMAP_H

@@ -37,8 +37,11 @@ struct shared_anon;
 #define VM_MAYEXEC	0x00000040UL
 #define VM_MAYSHARE	0x00000080UL
 #define VM_GROWSDOWN	0x00000100UL	/* the stack: grows on faults below it */
+#define VM_SEQ_READ	0x00008000UL	/* madvise(MADV_SEQUENTIAL) */
+#define VM_RAND_READ	0x00010000UL	/* madvise(MADV_RANDOM) */
 #define VM_DONTEXPAND	0x00040000UL	/* mremap may not grow it */
-#define VM_NOHUGEPAGE	0x40000000UL	/* madvise(MADV_NOHUGEPAGE) */
+#define VM_HUGEPAGE	0x20000000UL	/* madvise(MADV_HUGEPAGE) */
+#define VM_NOHUGEPAGE	0x40000000UL	/* madvise(MADV_NOHUGEPAGE), MAP_STACK */
 #define VM_ACCESS_FLAGS	(VM_READ | VM_WRITE | VM_EXEC)
 
 /* Linux values: mmap(2), mprotect(2), madvise(2). */
@@ -46,7 +49,9 @@ struct shared_anon;
 #define PROT_READ	0x1
 #define PROT_WRITE	0x2
 #define PROT_EXEC	0x4
+#define PROT_SEM	0x8		/* accepted by mprotect, no effect */
 #define PROT_GROWSDOWN	0x01000000
+#define PROT_GROWSUP	0x02000000
 #define MAP_SHARED	0x01
 #define MAP_PRIVATE	0x02
 #define MAP_SHARED_VALIDATE 0x03
@@ -78,6 +83,20 @@ struct shared_anon;
 #define STACK_GUARD_GAP		(256UL << PAGE_SHIFT)	/* kept below a VM_GROWSDOWN vma */
 #define RLIMIT_STACK_DEFAULT	(8UL << 20)
 #define MMAP_MIN_ADDR		0x10000UL		/* page 0..64 KiB never mappable */
+#define MAX_MAP_COUNT		65530			/* vm.max_map_count */
+/*
+ * The 47-bit window: all of user space with 4 levels; with 5 levels
+ * mappings go above it only when a hint asks for it (as Linux). The stack
+ * top, and task_size with 4 levels.
+ */
+#define DEFAULT_MAP_WINDOW	((1UL << 47) - PAGE_SIZE)
+#define TASK_SIZE_L5		((1UL << 56) - PAGE_SIZE)
+/*
+ * Top-down mmap placement starts at mmap_base = window - gap, the gap being
+ * the stack limit plus STACK_GUARD_GAP but at least MMAP_GAP_MIN (Linux's
+ * mmap_base() without randomisation): 0x7ffff7fff000 by default.
+ */
+#define MMAP_GAP_MIN		(128UL << 20)
 
 /* ---- per-VMA operations (file and shared mappings; the page-cache issue adds files) ---- */
 
@@ -168,6 +187,26 @@ extern struct fault_counters global_faults;
 /* The shared zero page: mapped read-only for reads of untouched anon memory. */
 extern struct page *zero_page;
 void zero_page_init(struct pmm *pmm);
+/* Is @pfn the zero page? Mappings of it hold no reference: zap and fork skip it. */
+bool is_zero_pfn(pfn_t pfn);
+
+/*
+ * ---- shared anonymous memory (mm/shared_anon.c) ----
+ * The object behind MAP_SHARED|MAP_ANONYMOUS: @pages pages, zero-filled on
+ * first touch from the faulting mm's pmm. Returned with one reference, which
+ * the vma mm_mmap() creates owns: set vma->shared_anon to it, vma->vm_ops to
+ * &shared_anon_vm_ops and vma->vm_pgoff to 0. ->open() takes a reference for
+ * each vma copied (fork) or split off (which keeps vm_pgoff consistent);
+ * ->close() drops one, after the vma's ptes are zapped; the last frees the
+ * object and its pages. NULL on -ENOMEM. Its pages are not PG_anon: mapping
+ * one counts in rss_shared, so zap subtracts from rss_shared for them.
+ */
+struct shared_anon *shared_anon_create(size_t pages);
+/* Drop a reference without a vma (mm_mmap's error path). */
+void shared_anon_put(struct shared_anon *sa);
+/* Pages allocated in the object so far. */
+size_t shared_anon_nr_resident(struct shared_anon *sa);
+extern const struct vm_operations_struct shared_anon_vm_ops;
 
 /* ---- address spaces (mm/mmap.c) ---- */
 
@@ -179,13 +218,33 @@ void zero_page_init(struct pmm *pmm);
 struct mm_struct *mm_create(struct pmm *pmm, const struct page_table *kernel,
 			    uintptr_t task_size);
 void mm_get(struct mm_struct *mm);
-/* Drop a reference; at 0 unmap everything, free all user pages and tables. */
+/*
+ * Drop a reference; at 0 unmap everything, free all user pages and tables
+ * (the kernel half stays: it is pinned). The last put must not run while
+ * @mm's tables are loaded in CR3: switch to kernel_pt first.
+ */
 void mm_put(struct mm_struct *mm);
+
+/* DEFAULT_MAP_WINDOW with 4-level paging, TASK_SIZE_L5 with 5. */
+uintptr_t mm_default_task_size(void);
+
+/*
+ * The pte protection of a vma with @vm_flags: user, readable, writable for
+ * VM_WRITE (shared and private alike: do_wp_page and mprotect keep pages
+ * that must be copied read-only), executable for VM_EXEC. With no access
+ * flag at all (PROT_NONE) a supervisor-only read-only NX page, so every
+ * user access faults.
+ */
+pgprot_t vm_get_page_prot(unsigned long vm_flags);
 
 /* First VMA with vm_end > @addr, or NULL. O(log n). */
 struct vm_area_struct *find_vma(struct mm_struct *mm, uintptr_t addr);
 /* The VMA containing @addr, or NULL. */
 struct vm_area_struct *vma_lookup(struct mm_struct *mm, uintptr_t addr);
+/* The first VMA overlapping [start, end), or NULL. */
+struct vm_area_struct *find_vma_intersection(struct mm_struct *mm, uintptr_t start,
+					     uintptr_t end);
+/* Neighbours in address order; @vma NULL gives the last / the first VMA. */
 struct vm_area_struct *vma_prev(struct mm_struct *mm, struct vm_area_struct *vma);
 struct vm_area_struct *vma_next(struct mm_struct *mm, struct vm_area_struct *vma);
 

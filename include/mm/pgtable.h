@@ -154,13 +154,40 @@ struct page_table {
 	pgd_t *pgd;			/* top table, direct-map address */
 	struct pmm *pmm;
 	unsigned long nr_table_pages;	/* live table pages, root included */
+	/*
+	 * First top-level index whose entries are pinned: the tables they
+	 * link are shared with other hierarchies (the kernel half of every
+	 * address space), so pt_unmap() and pt_destroy() never clear those
+	 * entries nor free those tables (tables further down may be freed by
+	 * pt_unmap() when they empty, which every sharer sees at once).
+	 * PTRS_PER_TABLE (pt_init()'s default): nothing pinned.
+	 */
+	unsigned int pinned_from;
 };
 
-/* Allocate a zeroed root. 0 or -ENOMEM. */
+/* Allocate a zeroed root, nothing pinned. 0 or -ENOMEM. */
 int pt_init(struct page_table *pt, struct pmm *pmm);
 
-/* Free every table page of the hierarchy (not the frames leaves point to). */
+/*
+ * Free every table page of the hierarchy (not the frames leaves point to),
+ * except what the pinned top-level entries link.
+ */
 void pt_destroy(struct page_table *pt);
+
+/*
+ * Give every top-level entry from index @from on a next-level table (a p4d
+ * table with 5 levels, a pud table with 4) and pin them (pinned_from =
+ * @from), so mappings made there later show up in every hierarchy that
+ * copied the entries with pt_share_pinned(). kmap_build() does this for the
+ * kernel half (256 pages). 0 or -ENOMEM (what was allocated stays linked).
+ */
+int pt_pin_top_level(struct page_table *pt, unsigned int from);
+
+/*
+ * Copy @src's pinned top-level entries into @dst and pin them in @dst too.
+ * @dst's own entries there must be empty. Allocates nothing.
+ */
+void pt_share_pinned(struct page_table *dst, const struct page_table *src);
 
 /*
  * Return the entry at the next level for @va, allocating a zeroed table page

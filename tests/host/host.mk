@@ -33,3 +33,8 @@ HOST_TEST_vsprintf_SRCS := tests/host/test_vsprintf.c tests/host/vsprintf_shim.c
 HOST_TESTS += buddy slab
 HOST_TEST_buddy_SRCS := tests/host/test_buddy.c mm/buddy.c
 HOST_TEST_slab_SRCS := tests/host/test_slab.c mm/slab.c mm/buddy.c
+
+HOST_TESTS += rbtree mmap
+HOST_TEST_rbtree_SRCS := tests/host/test_rbtree.c lib/rbtree.c
+HOST_TEST_mmap_SRCS := tests/host/test_mmap.c mm/mmap.c mm/vma.c mm/shared_anon.c \
+	mm/pgtable.c mm/slab.c mm/buddy.c lib/rbtree.c arch/x86_64/mm/pte.c

@@ -83,16 +83,21 @@ static bool sg_enter(struct ktest *t, struct sg_env *e)
 	}
 	saved_sig = current->sig;
 	memset(&current->sig, 0, sizeof(current->sig));
+	/* no switch between the two: CR3 and current->mm must agree */
+	preempt_disable();
 	e->saved_mm = current->mm;
 	current->mm = e->mm;
 	arch_load_page_table(virt_to_phys(e->mm->pt.pgd));
+	preempt_enable();
 	return true;
 }
 
 static void sg_leave(struct sg_env *e)
 {
-	arch_load_page_table(virt_to_phys(kernel_pt.pgd));
+	preempt_disable();
 	current->mm = e->saved_mm;
+	arch_load_page_table(virt_to_phys(kernel_pt.pgd));
+	preempt_enable();
 	current->sig = saved_sig;
 	mm_put(e->mm);
 }

@@ -55,16 +55,21 @@ static bool ua_enter(struct ktest *t, struct ua_env *e)
 		mm_put(e->mm);
 		return false;
 	}
+	/* no switch between the two: CR3 and current->mm must agree */
+	preempt_disable();
 	e->saved_mm = current->mm;
 	current->mm = e->mm;
 	arch_load_page_table(virt_to_phys(e->mm->pt.pgd));
+	preempt_enable();
 	return true;
 }
 
 static void ua_leave(struct ua_env *e)
 {
-	arch_load_page_table(virt_to_phys(kernel_pt.pgd));
+	preempt_disable();
 	current->mm = e->saved_mm;
+	arch_load_page_table(virt_to_phys(kernel_pt.pgd));
+	preempt_enable();
 	mm_put(e->mm);
 }
 
