@@ -15,9 +15,11 @@
 #include <pagoda/errno.h>
 #include <pagoda/ktest.h>
 #include <pagoda/signal.h>
+#include <pagoda/string.h>
 #include <pagoda/syscall.h>
 #include <pagoda/task.h>
 #include <pagoda/time.h>
+#include <pagoda/uaccess.h>
 #include <asm/irqflags.h>
 #include <asm/percpu.h>
 #include <asm/regs.h>
@@ -338,12 +340,17 @@ static void t_percpu_names_current_task(struct ktest *t)
 	KTEST_EXPECT_EQ(t, p->kernel_rsp, current->kstack_top);
 }
 
-static long fake_syscall(u64 nr)
+static long fake_syscall6(u64 nr, u64 a0, u64 a1, u64 a2, u64 a3)
 {
-	struct pt_regs regs = { .rax = nr };
+	struct pt_regs regs = { .rax = nr, .rdi = a0, .rsi = a1, .rdx = a2, .r10 = a3 };
 
 	do_syscall(&regs);
 	return (long)regs.rax;
+}
+
+static long fake_syscall(u64 nr)
+{
+	return fake_syscall6(nr, 0, 0, 0, 0);
 }
 
 static void t_syscall_dispatch_and_enosys(struct ktest *t)
@@ -354,6 +361,143 @@ static void t_syscall_dispatch_and_enosys(struct ktest *t)
 	KTEST_EXPECT_EQ(t, fake_syscall(NR_SYSCALLS_MAX - 1), -ENOSYS);
 	KTEST_EXPECT_EQ(t, fake_syscall(NR_SYSCALLS_MAX), -ENOSYS);
 	KTEST_EXPECT_EQ(t, fake_syscall(~0ULL), -ENOSYS);
+}
+
+/* ---- the syscalls' Linux semantics, called on a private address space ---- */
+
+#define SC_BUF		0x30000000UL	/* 2 pages read-write */
+
+struct sc_env {
+	struct mm_struct *mm, *saved_mm;
+};
+
+/* Make a fresh mm with SC_BUF mapped the boot task's own for a while. */
+static bool sc_enter(struct ktest *t, struct sc_env *e)
+{
+	e->mm = mm_create(&kernel_pmm, &kernel_pt, mm_default_task_size());
+	if (!e->mm || mm_mmap(e->mm, SC_BUF, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0) != (long)SC_BUF) {
+		if (e->mm)
+			mm_put(e->mm);
+		ktest_fail(t, __FILE__, __LINE__, "no address space for the syscalls");
+		return false;
+	}
+	e->saved_mm = current->mm;
+	current->mm = e->mm;
+	arch_activate_mm(current);
+	return true;
+}
+
+static void sc_leave(struct sc_env *e)
+{
+	arch_load_kernel_mm();
+	current->mm = e->saved_mm;
+	mm_put(e->mm);
+}
+
+static void sc_read(void *dst, uintptr_t src, size_t len)
+{
+	memset(dst, 0, len);
+	(void)copy_from_user(dst, (const void *)src, len);
+}
+
+static void sc_write(uintptr_t dst, const void *src, size_t len)
+{
+	(void)copy_to_user((void *)dst, src, len);
+}
+
+static void t_info_syscalls_follow_linux(struct ktest *t)
+{
+	struct sc_env e;
+	char uts[6][65];
+	u64 ts[2], ts2[2], rl[2], fs = 0;
+	u8 rnd[64];
+	bool nonzero = false;
+
+	if (!sc_enter(t, &e))
+		return;
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_uname, SC_BUF, 0, 0, 0), 0);
+	sc_read(uts, SC_BUF, sizeof(uts));
+	KTEST_EXPECT(t, !strcmp(uts[0], "Pagoda") && !strcmp(uts[4], "x86_64"));
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_uname, 0x10, 0, 0, 0), -EFAULT);
+
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_clock_gettime, 1, SC_BUF, 0, 0), 0);
+	sc_read(ts, SC_BUF, sizeof(ts));
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_clock_gettime, 1, SC_BUF, 0, 0), 0);
+	sc_read(ts2, SC_BUF, sizeof(ts2));
+	KTEST_EXPECT(t, ts2[0] > ts[0] || (ts2[0] == ts[0] && ts2[1] >= ts[1]));
+	KTEST_EXPECT(t, ts[1] < 1000000000);
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_clock_gettime, 99, SC_BUF, 0, 0), -EINVAL);
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_clock_gettime, 0, SC_BUF, 0, 0), 0);
+	sc_read(ts, SC_BUF, sizeof(ts));
+	KTEST_EXPECT(t, ts[0] > 1577836800);	/* CMOS clock: after 2020 */
+
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_getrandom, SC_BUF, sizeof(rnd), 0, 0), sizeof(rnd));
+	sc_read(rnd, SC_BUF, sizeof(rnd));
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		nonzero |= rnd[i] != 0;
+	KTEST_EXPECT(t, nonzero);
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_getrandom, SC_BUF, 8, 0x8, 0), -EINVAL);
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_getrandom, SC_BUF, 8, 0x6, 0), -EINVAL);
+
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_arch_prctl, 0x1002, 0xffff800000000000UL, 0, 0),
+			-EPERM);
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_arch_prctl, 0x1002, 0x12345000, 0, 0), 0);
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_arch_prctl, 0x1003, SC_BUF, 0, 0), 0);
+	sc_read(&fs, SC_BUF, sizeof(fs));
+	KTEST_EXPECT_EQ(t, fs, 0x12345000);
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_arch_prctl, 0x1002, 0, 0, 0), 0);
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_arch_prctl, 0x9999, 0, 0, 0), -EINVAL);
+
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_getrlimit, 3, SC_BUF, 0, 0), 0);
+	sc_read(rl, SC_BUF, sizeof(rl));
+	KTEST_EXPECT_EQ(t, rl[0], 8UL << 20);
+	KTEST_EXPECT_EQ(t, rl[1], ~0ULL);
+	rl[0] = 4UL << 20;
+	sc_write(SC_BUF, rl, sizeof(rl));
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_prlimit64, 0, 3, SC_BUF, SC_BUF + 16), 0);
+	KTEST_EXPECT_EQ(t, e.mm->stack_limit, 4UL << 20);
+	sc_read(rl, SC_BUF + 16, sizeof(rl));
+	KTEST_EXPECT_EQ(t, rl[0], 8UL << 20);		/* the old value */
+	rl[0] = ~0ULL;
+	rl[1] = 1UL << 20;
+	sc_write(SC_BUF, rl, sizeof(rl));
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_setrlimit, 3, SC_BUF, 0, 0), -EINVAL);
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_getrlimit, 99, SC_BUF, 0, 0), -EINVAL);
+
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_wait4, -1UL, 0, 0x100, 0), -EINVAL);
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_wait4, -1UL, SC_BUF, 0, 0), -ECHILD);
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_getrusage, 5, SC_BUF, 0, 0), -EINVAL);
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_getrusage, 0, SC_BUF, 0, 0), 0);
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_set_tid_address, SC_BUF, 0, 0, 0), current->pid);
+	current->clear_child_tid = 0;
+	sc_leave(&e);
+}
+
+static void t_nanosleep_checks_and_sleeps(struct ktest *t)
+{
+	struct sc_env e;
+	s64 ts[2];
+	u64 start;
+
+	if (!sc_enter(t, &e))
+		return;
+	ts[0] = 0;
+	ts[1] = 1000000000;
+	sc_write(SC_BUF, ts, sizeof(ts));
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_nanosleep, SC_BUF, 0, 0, 0), -EINVAL);
+	ts[0] = -1;
+	ts[1] = 0;
+	sc_write(SC_BUF, ts, sizeof(ts));
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_nanosleep, SC_BUF, 0, 0, 0), -EINVAL);
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_nanosleep, 0x10, 0, 0, 0), -EFAULT);
+	ts[0] = 0;
+	ts[1] = 20 * MS;
+	sc_write(SC_BUF, ts, sizeof(ts));
+	start = time_ns();
+	KTEST_EXPECT_EQ(t, fake_syscall6(__NR_nanosleep, SC_BUF, SC_BUF + 16, 0, 0), 0);
+	KTEST_EXPECT(t, time_ns() - start >= 20 * MS);
+	sc_leave(&e);
 }
 
 /* ---- ring 3 ---- */
@@ -478,6 +622,10 @@ static const struct ktest_case sched_cases[] = {
 	KTEST_CASE(t_percpu_names_current_task, "per-CPU data through GS names the current task"),
 	KTEST_CASE(t_syscall_dispatch_and_enosys,
 		   "syscall dispatch by number; unknown numbers get -ENOSYS"),
+	KTEST_CASE(t_info_syscalls_follow_linux,
+		   "uname, clock_gettime, getrandom, arch_prctl, rlimits, wait4: Linux results and errors"),
+	KTEST_CASE(t_nanosleep_checks_and_sleeps,
+		   "nanosleep rejects bad timespecs and sleeps at least as asked"),
 	KTEST_CASE(t_user_programs_run_in_ring3,
 		   "two ring-3 programs: syscalls, preemption, FS base and XMM kept, exit(getpid())"),
 	KTEST_CASE(t_user_exception_kills_with_signal,
