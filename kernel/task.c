@@ -172,7 +172,13 @@ static bool reparent_children(struct task *t)
 	return zombie;
 }
 
-/* Release the user address space: clear_child_tid, then the kernel's tables in CR3, then mm_put. */
+/*
+ * Release the user address space: clear_child_tid, then t->mm = NULL, then
+ * the kernel's tables in CR3, then mm_put. The order matters under
+ * preemption: a switch back to @t reloads CR3 from t->mm, so t->mm must be
+ * gone before CR3 stops naming the mm, and CR3 must not name it when
+ * mm_put frees its tables.
+ */
 static void exit_mm(struct task *t)
 {
 	struct mm_struct *mm = t->mm;
@@ -182,8 +188,9 @@ static void exit_mm(struct task *t)
 		return;
 	if (t->clear_child_tid)
 		(void)copy_to_user((void *)t->clear_child_tid, &zero, sizeof(zero));
-	arch_load_kernel_mm();
 	t->mm = NULL;
+	barrier();
+	arch_load_kernel_mm();
 	mm_put(mm);
 }
 

@@ -227,7 +227,12 @@ bool arch_user_rip_ok(u64 rip);
 void arch_timer_init(unsigned int hz);
 /* Load @t's address space if it has one and it is not loaded already. */
 void arch_activate_mm(struct task *t);
-/* Load the kernel's page tables (before an exiting task frees its mm). */
+/*
+ * Load the kernel's page tables (before an exiting task frees its mm).
+ * Rule for changing current->mm (exit, exec, tests): assign current->mm
+ * first, then load CR3 (arch_activate_mm / arch_load_kernel_mm), then drop
+ * the old mm: a preemption in between reloads CR3 from current->mm.
+ */
 void arch_load_kernel_mm(void);
 
 /*

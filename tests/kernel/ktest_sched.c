@@ -388,10 +388,12 @@ static bool sc_enter(struct ktest *t, struct sc_env *e)
 	return true;
 }
 
+/* current->mm first: a switch back to this task reloads CR3 from it (exit_mm's order). */
 static void sc_leave(struct sc_env *e)
 {
-	arch_load_kernel_mm();
 	current->mm = e->saved_mm;
+	barrier();
+	arch_load_kernel_mm();
 	mm_put(e->mm);
 }
 
