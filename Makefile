@@ -44,6 +44,8 @@ include mm/mm.mk
 include kernel/kernel.mk
 include lib/lib.mk
 include drivers/drivers.mk
+include fs/fs.mk
+include userland/userland.mk
 -include tests/kernel/ktest.mk
 include tests/host/host.mk
 -include tools/tools.mk
@@ -90,8 +92,9 @@ $(BUILD)/kernel.elf: $(KERNEL_OBJS) $(BUILD)/kernel/ksyms-full.o $(BUILD)/kernel
 # ---- the ISO: El Torito EFI image appended as a GPT ESP (hybrid, dd-able) ----
 ESP_FILES := $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf efi/cmdline.txt
 
-$(BUILD)/efiboot.img: $(ESP_FILES) tools/mkesp.sh
-	sh tools/mkesp.sh $@ $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf efi/cmdline.txt
+$(BUILD)/efiboot.img: $(ESP_FILES) $(BUILD)/initrd.img tools/mkesp.sh
+	sh tools/mkesp.sh $@ $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf efi/cmdline.txt \
+		$(BUILD)/initrd.img
 
 $(BUILD)/pagoda.iso: $(BUILD)/efiboot.img tools/mkiso.sh
 	sh tools/mkiso.sh $@ $(BUILD)/efiboot.img

@@ -31,6 +31,12 @@ struct page_table kernel_pt;
 
 void kernel_main(u64 boot_info_phys);
 
+/* The kernel's copy of what the loader handed over (initrd, framebuffer...). */
+const struct boot_info *boot_info_get(void)
+{
+	return &boot_info;
+}
+
 static void set_paging_mode(void)
 {
 	pgtable_levels = (read_cr4() & CR4_LA57) ? 5 : 4;

@@ -27,6 +27,12 @@ static void emit(const char *s, size_t n)
 	serial_write(s, n);
 }
 
+/* User programs' console output: raw (no timestamp), into the log ring too. */
+void console_write_raw(const char *s, size_t n)
+{
+	emit(s, n);
+}
+
 static void emit_timestamp(void)
 {
 	char ts[24];

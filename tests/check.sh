@@ -5,6 +5,9 @@
 #   3. crash scenarios: deliberate kernel faults whose oops must name the
 #      right CR2, error bits, function and page-walk levels
 #   4. the loader given a corrupt kernel ELF must say so and return to the firmware
+#   5. user space: the test programs of userland/tests.list on the host Linux,
+#      then in QEMU (`utest`, 5- and 4-level paging), then the differential
+#      check that each printed the same on both; and a tools/pagoda-run smoke test
 # Every QEMU run is judged by build/tools/ktest-runner (tools/ktest-runner.c).
 set -u
 B=build
@@ -80,6 +83,37 @@ qemu loader-corrupt-elf --iso "$B/test/corrupt-kernel.iso" --expect-loader-error
 	--expect 'pagoda-loader: returning to the firmware'
 qemu loader-not-elf --iso "$B/test/not-elf.iso" --expect-loader-error \
 	--expect 'pagoda-loader: error: .*kernel.elf is not a valid kernel: bad ELF magic'
+
+echo "== user space: the test programs on the host Linux (reference outputs)"
+mkdir -p "$LOGS/userland-host"
+sed -e 's/#.*//' userland/tests.list | while read -r path rest; do
+	name=${path##*/}
+	case $name in ''|*.elf) continue ;; esac	# malformed ELFs: Pagoda-only
+	directives="" args=""
+	for w in $rest; do
+		case $w in
+		expect-*=*|timeout=*) directives="$directives $w" ;;
+		*) args="$args $w" ;;
+		esac
+	done
+	# shellcheck disable=SC2086 # word lists on purpose
+	host "userland-host-$name" sh userland/host-run.sh "$LOGS/userland-host/$name.out" \
+		"$name" $directives -- "$B/userland/$name" $args
+done
+
+echo "== user space in QEMU, 5-level paging"
+qemu utest-5level --iso "$ISO" --cmdline "utest" --expect-levels 5 --timeout 900
+echo "== user space in QEMU, 4-level paging"
+qemu utest-4level --iso "$ISO" --cmdline "utest no5lvl" --expect-levels 4 --timeout 900
+echo "== user space: the same output on Linux and Pagoda"
+for m in 5level 4level; do
+	host "differential-$m" sh userland/diff-outputs.sh "$LOGS/utest-$m.log" \
+		"$LOGS/userland-host" userland/tests.list "differential-$m"
+done
+
+echo "== tools/pagoda-run"
+$R --host --name pagoda-run --timeout 300 --tally "$TALLY" --log "$LOGS/pagoda-run.log" \
+	-- sh tests/pagoda_run.sh
 
 echo "== summary"
 $R --summarize "$TALLY"

@@ -6,6 +6,11 @@
 
 void machine_poweroff(enum poweroff_status status)
 {
+	machine_poweroff_code(status);
+}
+
+void machine_poweroff_code(unsigned int status)
+{
 	cli();
 	/* isa-debug-exit exists only in QEMU; port 0xf4 is unused elsewhere */
 	if (cpu_features.hypervisor)

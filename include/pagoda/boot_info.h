@@ -108,4 +108,9 @@ enum boot_cmdline_source {
 	BOOT_CMDLINE_FW_CFG = 2,	/* QEMU fw_cfg file opt/pagoda/cmdline */
 };
 
+#ifdef __KERNEL__
+/* The kernel's copy of this struct, taken at entry (kernel/main.c). */
+const struct boot_info *boot_info_get(void);
+#endif
+
 #endif

@@ -8,4 +8,10 @@
 void serial_init(void);
 void serial_write(const char *s, size_t n);
 
+/*
+ * Write @n bytes as they are (no printk timestamp) to the console and the
+ * log ring (kernel/printk.c): the output of user programs.
+ */
+void console_write_raw(const char *s, size_t n);
+
 #endif

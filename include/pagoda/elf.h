@@ -16,8 +16,12 @@
 
 #define PT_NULL		0
 #define PT_LOAD		1
+#define PT_DYNAMIC	2
+#define PT_INTERP	3
 #define PT_NOTE		4
 #define PT_PHDR		6
+#define PT_TLS		7
+#define PT_GNU_STACK	0x6474e551
 
 #define PF_X		1
 #define PF_W		2

@@ -34,6 +34,16 @@ struct inode;
 #define S_IFREG		0100000
 #define S_IFDIR		0040000
 #define S_IFCHR		0020000
+#define S_IFLNK		0120000
+#define S_ISDIR(m)	(((m) & S_IFMT) == S_IFDIR)
+#define S_ISREG(m)	(((m) & S_IFMT) == S_IFREG)
+#define S_ISCHR(m)	(((m) & S_IFMT) == S_IFCHR)
+
+#define O_LARGEFILE	0100000		/* always set on 64-bit, as Linux */
+#define AT_SYMLINK_NOFOLLOW 0x100
+#define AT_EACCESS	0x200
+#define PATH_MAX	4096
+#define NAME_MAX	255
 
 /* struct stat as x86-64 Linux lays it out (144 bytes). */
 struct linux_stat {
@@ -52,6 +62,14 @@ struct file_operations {
 	long (*write)(struct file *f, const void *buf, size_t len, u64 *pos);
 	long (*ioctl)(struct file *f, unsigned int cmd, u64 arg);
 	void (*release)(struct file *f);
+	/*
+	 * Optional: called by file_open() once @f is set up (f->inode,
+	 * f->flags); may fill f->private (procfs generates its text here).
+	 * 0 or -errno (the open fails and ->release is not called).
+	 */
+	int (*open)(struct inode *inode, struct file *f);
+	/* Seekable? false: lseek/pread give -ESPIPE (the console). */
+	bool seekable;
 };
 
 struct file {
@@ -73,6 +91,7 @@ struct inode {
 	struct inode *children;		/* directory: first child */
 	struct inode *next;		/* next sibling */
 	char name[64];
+	u32 rdev;			/* S_IFCHR: Linux makedev(major, minor) */
 };
 
 /* ---- the in-memory tree (fs/ramfs.c, fs/cpio.c) ---- */
@@ -88,6 +107,51 @@ struct inode *ramfs_lookup(const char *path);
 /* Add a file (used by /proc-like generated files and tests). */
 struct inode *ramfs_create(const char *path, u32 mode, const void *data, size_t size);
 
+/*
+ * Resolve @path: absolute, or relative to the directory @base (NULL: the
+ * root, which is also the only working directory today). Handles "//",
+ * "." and "..". Returns the inode or NULL with *err = -ENOENT, -ENOTDIR
+ * (a component is not a directory), -ENAMETOOLONG (a component over
+ * NAME_MAX, or the path over PATH_MAX).
+ */
+struct inode *ramfs_walk(struct inode *base, const char *path, long *err);
+/*
+ * ramfs_create() with the reason for a NULL: -ENOTDIR (a parent on the path
+ * is a file), -EEXIST (a directory where a file should go or the other way
+ * round), -ENAMETOOLONG (a component longer than the 63 bytes ramfs keeps),
+ * -EINVAL (empty path), -ENOMEM. Leading '/' are optional. Missing parent
+ * directories are created (mode 0755); an existing file is replaced.
+ */
+struct inode *ramfs_mknod(const char *path, u32 mode, const void *data, size_t size,
+			  long *err);
+struct inode *ramfs_root(void);
+/* Drop the whole tree (host tests; the kernel never unloads its initrd). */
+void ramfs_reset(void);
+
+/* ---- the cpio "newc" reader (fs/cpio.c), host-testable ---- */
+
+struct cpio_entry {
+	const char *name;		/* NUL terminated, inside the archive */
+	u32 mode;
+	const u8 *data;
+	size_t size;
+};
+
+struct cpio_iter {
+	const u8 *base;
+	size_t size;
+	size_t off;			/* next header */
+};
+
+void cpio_iter_init(struct cpio_iter *it, const void *data, size_t size);
+/*
+ * The next entry: 1 with *e filled, 0 at the "TRAILER!!!" entry (or at the
+ * clean end of the data), -EINVAL for a malformed header: bad magic, a
+ * number that is not 8 hex digits, a name without its NUL, a name or file
+ * that runs past the end of the archive.
+ */
+int cpio_next(struct cpio_iter *it, struct cpio_entry *e);
+
 /* ---- files ---- */
 
 struct file *file_open(const char *path, unsigned int flags, long *err);
@@ -95,6 +159,18 @@ struct file *file_get(struct file *f);
 void file_put(struct file *f);
 /* The console as a file: reads return 0 (EOF), writes go to COM1. */
 struct file *console_file(void);
+/* Add /dev/console and /dev/null to the tree (fs/console.c). */
+int console_init_devices(void);
+
+/*
+ * Open an inode already found (openat with a dirfd, /proc files). Checks
+ * @flags against the inode as open(2) does: -EISDIR for writing a
+ * directory, -ENOTDIR for O_DIRECTORY on a non-directory, -EROFS for
+ * writing, truncating or creating on the read-only initrd.
+ */
+struct file *file_open_inode(struct inode *inode, unsigned int flags, long *err);
+/* Fill a struct stat for @inode (NULL: an anonymous device file). */
+void inode_stat(const struct inode *inode, struct linux_stat *st);
 
 /* ---- per-task descriptor table (fs/fdtable.c) ---- */
 
@@ -110,5 +186,24 @@ struct files_struct *files_create(void);
 void files_put(struct files_struct *files);
 int fd_install(struct files_struct *files, struct file *f);	/* lowest free fd or -EMFILE */
 struct file *fd_get(struct files_struct *files, int fd);	/* borrowed, NULL if bad */
+/*
+ * fd_install() from @min up (F_DUPFD): the table takes over the caller's
+ * reference on success. -EMFILE when full, -EINVAL when @min is out of range.
+ */
+int fd_install_from(struct files_struct *files, struct file *f, int min, bool cloexec);
+/* Put @f at @fd, closing what was there (dup2). Takes the reference. */
+void fd_install_at(struct files_struct *files, int fd, struct file *f, bool cloexec);
+/* close(2): 0 or -EBADF. */
+int fd_close(struct files_struct *files, int fd);
+bool fd_get_cloexec(struct files_struct *files, int fd);
+void fd_set_cloexec(struct files_struct *files, int fd, bool on);
+/*
+ * A new table with fds 0, 1 and 2 on the console (the first user process
+ * of spawn_user). NULL on -ENOMEM.
+ */
+struct files_struct *files_create_console(void);
+
+/* ---- /proc (fs/procfs.c): text generated at open from current->mm ---- */
+int procfs_init(void);
 
 #endif

@@ -54,6 +54,7 @@ struct syscall_entry {
 #define __NR_rt_sigreturn	15
 #define __NR_ioctl		16
 #define __NR_pread64		17
+#define __NR_pwrite64		18
 #define __NR_readv		19
 #define __NR_writev		20
 #define __NR_access		21
@@ -93,6 +94,8 @@ struct syscall_entry {
 #define __NR_tgkill		234
 #define __NR_openat		257
 #define __NR_newfstatat		262
+#define __NR_faccessat		269
+#define __NR_dup3		292
 #define __NR_prlimit64		302
 #define __NR_getrandom		318
 

@@ -34,6 +34,12 @@ HOST_TESTS += buddy slab
 HOST_TEST_buddy_SRCS := tests/host/test_buddy.c mm/buddy.c
 HOST_TEST_slab_SRCS := tests/host/test_slab.c mm/slab.c mm/buddy.c
 
+HOST_TESTS += cpio
+HOST_TEST_cpio_SRCS := tests/host/test_cpio.c fs/cpio.c fs/ramfs.c fs/file.c fs/fdtable.c
+
+HOST_TESTS += elf_exec
+HOST_TEST_elf_exec_SRCS := tests/host/test_elf_exec.c kernel/exec_elf.c
+
 HOST_TESTS += rbtree mmap
 HOST_TEST_rbtree_SRCS := tests/host/test_rbtree.c lib/rbtree.c
 HOST_TEST_mmap_SRCS := tests/host/test_mmap.c mm/mmap.c mm/vma.c mm/shared_anon.c \

@@ -1,0 +1,633 @@
+/*
+ * File system calls on the Linux x86-64 ABI: read, write, readv, writev,
+ * pread64, open, openat, close, lseek, fstat, stat, lstat, newfstatat,
+ * access, faccessat, ioctl, fcntl, dup, dup2, dup3, getcwd.
+ *
+ * Error codes and their order follow Linux (fs/read_write.c, fs/open.c,
+ * fs/fcntl.c, lib/iov_iter.c): a bad descriptor is -EBADF before anything
+ * else; a bad user pointer is -EFAULT, never an oops (uaccess.h).
+ *
+ * Data moves through a kernel bounce buffer: file_operations take kernel
+ * buffers and only this layer touches user memory.
+ */
+#include <pagoda/errno.h>
+#include <pagoda/fs.h>
+#include <pagoda/string.h>
+#include <pagoda/syscall.h>
+#include <pagoda/task.h>
+#include <pagoda/uaccess.h>
+#include <mm/slab.h>
+
+#define MAX_RW_COUNT	(0x7fffffffUL & PAGE_MASK)	/* Linux: INT_MAX & PAGE_MASK */
+#define UIO_MAXIOV	1024
+#define BOUNCE_SIZE	PAGE_SIZE
+
+#define F_DUPFD		0
+#define F_GETFD		1
+#define F_SETFD		2
+#define F_GETFL		3
+#define F_SETFL		4
+#define F_DUPFD_CLOEXEC	1030
+#define FD_CLOEXEC	1
+#define O_DIRECT	040000
+#define O_NOATIME	01000000
+#define FASYNC		020000
+#define SETFL_MASK	(O_APPEND | O_NONBLOCK | FASYNC | O_DIRECT | O_NOATIME)
+
+#define SEEK_DATA	3
+#define SEEK_HOLE	4
+
+#define FIONCLEX	0x5450
+#define FIOCLEX		0x5451
+
+#define R_OK		4
+#define W_OK		2
+#define X_OK		1
+
+#define AT_NO_AUTOMOUNT	0x800
+
+struct iovec_user {
+	u64 iov_base;
+	u64 iov_len;
+};
+
+/* Descriptor arguments are `unsigned int` in Linux's prototypes. */
+static struct file *fget(u64 fd)
+{
+	unsigned int ufd = (unsigned int)fd;
+
+	if (ufd >= NR_OPEN_MAX)
+		return NULL;
+	return fd_get(current->files, (int)ufd);
+}
+
+static bool can_read(const struct file *f)
+{
+	unsigned int acc = f->flags & O_ACCMODE;
+
+	return (acc == O_RDONLY || acc == O_RDWR) && f->ops->read;
+}
+
+static bool can_write(const struct file *f)
+{
+	unsigned int acc = f->flags & O_ACCMODE;
+
+	return (acc == O_WRONLY || acc == O_RDWR) && f->ops->write;
+}
+
+enum rw_dir { RW_READ, RW_WRITE };
+
+/*
+ * Move up to @len bytes between the user buffer @ubuf and @f at *@pos,
+ * a bounce buffer at a time, stopping at a short transfer. Returns the
+ * bytes moved, or -errno if nothing moved (as Linux: a fault after some
+ * bytes returns the count so far). A read whose copy-out faults puts the
+ * file position back for the bytes not delivered.
+ */
+static long file_rw(struct file *f, enum rw_dir dir, u64 ubuf, size_t len, u64 *pos)
+{
+	size_t done = 0;
+	char *kbuf;
+
+	if (!len)
+		return 0;
+	kbuf = kmalloc(MIN(len, BOUNCE_SIZE), GFP_KERNEL);
+	if (!kbuf)
+		return -ENOMEM;
+	while (done < len) {
+		size_t chunk = MIN(len - done, BOUNCE_SIZE);
+		void *u = (void *)(uintptr_t)(ubuf + done);
+		long n;
+
+		if (dir == RW_WRITE) {
+			if (copy_from_user(kbuf, u, chunk)) {
+				n = -EFAULT;
+				goto stop;
+			}
+			n = f->ops->write(f, kbuf, chunk, pos);
+		} else {
+			n = f->ops->read(f, kbuf, chunk, pos);
+			if (n > 0 && copy_to_user(u, kbuf, (size_t)n)) {
+				*pos -= (u64)n;
+				n = -EFAULT;
+			}
+		}
+stop:
+		if (n < 0) {
+			kfree(kbuf);
+			return done ? (long)done : n;
+		}
+		done += (size_t)n;
+		if ((size_t)n < chunk)
+			break;
+	}
+	kfree(kbuf);
+	return (long)done;
+}
+
+/* rw_verify_area and the access checks of vfs_read/vfs_write. */
+static long rw_check(struct file *f, enum rw_dir dir, u64 ubuf, u64 len)
+{
+	if (dir == RW_READ ? !can_read(f) : !can_write(f))
+		return -EBADF;
+	if (!access_ok(ubuf, len))
+		return -EFAULT;
+	if ((s64)len < 0)
+		return -EINVAL;
+	return 0;
+}
+
+static long do_rw(u64 fd, enum rw_dir dir, u64 ubuf, u64 len)
+{
+	struct file *f = fget(fd);
+	long err;
+
+	if (!f)
+		return -EBADF;
+	err = rw_check(f, dir, ubuf, len);
+	if (err)
+		return err;
+	return file_rw(f, dir, ubuf, MIN(len, MAX_RW_COUNT), &f->pos);
+}
+
+SYSCALL_DEFINE(__NR_read, read)
+{
+	return do_rw(a0, RW_READ, a1, a2);
+}
+
+SYSCALL_DEFINE(__NR_write, write)
+{
+	return do_rw(a0, RW_WRITE, a1, a2);
+}
+
+static long do_prw(u64 fd, enum rw_dir dir, u64 ubuf, u64 len, u64 upos)
+{
+	struct file *f = fget(fd);
+	u64 pos = upos;
+	long err;
+
+	if (!f)
+		return -EBADF;
+	if ((s64)upos < 0)
+		return -EINVAL;
+	if (!f->ops->seekable)
+		return -ESPIPE;
+	err = rw_check(f, dir, ubuf, len);
+	if (err)
+		return err;
+	return file_rw(f, dir, ubuf, MIN(len, MAX_RW_COUNT), &pos);
+}
+
+SYSCALL_DEFINE(__NR_pread64, pread64)
+{
+	return do_prw(a0, RW_READ, a1, a2, a3);
+}
+
+SYSCALL_DEFINE(__NR_pwrite64, pwrite64)
+{
+	return do_prw(a0, RW_WRITE, a1, a2, a3);
+}
+
+/*
+ * import_iovec: copy in and check @cnt iovecs. -EINVAL for a count over
+ * UIO_MAXIOV or a negative length, -EFAULT for an unreadable array or a
+ * segment outside user space. Lengths are cut so the total stays within
+ * MAX_RW_COUNT. Returns the kmalloc'd array (NULL for cnt == 0).
+ */
+static struct iovec_user *import_iovec(u64 uvec, u64 cnt, long *err)
+{
+	struct iovec_user *iov;
+	size_t total = 0;
+
+	*err = 0;
+	if (cnt > UIO_MAXIOV) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	if (!cnt)
+		return NULL;
+	iov = kmalloc(cnt * sizeof(*iov), GFP_KERNEL);
+	if (!iov) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	if (copy_from_user(iov, (const void *)(uintptr_t)uvec, cnt * sizeof(*iov))) {
+		*err = -EFAULT;
+		goto fail;
+	}
+	for (u64 i = 0; i < cnt; i++) {
+		if ((s64)iov[i].iov_len < 0) {
+			*err = -EINVAL;
+			goto fail;
+		}
+		if (!access_ok(iov[i].iov_base, iov[i].iov_len)) {
+			*err = -EFAULT;
+			goto fail;
+		}
+		if (iov[i].iov_len > MAX_RW_COUNT - total)
+			iov[i].iov_len = MAX_RW_COUNT - total;
+		total += iov[i].iov_len;
+	}
+	return iov;
+fail:
+	kfree(iov);
+	return NULL;
+}
+
+static long do_rwv(u64 fd, enum rw_dir dir, u64 uvec, u64 cnt)
+{
+	struct file *f = fget(fd);
+	struct iovec_user *iov;
+	long err, done = 0;
+
+	if (!f)
+		return -EBADF;
+	iov = import_iovec(uvec, cnt, &err);
+	if (err)
+		return err;
+	if (dir == RW_READ ? !can_read(f) : !can_write(f)) {
+		kfree(iov);
+		return -EBADF;
+	}
+	for (u64 i = 0; i < cnt; i++) {
+		long n = file_rw(f, dir, iov[i].iov_base, iov[i].iov_len, &f->pos);
+
+		if (n < 0) {
+			done = done ? done : n;
+			break;
+		}
+		done += n;
+		if ((u64)n < iov[i].iov_len)
+			break;
+	}
+	kfree(iov);
+	return done;
+}
+
+SYSCALL_DEFINE(__NR_readv, readv)
+{
+	return do_rwv(a0, RW_READ, a1, a2);
+}
+
+SYSCALL_DEFINE(__NR_writev, writev)
+{
+	return do_rwv(a0, RW_WRITE, a1, a2);
+}
+
+/*
+ * Copy a path from user space into a new PATH_MAX buffer. -EFAULT,
+ * -ENAMETOOLONG, -ENOENT for "" (unless @empty_ok), -ENOMEM.
+ */
+static char *getname(u64 upath, bool empty_ok, long *err)
+{
+	char *name = kmalloc(PATH_MAX, GFP_KERNEL);
+	long n;
+
+	if (!name) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	n = strncpy_from_user(name, (const char *)(uintptr_t)upath, PATH_MAX);
+	if (n == 0 && !empty_ok)
+		n = -ENOENT;
+	if (n < 0) {
+		kfree(name);
+		*err = n;
+		return NULL;
+	}
+	return name;
+}
+
+/*
+ * The directory a relative path starts from: the root (the only working
+ * directory) for AT_FDCWD, else the directory open at @dirfd. NULL with
+ * -EBADF or -ENOTDIR.
+ */
+static struct inode *dirfd_base(s64 dirfd, const char *path, long *err)
+{
+	struct file *f;
+
+	if (path[0] == '/' || (int)dirfd == AT_FDCWD)
+		return ramfs_root();
+	f = fget((u64)(int)dirfd);
+	if (!f) {
+		*err = -EBADF;
+		return NULL;
+	}
+	if (!f->inode || !S_ISDIR(f->inode->mode)) {
+		*err = -ENOTDIR;
+		return NULL;
+	}
+	return f->inode;
+}
+
+static long do_openat(u64 dirfd, u64 upath, u64 flags)
+{
+	struct inode *base, *inode;
+	struct file *f;
+	char *path;
+	long err, fd;
+
+	path = getname(upath, false, &err);
+	if (!path)
+		return err;
+	base = dirfd_base((s64)dirfd, path, &err);
+	if (!base)
+		goto out;
+	inode = ramfs_walk(base, path, &err);
+	if (!inode) {
+		if (err == -ENOENT && (flags & O_CREAT))
+			err = -EROFS;	/* nothing can be created on the initrd */
+		goto out;
+	}
+	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) {
+		err = -EEXIST;
+		goto out;
+	}
+	f = file_open_inode(inode, (unsigned int)flags, &err);
+	if (!f)
+		goto out;
+	fd = fd_install_from(current->files, f, 0, flags & O_CLOEXEC);
+	if (fd < 0)
+		file_put(f);
+	err = fd;
+out:
+	kfree(path);
+	return err;
+}
+
+SYSCALL_DEFINE(__NR_open, open)
+{
+	return do_openat((u64)(s64)AT_FDCWD, a0, a1);
+}
+
+SYSCALL_DEFINE(__NR_openat, openat)
+{
+	return do_openat(a0, a1, a2);
+}
+
+SYSCALL_DEFINE(__NR_close, close)
+{
+	if ((unsigned int)a0 >= NR_OPEN_MAX)
+		return -EBADF;
+	return fd_close(current->files, (int)(unsigned int)a0);
+}
+
+static long seek_base(struct file *f, int whence, s64 off, s64 *base)
+{
+	u64 size = f->inode ? f->inode->size : 0;
+
+	switch (whence) {
+	case SEEK_SET:
+		*base = 0;
+		return 0;
+	case SEEK_CUR:
+		*base = (s64)f->pos;
+		return 0;
+	case SEEK_END:
+		*base = (s64)size;
+		return 0;
+	case SEEK_DATA:
+	case SEEK_HOLE:
+		/* a file without holes: data up to the end, then one hole */
+		if (off < 0 || (u64)off >= size)
+			return -ENXIO;
+		*base = whence == SEEK_DATA ? 0 : (s64)size - off;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+SYSCALL_DEFINE(__NR_lseek, lseek)
+{
+	struct file *f = fget(a0);
+	s64 off = (s64)a1, base, pos;
+	long err;
+
+	if (!f)
+		return -EBADF;
+	if (!f->ops->seekable)
+		return -ESPIPE;
+	err = seek_base(f, (int)a2, off, &base);
+	if (err)
+		return err;
+	if (__builtin_add_overflow(base, off, &pos))
+		return -EOVERFLOW;
+	if (pos < 0)
+		return -EINVAL;
+	f->pos = (u64)pos;
+	return pos;
+}
+
+static long stat_to_user(const struct inode *inode, u64 ubuf)
+{
+	struct linux_stat st;
+
+	inode_stat(inode, &st);
+	if (copy_to_user((void *)(uintptr_t)ubuf, &st, sizeof(st)))
+		return -EFAULT;
+	return 0;
+}
+
+SYSCALL_DEFINE(__NR_fstat, fstat)
+{
+	struct file *f = fget(a0);
+
+	if (!f)
+		return -EBADF;
+	return stat_to_user(f->inode, a1);
+}
+
+static long do_fstatat(s64 dirfd, u64 upath, u64 ubuf, u64 flags)
+{
+	struct inode *base, *inode;
+	char *path;
+	long err;
+
+	if (flags & ~(u64)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
+		return -EINVAL;
+	path = getname(upath, flags & AT_EMPTY_PATH, &err);
+	if (!path)
+		return err;
+	if (!path[0]) {		/* AT_EMPTY_PATH: the descriptor itself */
+		struct file *f = fget((u64)(int)dirfd);
+
+		kfree(path);
+		if ((int)dirfd == AT_FDCWD)
+			return stat_to_user(ramfs_root(), ubuf);
+		return f ? stat_to_user(f->inode, ubuf) : -EBADF;
+	}
+	base = dirfd_base(dirfd, path, &err);
+	inode = base ? ramfs_walk(base, path, &err) : NULL;
+	kfree(path);
+	if (!inode)
+		return err;
+	return stat_to_user(inode, ubuf);
+}
+
+SYSCALL_DEFINE(__NR_stat, stat)
+{
+	return do_fstatat(AT_FDCWD, a0, a1, 0);
+}
+
+SYSCALL_DEFINE(__NR_lstat, lstat)
+{
+	return do_fstatat(AT_FDCWD, a0, a1, AT_SYMLINK_NOFOLLOW);
+}
+
+SYSCALL_DEFINE(__NR_newfstatat, newfstatat)
+{
+	return do_fstatat((s64)a0, a1, a2, a3);
+}
+
+/*
+ * access(2) as root on a read-only file system: W_OK is -EROFS except on
+ * devices; X_OK needs an execute bit on anything but a directory.
+ */
+static long do_faccessat(s64 dirfd, u64 upath, u64 mode, u64 flags)
+{
+	struct inode *base, *inode;
+	char *path;
+	long err;
+
+	if (mode & ~(u64)(R_OK | W_OK | X_OK))
+		return -EINVAL;
+	if (flags & ~(u64)(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+		return -EINVAL;
+	path = getname(upath, false, &err);
+	if (!path)
+		return err;
+	base = dirfd_base(dirfd, path, &err);
+	inode = base ? ramfs_walk(base, path, &err) : NULL;
+	kfree(path);
+	if (!inode)
+		return err;
+	if ((mode & W_OK) && !S_ISCHR(inode->mode))
+		return -EROFS;
+	if ((mode & X_OK) && !S_ISDIR(inode->mode) && !(inode->mode & 0111))
+		return -EACCES;
+	return 0;
+}
+
+SYSCALL_DEFINE(__NR_access, access)
+{
+	return do_faccessat(AT_FDCWD, a0, a1, 0);
+}
+
+SYSCALL_DEFINE(__NR_faccessat, faccessat)
+{
+	return do_faccessat((s64)a0, a1, a2, 0);
+}
+
+SYSCALL_DEFINE(__NR_ioctl, ioctl)
+{
+	struct file *f = fget(a0);
+	unsigned int cmd = (unsigned int)a1;
+
+	if (!f)
+		return -EBADF;
+	switch (cmd) {		/* the ones every descriptor answers */
+	case FIOCLEX:
+		fd_set_cloexec(current->files, (int)(unsigned int)a0, true);
+		return 0;
+	case FIONCLEX:
+		fd_set_cloexec(current->files, (int)(unsigned int)a0, false);
+		return 0;
+	}
+	if (!f->ops->ioctl)
+		return -ENOTTY;
+	return f->ops->ioctl(f, cmd, a2);
+}
+
+static long do_dupfd(struct file *f, u64 min, bool cloexec)
+{
+	long fd;
+
+	if (min >= NR_OPEN_MAX)
+		return -EINVAL;
+	fd = fd_install_from(current->files, file_get(f), (int)min, cloexec);
+	if (fd < 0)
+		file_put(f);
+	return fd;
+}
+
+SYSCALL_DEFINE(__NR_fcntl, fcntl)
+{
+	struct file *f = fget(a0);
+	int fd = (int)(unsigned int)a0;
+
+	if (!f)
+		return -EBADF;
+	switch ((unsigned int)a1) {
+	case F_DUPFD:
+		return do_dupfd(f, a2, false);
+	case F_DUPFD_CLOEXEC:
+		return do_dupfd(f, a2, true);
+	case F_GETFD:
+		return fd_get_cloexec(current->files, fd) ? FD_CLOEXEC : 0;
+	case F_SETFD:
+		fd_set_cloexec(current->files, fd, a2 & FD_CLOEXEC);
+		return 0;
+	case F_GETFL:
+		return f->flags;
+	case F_SETFL:
+		f->flags = (f->flags & ~SETFL_MASK) | ((unsigned int)a2 & SETFL_MASK);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+SYSCALL_DEFINE(__NR_dup, dup)
+{
+	struct file *f = fget(a0);
+	long fd;
+
+	if (!f)
+		return -EBADF;
+	fd = fd_install(current->files, file_get(f));
+	if (fd < 0)
+		file_put(f);
+	return fd;
+}
+
+static long do_dup3(u64 oldfd, u64 newfd, u64 flags)
+{
+	unsigned int nfd = (unsigned int)newfd;
+	struct file *f;
+
+	if (flags & ~(u64)O_CLOEXEC)
+		return -EINVAL;
+	if ((unsigned int)oldfd == nfd)
+		return -EINVAL;
+	if (nfd >= NR_OPEN_MAX)
+		return -EBADF;
+	f = fget(oldfd);
+	if (!f)
+		return -EBADF;
+	fd_install_at(current->files, (int)nfd, file_get(f), flags & O_CLOEXEC);
+	return (long)nfd;
+}
+
+SYSCALL_DEFINE(__NR_dup2, dup2)
+{
+	if ((unsigned int)a0 == (unsigned int)a1)
+		return fget(a0) ? (long)(unsigned int)a1 : -EBADF;
+	return do_dup3(a0, a1, 0);
+}
+
+SYSCALL_DEFINE(__NR_dup3, dup3)
+{
+	return do_dup3(a0, a1, a2);
+}
+
+/* The working directory is always the root until chdir arrives. */
+SYSCALL_DEFINE(__NR_getcwd, getcwd)
+{
+	static const char cwd[] = "/";
+
+	if (a1 < sizeof(cwd))
+		return -ERANGE;
+	if (copy_to_user((void *)(uintptr_t)a0, cwd, sizeof(cwd)))
+		return -EFAULT;
+	return sizeof(cwd);
+}

@@ -1,0 +1,61 @@
+# userland/: static Linux test programs built with musl-gcc, and the initrd.
+#
+#   build/userland/NAME      each program (musl-gcc -static); hello_pie is
+#                            the same hello linked as a static PIE
+#   build/userland/bad/*.elf malformed programs (userland/mkbadelf.sh)
+#   build/initrd.img         cpio newc archive: /tests/* and /tests/list
+#                            (userland/tests.list), loaded by the loader
+#                            from \pagoda\initrd.img
+#
+# Every program also runs on the host Linux in `make check`, and its output
+# must be the same there (tests/check.sh).
+
+USER_CC := musl-gcc
+USER_CFLAGS := -O2 -Wall -Wextra -Werror -Iuserland/include -fno-strict-aliasing
+MUSL_LIB := /usr/lib/x86_64-linux-musl
+
+USERLAND_PROGS := hello exit_code segv_default fs_syscalls anon_zero wp_after_read \
+	mprotect_none unmapped_hole munmap_split map_fixed brk stack_growth guard_gap \
+	exec_nx kernel_addr wild_write
+USERLAND_BAD := bad_magic bad_machine bad_phentsize truncated entry_outside dynamic
+
+USERLAND_BINS := $(USERLAND_PROGS:%=$(BUILD)/userland/%) $(BUILD)/userland/hello_pie
+USERLAND_BAD_ELFS := $(USERLAND_BAD:%=$(BUILD)/userland/bad/%.elf)
+
+$(BUILD)/userland/%: userland/%.c userland/include/utest.h | deps
+	@mkdir -p $(@D)
+	$(USER_CC) -static $(USER_CFLAGS) $< -o $@
+
+# musl-gcc's specs always start programs with Scrt1.o; a static PIE needs
+# rcrt1.o, which relocates the program itself at start-up.
+$(BUILD)/userland/hello_pie.o: userland/hello.c userland/include/utest.h | deps
+	@mkdir -p $(@D)
+	$(USER_CC) -fPIE $(USER_CFLAGS) -c $< -o $@
+
+$(BUILD)/userland/hello_pie: $(BUILD)/userland/hello_pie.o
+	$(CC) -static-pie -nostdlib -nostartfiles -o $@ $(MUSL_LIB)/rcrt1.o $(MUSL_LIB)/crti.o \
+		$$($(CC) -print-file-name=crtbeginS.o) $< -L$(MUSL_LIB) -lc \
+		$$($(CC) -print-libgcc-file-name) $$($(CC) -print-file-name=crtendS.o) \
+		$(MUSL_LIB)/crtn.o
+
+$(BUILD)/userland/hello_dynamic: userland/hello.c userland/include/utest.h | deps
+	@mkdir -p $(@D)
+	$(USER_CC) $(USER_CFLAGS) $< -o $@
+
+$(USERLAND_BAD_ELFS) &: $(BUILD)/userland/hello $(BUILD)/userland/hello_dynamic \
+		userland/mkbadelf.sh
+	sh userland/mkbadelf.sh $(BUILD)/userland/hello $(BUILD)/userland/hello_dynamic \
+		$(BUILD)/userland/bad
+
+# The initrd, staged in build/initrd/ and archived with an explicit file list.
+$(BUILD)/initrd.img: $(USERLAND_BINS) $(USERLAND_BAD_ELFS) userland/tests.list
+	rm -rf $(BUILD)/initrd
+	mkdir -p $(BUILD)/initrd/tests
+	cp $(USERLAND_BINS) $(USERLAND_BAD_ELFS) $(BUILD)/initrd/tests/
+	cp userland/tests.list $(BUILD)/initrd/tests/list
+	cd $(BUILD)/initrd && { echo tests; echo tests/list; \
+		for f in $(notdir $(USERLAND_BINS) $(USERLAND_BAD_ELFS)); do echo tests/$$f; done; } | \
+		cpio -o -H newc --quiet --reproducible > ../initrd.img
+
+.PHONY: userland
+userland: $(USERLAND_BINS) $(BUILD)/initrd.img
