@@ -81,15 +81,19 @@ struct file *file_open(const char *path, unsigned int flags, long *err)
 	return file_open_inode(inode, flags, err);
 }
 
+/*
+ * References are atomic: the console file is shared by every process, and a
+ * task can be preempted in the middle of a plain increment.
+ */
 struct file *file_get(struct file *f)
 {
-	f->refs++;
+	__atomic_add_fetch(&f->refs, 1, __ATOMIC_RELAXED);
 	return f;
 }
 
 void file_put(struct file *f)
 {
-	if (--f->refs > 0)
+	if (__atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	if (f->ops->release)
 		f->ops->release(f);

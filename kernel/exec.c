@@ -335,6 +335,8 @@ static int spawn_thread(void *arg)
 	if (current->files)
 		err = exec_load(req->path, (const char *const *)req->argv,
 				(const char *const *)req->envp, &entry, &stack);
+	if (err)
+		printk("spawn: cannot exec %s: error %d\n", req->path, err);
 	req->result = err;
 	WRITE_ONCE(req->done, true);
 	wake_up(parent);		/* req may be gone from here on */

@@ -36,8 +36,9 @@ int main(void)
 		ok &= h[i] == 0;
 	memset(h, 0x5a, GROW);
 	ut_ok(ok && h[GROW - 1] == 0x5a, "the new heap is zero-filled and writable");
-	ut_ok(ut_maps_find("[heap]", &heap) == 0 && heap.end == b0 + GROW &&
-	      !strcmp(heap.perms, "rw-p"), "/proc/self/maps shows it as [heap], rw-p");
+	ut_ok(ut_maps_at(b0, &heap) == 0 && heap.end == b0 + GROW &&
+	      !strcmp(heap.perms, "rw-p") && !strcmp(heap.name, "[heap]"),
+	      "/proc/self/maps shows it as [heap], rw-p, up to the break");
 	b = sys_brk(b0 + PG);
 	ut_catch(write_byte, h + 2 * PG, &s);
 	ut_expect_sig(&s, SIGSEGV, SEGV_MAPERR, h + 2 * PG,

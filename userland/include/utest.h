@@ -299,4 +299,19 @@ UT_FN int ut_maps_find(const char *name, struct ut_vma *out)
 	return -1;
 }
 
+/* The VMA containing @addr, 0 if there is one. */
+UT_FN int ut_maps_at(unsigned long addr, struct ut_vma *out)
+{
+	struct ut_vma all[256];
+	int n = ut_maps(all, 256);
+
+	for (int i = 0; i < n; i++) {
+		if (all[i].start <= addr && addr < all[i].end) {
+			*out = all[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
 #endif
