@@ -23,7 +23,7 @@ echo "1..1"
 st=$(cat "$out.status")
 rm -f "$out.status"
 cat "$out"
-if [ $st -gt 128 ]; then
+if [ "$st" -gt 128 ]; then
 	what="killed by signal $((st - 128))"
 	ok=$([ $((st - 128)) -eq "$want_sig" ] && echo 1 || echo 0)
 else

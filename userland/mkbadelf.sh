@@ -11,6 +11,7 @@ set -e
 good=$1 dyn=$2 out=$3
 mkdir -p "$out"
 patch() {	# patch FILE OFFSET OCTAL-ESCAPED-BYTES
+	# shellcheck disable=SC2059 # $3 is octal escapes on purpose
 	printf "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 for n in bad_magic bad_machine bad_phentsize entry_outside; do
