@@ -291,9 +291,11 @@ int expand_stack_locked(struct vm_area_struct *vma, uintptr_t addr);
 /*
  * Resolve a user page fault at @addr with FAULT_FLAG_* @flags in @mm:
  * find_vma, the stack-growth check, the access check, then
- * handle_mm_fault(). Never sends a signal: returns 0 when served, else
- * VM_FAULT_SIGSEGV (with *si_code = SEGV_MAPERR or SEGV_ACCERR) or
- * VM_FAULT_SIGBUS / VM_FAULT_OOM. The arch layer turns that into a signal.
+ * handle_mm_fault(). Never sends a signal: returns 0 (or VM_FAULT_MAJOR)
+ * when served, else VM_FAULT_SIGSEGV (with *si_code = SEGV_MAPERR or
+ * SEGV_ACCERR) or VM_FAULT_SIGBUS (*si_code = BUS_ADRERR) / VM_FAULT_OOM.
+ * The arch layer turns that into a signal. Takes mmap_lock: the caller must
+ * not hold it.
  */
 vm_fault_t do_user_addr_fault(struct mm_struct *mm, uintptr_t addr, unsigned int flags,
 			      int *si_code);

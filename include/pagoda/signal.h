@@ -65,6 +65,16 @@
 #define BUS_ADRERR	2
 #define ILL_ILLOPN	2
 #define FPE_INTDIV	1
+/* more Linux si_codes, for the signals of CPU exceptions (arch/x86_64/traps.c) */
+#define BUS_ADRALN	1
+#define FPE_FLTDIV	3
+#define FPE_FLTOVF	4
+#define FPE_FLTUND	5
+#define FPE_FLTRES	6
+#define FPE_FLTINV	7
+#define TRAP_BRKPT	1
+#define TRAP_TRACE	2
+#define TRAP_HWBKPT	4
 
 typedef u64 sigset_t;	/* bit (sig - 1) */
 

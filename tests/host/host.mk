@@ -40,6 +40,10 @@ HOST_TEST_cpio_SRCS := tests/host/test_cpio.c fs/cpio.c fs/ramfs.c fs/file.c fs/
 HOST_TESTS += elf_exec
 HOST_TEST_elf_exec_SRCS := tests/host/test_elf_exec.c kernel/exec_elf.c
 
+HOST_TESTS += fault
+HOST_TEST_fault_SRCS := tests/host/test_fault.c mm/memory.c mm/shared_anon.c mm/mmap.c \
+	mm/vma.c mm/pgtable.c mm/buddy.c mm/slab.c arch/x86_64/mm/pte.c lib/rbtree.c
+
 HOST_TESTS += rbtree mmap
 HOST_TEST_rbtree_SRCS := tests/host/test_rbtree.c lib/rbtree.c
 HOST_TEST_mmap_SRCS := tests/host/test_mmap.c mm/mmap.c mm/vma.c mm/shared_anon.c \
