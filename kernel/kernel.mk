@@ -5,3 +5,4 @@ KERNEL_SRCS += kernel/signal.c
 KERNEL_SRCS += kernel/task.c kernel/sched.c kernel/syscall.c kernel/sys_process.c \
 	kernel/entry_common.c
 KERNEL_SRCS += kernel/exec.c kernel/exec_elf.c kernel/uinit.c
+KERNEL_SRCS += kernel/sys_mm.c
