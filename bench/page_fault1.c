@@ -9,11 +9,24 @@
  */
 #include "bench.h"
 
+#include <errno.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #define MAP_BYTES	(128UL << 20)
 #define DEFAULT_ROUNDS	8
+
+/* The call that failed and its errno, saved before anything else runs. */
+static const char *failed_call;
+static int failed_errno;
+
+static int fail(const char *call)
+{
+	failed_call = call;
+	failed_errno = errno;
+	return -1;
+}
 
 static int one_round(void)
 {
@@ -21,20 +34,17 @@ static int one_round(void)
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (p == MAP_FAILED)
-		return -1;
+		return fail("mmap");
 	/* 4 KiB pages only: THP would turn 512 faults into one. */
-	if (madvise((void *)p, MAP_BYTES, MADV_NOHUGEPAGE) != 0) {
-		munmap((void *)p, MAP_BYTES);
-		return -2;
-	}
+	if (madvise((void *)p, MAP_BYTES, MADV_NOHUGEPAGE) != 0)
+		return fail("madvise(MADV_NOHUGEPAGE)");
 	for (unsigned long off = 0; off < MAP_BYTES; off += PAGE_SIZE)
 		p[off] = 1;
-	return munmap((void *)p, MAP_BYTES) == 0 ? 0 : -3;
+	return munmap((void *)p, MAP_BYTES) == 0 ? 0 : fail("munmap");
 }
 
 int main(int argc, char **argv)
 {
-	static const char *const what[] = { "", "mmap", "madvise", "munmap" };
 	uint64_t rounds = bench_count_arg(argc, argv, DEFAULT_ROUNDS);
 	struct bench_sample before, after;
 	int err = 0;
@@ -46,7 +56,8 @@ int main(int argc, char **argv)
 	bench_sample(&after);
 	bench_say("BENCH-END page_fault1");
 	if (err) {
-		bench_say("BENCH-ERROR page_fault1 %s failed", what[-err]);
+		bench_say("BENCH-ERROR page_fault1 %s failed: %s", failed_call,
+			  strerror(failed_errno));
 		bench_finish(1);
 	}
 	bench_result("page_fault1", "fault", rounds * (MAP_BYTES / PAGE_SIZE),
