@@ -8,6 +8,19 @@
 
 #include <pagoda/types.h>
 
+/*
+ * In the kernel a held spinlock disables preemption (kernel/sched.c), so a
+ * task is never switched out while holding one; schedule() panics if
+ * called with a spinlock held. Host tests have no scheduler.
+ */
+#ifdef __KERNEL__
+void preempt_disable(void);
+void preempt_enable(void);
+#else
+static inline void preempt_disable(void) {}
+static inline void preempt_enable(void) {}
+#endif
+
 typedef struct {
 	volatile u32 locked;
 } spinlock_t;
@@ -21,6 +34,7 @@ static inline void spin_lock_init(spinlock_t *l)
 
 static inline void spin_lock(spinlock_t *l)
 {
+	preempt_disable();
 	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
 		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
 			__builtin_ia32_pause();
@@ -29,6 +43,7 @@ static inline void spin_lock(spinlock_t *l)
 static inline void spin_unlock(spinlock_t *l)
 {
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+	preempt_enable();
 }
 
 static inline bool spin_is_locked(const spinlock_t *l)
