@@ -1257,7 +1257,7 @@ static size_t out_finish(struct text_out *o)
 /*
  * The name Linux's show_map_vma() prints: the object's (->name), ours
  * (vm_name: brk names its vma "[heap]"), else as Linux by address: an
- * anonymous vma overlapping [start_brk, brk] is "[heap]", one holding
+ * anonymous vma overlapping [start_brk, brk) is "[heap]", one holding
  * start_stack "[stack]" (so exec only has to set mm->start_stack).
  */
 static const char *vma_name(struct vm_area_struct *vma)
@@ -1271,7 +1271,9 @@ static const char *vma_name(struct vm_area_struct *vma)
 		return name ? name : vma->vm_name;
 	if (vma->vm_file || vma->shared_anon)
 		return NULL;
-	if (vma->vm_start <= mm->brk && vma->vm_end >= mm->start_brk)
+	/* strict, as Linux 6.6+ vma_is_initial_heap(): with no heap yet
+	 * (brk == start_brk) the bss vma that ends there is not the heap */
+	if (vma->vm_start < mm->brk && vma->vm_end > mm->start_brk)
 		return heap_name;
 	if (vma->vm_start <= mm->start_stack && vma->vm_end >= mm->start_stack)
 		return "[stack]";
