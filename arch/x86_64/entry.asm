@@ -180,6 +180,8 @@ return_to_user:
 	mov	rdi, rsp
 	call	exit_to_user_mode
 	cli
+global return_to_user_iret
+return_to_user_iret:			; exit_to_user_mode() already ran
 	RESTORE_REGS
 	swapgs
 	iretq

@@ -7,9 +7,14 @@
 ; SYSCALL_VECTOR_MARK (0x100), error code 0, rip = rcx, rflags = r11,
 ; cs/ss = the user selectors. It calls do_syscall(regs) with interrupts on,
 ; which leaves the result in regs->rax, and leaves through return_to_user
-; (entry.asm): exit_to_user_mode(), swapgs, iretq. iretq rather than sysret:
-; it restores every register from the frame (rt_sigreturn and exec rewrite
-; it) and has no trap on a non-canonical rcx to worry about.
+; (entry.asm)'s work loop exit_to_user_mode(), then returns with SYSRET when
+; that restores exactly what iretq would: the frame's rip == rcx and rflags
+; == r11 (SYSRET loads rip from rcx and rflags from r11), standard user
+; selectors, no TF/RF, and rip below 0x7ffffffff000 (SYSRET with a
+; non-canonical rcx faults in ring 0 on Intel with the user's rsp; above
+; 47 bits, possible in 5-level mode, we simply take iretq). Anything else
+; (rt_sigreturn and exec rewrite the frame, signal delivery) leaves with
+; iretq through return_to_user_iret.
 
 BITS 64
 DEFAULT REL
@@ -17,11 +22,22 @@ DEFAULT REL
 %include "arch/x86_64/include/asm/percpu.inc"
 
 extern do_syscall
-extern return_to_user
+extern exit_to_user_mode
+extern return_to_user_iret
 
 USER_DS_RPL3	equ 0x23
 USER_CS_RPL3	equ 0x2b
 SYSCALL_VECTOR	equ 0x100
+SYSRET_RIP_LIMIT equ 0x00007ffffffff000
+RFLAGS_TF_RF	equ (1 << 8) | (1 << 16)
+
+; struct pt_regs offsets (asm/regs.h)
+PT_R11		equ 4 * 8
+PT_RCX		equ 12 * 8
+PT_RIP		equ 17 * 8
+PT_CS		equ 18 * 8
+PT_RFLAGS	equ 19 * 8
+PT_SS		equ 21 * 8
 
 section .text
 
@@ -57,7 +73,44 @@ syscall_entry:
 	sti
 	call	do_syscall
 	cli
-	jmp	return_to_user
+	mov	rdi, rsp
+	call	exit_to_user_mode
+	cli
+	mov	rcx, [rsp + PT_RIP]
+	cmp	rcx, [rsp + PT_RCX]
+	jne	.iret
+	mov	r11, [rsp + PT_RFLAGS]
+	cmp	r11, [rsp + PT_R11]
+	jne	.iret
+	test	r11, RFLAGS_TF_RF
+	jnz	.iret
+	cmp	qword [rsp + PT_CS], USER_CS_RPL3
+	jne	.iret
+	cmp	qword [rsp + PT_SS], USER_DS_RPL3
+	jne	.iret
+	mov	rax, SYSRET_RIP_LIMIT
+	cmp	rcx, rax
+	jae	.iret
+	pop	r15
+	pop	r14
+	pop	r13
+	pop	r12
+	pop	r11			; == rflags
+	pop	r10
+	pop	r9
+	pop	r8
+	pop	rbp
+	pop	rdi
+	pop	rsi
+	pop	rdx
+	pop	rcx			; == rip
+	pop	rbx
+	pop	rax
+	mov	rsp, [rsp + 16 + 24]	; skip vector, error, rip, cs, rflags: user rsp
+	swapgs
+	o64 sysret
+.iret:
+	jmp	return_to_user_iret
 
 ; SYSCALL from 32-bit compatibility mode lands here (AMD; Intel raises #UD).
 ; Pagoda has no 32-bit ABI: return -ENOSYS at once, touching neither the
