@@ -20,16 +20,26 @@ extern const u64 isr_stub_table[32];
 extern const u64 irq_stub_table[NR_IRQ_VECTORS];
 static struct idt_gate idt[256] __aligned(16);
 
-static void set_gate(unsigned vec, u64 handler, unsigned ist)
+enum gate_dpl {
+	GATE_KERNEL_ONLY = 0,	/* `int N` from ring 3 raises #GP instead */
+	GATE_USER = 3,		/* ring 3 may raise it with int3 / into */
+};
+
+static void set_gate_dpl(unsigned vec, u64 handler, unsigned ist, enum gate_dpl dpl)
 {
 	idt[vec] = (struct idt_gate){
 		.offset_lo = handler & 0xffff,
 		.selector = KERNEL_CS,
 		.ist = ist,
-		.type_attr = 0x8e,	/* P, DPL0, 64-bit interrupt gate */
+		.type_attr = 0x8e | (dpl << 5),	/* P, DPL, 64-bit interrupt gate */
 		.offset_mid = (handler >> 16) & 0xffff,
 		.offset_hi = handler >> 32,
 	};
+}
+
+static void set_gate(unsigned vec, u64 handler, unsigned ist)
+{
+	set_gate_dpl(vec, handler, ist, GATE_KERNEL_ONLY);
 }
 
 void idt_init(void)
@@ -38,6 +48,9 @@ void idt_init(void)
 
 	for (unsigned v = 0; v < 32; v++)
 		set_gate(v, isr_stub_table[v], 0);
+	/* int3 and into from user space deliver SIGTRAP / SIGSEGV as on Linux */
+	set_gate_dpl(3, isr_stub_table[3], 0, GATE_USER);
+	set_gate_dpl(4, isr_stub_table[4], 0, GATE_USER);
 	set_gate(2, isr_stub_table[2], IST_NMI);
 	set_gate(8, isr_stub_table[8], IST_DOUBLE_FAULT);
 	set_gate(18, isr_stub_table[18], IST_MACHINE_CHECK);
