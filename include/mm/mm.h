@@ -311,6 +311,17 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, uintptr_t addr, unsigned 
 int fault_in_user_range(struct mm_struct *mm, uintptr_t addr, size_t len, bool write);
 
 /*
+ * fork's copy of an address space (mm/fork.c): every VMA duplicated; private
+ * writable pages become copy-on-write (the PTE is write-protected in both
+ * parent and child, the parent's TLB entry flushed, mapcount and refcount
+ * raised); shared mappings stay shared (same pages, writable where the VMA
+ * is); the zero page stays the zero page. Caller holds no mm lock. NULL on
+ * -ENOMEM (the parent is unchanged apart from write-protected PTEs, which
+ * are harmless: the next write goes through do_wp_page and reuses).
+ */
+struct mm_struct *dup_mm(struct mm_struct *old);
+
+/*
  * Read or write @len bytes at @addr in another address space (exec fills a
  * new mm before switching to it): faults the pages in as a user access of
  * that kind would, then copies through the direct map. 0 or -EFAULT.
