@@ -17,6 +17,9 @@ MUSL_LIB := /usr/lib/x86_64-linux-musl
 USERLAND_PROGS := hello exit_code segv_default fs_syscalls anon_zero wp_after_read \
 	mprotect_none unmapped_hole munmap_split map_fixed brk stack_growth guard_gap \
 	exec_nx kernel_addr wild_write
+# The copy-on-write matrix across fork; the programs share cow_common.h.
+COW_PROGS := cow_basic cow_vma cow_shared cow_read cow_many cow_exec
+USERLAND_PROGS += $(COW_PROGS)
 USERLAND_BAD := bad_magic bad_machine bad_phentsize truncated entry_outside dynamic
 
 USERLAND_BINS := $(USERLAND_PROGS:%=$(BUILD)/userland/%) $(BUILD)/userland/hello_pie
@@ -25,6 +28,8 @@ USERLAND_BAD_ELFS := $(USERLAND_BAD:%=$(BUILD)/userland/bad/%.elf)
 $(BUILD)/userland/%: userland/%.c userland/include/utest.h | deps
 	@mkdir -p $(@D)
 	$(USER_CC) -static $(USER_CFLAGS) $< -o $@
+
+$(COW_PROGS:%=$(BUILD)/userland/%): userland/cow_common.h
 
 # musl-gcc's specs always start programs with Scrt1.o; a static PIE needs
 # rcrt1.o, which relocates the program itself at start-up.
