@@ -9,7 +9,11 @@
 #include <pagoda/errno.h>
 #include <pagoda/string.h>
 #include <pagoda/task.h>
+#include <pagoda/vsprintf.h>
+#include <asm/irqflags.h>
+#include <mm/audit.h>
 #include <mm/mm.h>
+#include <mm/pmm.h>
 #include <mm/slab.h>
 
 #define PROC_FIRST_TRY	4096
@@ -82,6 +86,137 @@ static void proc_release(struct file *f)
 	kfree(t);
 }
 
+/*
+ * /proc/pagoda/audit: the memory consistency audit (mm/audit.c) of every
+ * live address space, run at open: the violation lines and "audit: N
+ * errors", or "audit: clean (M address spaces, P ptes, Q pages)". The text
+ * goes into a buffer allocated before the audit takes any lock (so the
+ * audit neither allocates nor touches user memory under mmap_lock); lines
+ * beyond it are counted, not shown.
+ */
+#define PROC_AUDIT_TEXT		16384
+#define PROC_AUDIT_TAIL		128	/* room kept for the last lines */
+
+struct proc_audit_text {
+	char *buf;
+	size_t len, cap;
+	unsigned long dropped;
+};
+
+static void proc_audit_emit(const char *line, void *ctx)
+{
+	struct proc_audit_text *t = ctx;
+	size_t n = strlen(line);
+
+	if (t->len + n + 1 > t->cap - PROC_AUDIT_TAIL) {
+		t->dropped++;
+		return;
+	}
+	memcpy(t->buf + t->len, line, n);
+	t->buf[t->len + n] = '\n';
+	t->len += n + 1;
+}
+
+/*
+ * The mm of every live task, each once, with a reference, and the pid of
+ * the first task using it as its id. Kernel threads and zombies have none.
+ * Returns the number found, *mms and *ids kmalloc'd for the caller to
+ * free; on -ENOMEM (in *err) 0 and both NULL.
+ */
+static unsigned int proc_audit_collect(struct mm_struct ***mms, int **ids, int *err)
+{
+	unsigned int cap = 16, n;
+
+	for (;;) {
+		struct list_head *pos;
+		unsigned long flags;
+		bool full = false;
+
+		*mms = kmalloc(cap * sizeof(**mms), GFP_KERNEL);
+		*ids = kmalloc(cap * sizeof(**ids), GFP_KERNEL);
+		if (!*mms || !*ids) {
+			kfree(*mms);
+			kfree(*ids);
+			*mms = NULL;
+			*ids = NULL;
+			*err = -ENOMEM;
+			return 0;
+		}
+		n = 0;
+		flags = local_irq_save();
+		list_for_each(pos, &task_all_list) {
+			struct task *t = list_entry(pos, struct task, all_list);
+			unsigned int i;
+
+			if (!t->mm)
+				continue;
+			for (i = 0; i < n && (*mms)[i] != t->mm; i++)
+				;
+			if (i < n)
+				continue;
+			if (n == cap) {
+				full = true;
+				break;
+			}
+			mm_get(t->mm);
+			(*mms)[n] = t->mm;
+			(*ids)[n++] = t->pid;
+		}
+		local_irq_restore(flags);
+		if (!full) {
+			*err = 0;
+			return n;
+		}
+		while (n)
+			mm_put((*mms)[--n]);
+		kfree(*mms);
+		kfree(*ids);
+		cap *= 2;
+	}
+}
+
+static int proc_audit_open(struct inode *inode, struct file *f)
+{
+	struct proc_text *pt = kzalloc(sizeof(*pt), GFP_KERNEL);
+	struct proc_audit_text t = { .cap = PROC_AUDIT_TEXT };
+	struct audit_report rep;
+	struct mm_struct **mms;
+	unsigned int n;
+	int *ids, err;
+
+	t.buf = kmalloc(t.cap, GFP_KERNEL);
+	if (!pt || !t.buf) {
+		kfree(pt);
+		kfree(t.buf);
+		return -ENOMEM;
+	}
+	n = proc_audit_collect(&mms, &ids, &err);
+	if (!err)
+		err = mm_audit(mms, ids, n, &kernel_pmm, &rep, proc_audit_emit, &t);
+	for (unsigned int i = 0; i < n; i++)
+		mm_put(mms[i]);
+	kfree(mms);
+	kfree(ids);
+	if (err == -ENOMEM) {
+		kfree(pt);
+		kfree(t.buf);
+		return -ENOMEM;
+	}
+	if (t.dropped)
+		t.len += snprintf(t.buf + t.len, t.cap - t.len, "audit: %lu more lines not shown\n",
+				  t.dropped);
+	if (rep.errors)
+		t.len += snprintf(t.buf + t.len, t.cap - t.len, "audit: %lu errors\n", rep.errors);
+	else
+		t.len += snprintf(t.buf + t.len, t.cap - t.len,
+				  "audit: clean (%lu address spaces, %lu ptes, %lu pages)\n",
+				  rep.mms, rep.ptes, rep.pages);
+	pt->buf = t.buf;
+	pt->len = t.len;
+	f->private = pt;
+	return 0;
+}
+
 static const struct file_operations proc_maps_fops = {
 	.open = proc_maps_open,
 	.read = proc_read,
@@ -96,6 +231,13 @@ static const struct file_operations proc_statm_fops = {
 	.seekable = true,
 };
 
+static const struct file_operations proc_audit_fops = {
+	.open = proc_audit_open,
+	.read = proc_read,
+	.release = proc_release,
+	.seekable = true,
+};
+
 /* Register the files (fs init call). Size 0 in stat, as Linux shows them. */
 int procfs_init(void)
 {
@@ -105,6 +247,7 @@ int procfs_init(void)
 	} files[] = {
 		{ "/proc/self/maps", &proc_maps_fops },
 		{ "/proc/self/statm", &proc_statm_fops },
+		{ "/proc/pagoda/audit", &proc_audit_fops },
 	};
 	long err;
 

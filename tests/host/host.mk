@@ -48,3 +48,12 @@ HOST_TESTS += rbtree mmap
 HOST_TEST_rbtree_SRCS := tests/host/test_rbtree.c lib/rbtree.c
 HOST_TEST_mmap_SRCS := tests/host/test_mmap.c mm/mmap.c mm/vma.c mm/shared_anon.c \
 	mm/pgtable.c mm/slab.c mm/buddy.c lib/rbtree.c arch/x86_64/mm/pte.c
+
+HOST_TESTS += fork
+HOST_TEST_fork_SRCS := tests/host/test_fork.c mm/fork.c mm/memory.c mm/shared_anon.c \
+	mm/mmap.c mm/vma.c mm/pgtable.c mm/buddy.c mm/slab.c arch/x86_64/mm/pte.c lib/rbtree.c
+
+HOST_TESTS += audit
+HOST_TEST_audit_SRCS := tests/host/test_audit.c mm/audit.c mm/fork.c mm/memory.c \
+	mm/shared_anon.c mm/mmap.c mm/vma.c mm/pgtable.c mm/buddy.c mm/slab.c \
+	arch/x86_64/mm/pte.c lib/rbtree.c

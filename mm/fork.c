@@ -1,0 +1,322 @@
+/*
+ * fork's half in mm: dup_mm() copies an address space, copy-on-write.
+ *
+ *   dup_mm            a new mm sharing the parent's kernel half, its fields
+ *   dup_vma           each vma copied, ->open() told (shared anonymous)
+ *   copy_vma_ptes     the vma's range, one pte table at a time
+ *   copy_pte_chunk    allocate the child's table, then under the parent's
+ *                     page_table_lock copy each pte (copy_one_pte) and
+ *                     flush the parent's TLB entries that lost write
+ *
+ * What a pte becomes (Linux's copy_present_pte without the rmap):
+ *   the zero page, or a pfn the pmm does not own: copied as is, no count;
+ *   a page of a VM_SHARED vma: the same pte in both (clean and old in the
+ *   child), refcount and mapcount + 1;
+ *   a page of a private vma: write-protected in the parent (TLB flushed)
+ *   and in the child, refcount and mapcount + 1. The first write on either
+ *   side goes to do_wp_page (mm/memory.c), which copies while the page is
+ *   mapped twice and reuses it once one mapping is left alone with it.
+ *
+ * Counts: refcount and mapcount are s32. Each fork of a page costs the
+ * child at least one page-table page, so 2^31 live forks of one page would
+ * need 8 TiB of tables: an overflow is a broken invariant and panics.
+ *
+ * Locks (docs/lock-order.md): the parent's mmap_lock across the whole copy
+ * (the vma tree and every pte stay still), its page_table_lock around each
+ * pte table's copy. The child is visible to nobody until dup_mm() returns,
+ * so its own locks are not taken; its tables are allocated before the
+ * parent's page_table_lock is taken (allocation never sleeps, but rule 6
+ * keeps pmm->lock out of the pte lock all the same).
+ *
+ * Host-compilable: no arch header.
+ */
+#include "vma.h"
+#include <mm/arch.h>
+#include <mm/page_ref.h>
+#include <mm/pmm.h>
+#include <pagoda/compiler.h>
+#include <pagoda/errno.h>
+#include <pagoda/printk.h>
+
+#define P4D_SHIFT		(PUD_SHIFT + 9)
+#define FORK_FLUSH_CEILING	33	/* as mm/mmap.c: more single flushes, flush all */
+#define PAGE_COUNT_MAX		0x7ffffff0	/* refcount/mapcount ceiling (s32) */
+
+/* The state of one dup_mm(). */
+struct fork_copy {
+	struct mm_struct *src, *dst;
+	const struct vm_area_struct *vma;	/* the parent's vma being copied */
+	bool flush_all;
+	unsigned int nr_flush;
+	uintptr_t flush[FORK_FLUSH_CEILING];	/* parent addresses that lost write */
+};
+
+static unsigned int pgdir_shift(void)
+{
+	return pgtable_l5_enabled() ? P4D_SHIFT + 9 : P4D_SHIFT;
+}
+
+/* The start of the next naturally aligned 2^@shift block after @addr. */
+static uintptr_t next_block(uintptr_t addr, unsigned int shift)
+{
+	return (addr | ((1UL << shift) - 1)) + 1;
+}
+
+/* ---- the parent's TLB ---- */
+
+/*
+ * Flush the parent's write-protected entries collected so far. fork runs in
+ * the parent, so its tables are the ones in CR3; when dup_mm() copies an mm
+ * that is not loaded (tests), the flush is merely redundant.
+ */
+static void fork_flush(struct fork_copy *c)
+{
+	if (c->flush_all)
+		arch_flush_tlb_all();
+	else
+		for (unsigned int i = 0; i < c->nr_flush; i++)
+			arch_flush_tlb_page(c->flush[i]);
+	c->flush_all = false;
+	c->nr_flush = 0;
+}
+
+static void fork_flush_add(struct fork_copy *c, uintptr_t addr)
+{
+	if (c->flush_all)
+		return;
+	if (c->nr_flush == FORK_FLUSH_CEILING)
+		c->flush_all = true;
+	else
+		c->flush[c->nr_flush++] = addr;
+}
+
+/* ---- one pte ---- */
+
+/* One more pte maps @page. Panics rather than wrap either count. */
+static void fork_dup_page(struct page *page)
+{
+	if (page->refcount >= PAGE_COUNT_MAX || page->mapcount >= PAGE_COUNT_MAX)
+		panic("dup_mm: page %p counts would overflow (refcount %d, mapcount %d)",
+		      (void *)page, (int)page->refcount, (int)page->mapcount);
+	get_page(page);
+	page_mapcount_inc(page);
+}
+
+/*
+ * Copy the parent's pte at @addr into the child's @dst (none). See the top
+ * of the file for what each kind of pte becomes. Under the parent's
+ * page_table_lock; allocates nothing. A private writable pte is
+ * write-protected in place and queued for the TLB flush.
+ */
+static void copy_one_pte(struct fork_copy *c, pte_t *src, pte_t *dst, uintptr_t addr)
+{
+	pte_t pte = *src;
+	pfn_t pfn = pte_pfn(pte);
+	struct page *page;
+
+	if (!pte_present(pte))
+		panic("dup_mm: non-present pte %#llx at %#lx (no swap entries exist)",
+		      (unsigned long long)pte.val, (unsigned long)addr);
+	page = pmm_has_pfn(c->src->pmm, pfn) ? pmm_pfn_to_page(c->src->pmm, pfn) : NULL;
+	if (!page || is_zero_pfn(pfn)) {
+		set_pte(dst, pte);
+		return;
+	}
+	if (c->vma->vm_flags & VM_SHARED) {
+		pte = pte_mkclean(pte);
+	} else if (pte_write(pte)) {
+		pte = pte_wrprotect(pte);
+		set_pte(src, pte);
+		fork_flush_add(c, addr);
+	}
+	set_pte(dst, pte_mkold(pte));
+	fork_dup_page(page);
+	if (page_test_flag(page, PG_anon))
+		c->dst->rss_anon++;
+	else
+		c->dst->rss_shared++;
+}
+
+/* ---- one pte table ---- */
+
+/* The child's pte for @va, allocating the tables on the way. NULL on -ENOMEM. */
+static pte_t *child_pte_alloc(struct page_table *pt, uintptr_t va)
+{
+	p4d_t *p4d = p4d_alloc(pt, pgd_offset_pgd(pt->pgd, va), va);
+	pud_t *pud = p4d ? pud_alloc(pt, p4d, va) : NULL;
+	pmd_t *pmd = pud ? pmd_alloc(pt, pud, va) : NULL;
+
+	return pmd ? pte_alloc(pt, pmd, va) : NULL;
+}
+
+/* Does the pte table under @pmd hold an entry in [start, end)? */
+static bool ptes_in_range(pmd_t *pmd, uintptr_t start, uintptr_t end)
+{
+	pte_t *pte = pte_offset(pmd, start);
+
+	for (uintptr_t addr = start; addr < end; addr += PAGE_SIZE, pte++)
+		if (!pte_none(*pte))
+			return true;
+	return false;
+}
+
+/*
+ * Copy the parent's ptes of [start, end), all under its @pmd (one pte
+ * table): the child's tables first (no lock), then every entry under the
+ * parent's page_table_lock, and the flush of what lost write before the
+ * lock is dropped. 0 or -ENOMEM (nothing of this chunk copied; tables
+ * already allocated stay in the child for mm_put()).
+ */
+static int copy_pte_chunk(struct fork_copy *c, pmd_t *pmd, uintptr_t start, uintptr_t end)
+{
+	pte_t *src, *dst;
+
+	if (!ptes_in_range(pmd, start, end))
+		return 0;
+	dst = child_pte_alloc(&c->dst->pt, start);
+	if (!dst)
+		return -ENOMEM;
+	spin_lock(&c->src->page_table_lock);
+	src = pte_offset(pmd, start);
+	for (uintptr_t addr = start; addr < end; addr += PAGE_SIZE, src++, dst++)
+		if (!pte_none(*src))
+			copy_one_pte(c, src, dst, addr);
+	fork_flush(c);
+	spin_unlock(&c->src->page_table_lock);
+	return 0;
+}
+
+/*
+ * Copy the parent's ptes of c->vma, skipping whole blocks where an upper
+ * level is absent. User space holds no large leaves; one is a corrupt
+ * table (panic). 0 or -ENOMEM.
+ */
+static int copy_vma_ptes(struct fork_copy *c)
+{
+	uintptr_t addr = c->vma->vm_start, end = c->vma->vm_end, stop;
+	int err;
+
+	while (addr < end) {
+		pgd_t *pgd = pgd_offset_pgd(c->src->pt.pgd, addr);
+		p4d_t *p4d;
+		pud_t *pud;
+		pmd_t *pmd;
+
+		if (!pgd_present(*pgd)) {
+			addr = next_block(addr, pgdir_shift());
+			continue;
+		}
+		p4d = p4d_offset(pgd, addr);
+		if (!p4d_present(*p4d)) {
+			addr = next_block(addr, P4D_SHIFT);
+			continue;
+		}
+		pud = pud_offset(p4d, addr);
+		if (!pud_present(*pud)) {
+			addr = next_block(addr, PUD_SHIFT);
+			continue;
+		}
+		BUG_ON(pud_leaf(*pud));
+		pmd = pmd_offset(pud, addr);
+		stop = MIN(next_block(addr, PMD_SHIFT), end);
+		if (pmd_present(*pmd)) {
+			BUG_ON(pmd_leaf(*pmd));
+			err = copy_pte_chunk(c, pmd, addr, stop);
+			if (err)
+				return err;
+		}
+		addr = stop;
+	}
+	return 0;
+}
+
+/* ---- vmas and the mm ---- */
+
+/*
+ * Link a copy of @src into @dst: same range, flags, object, offset and name
+ * (names are static strings; brk recognises "[heap]" by pointer), its
+ * object told through ->open(). The copy is linked and counted before any
+ * pte is copied, so mm_put() of a half-built child undoes exactly what was
+ * done. NULL on -ENOMEM.
+ */
+static struct vm_area_struct *dup_vma(struct mm_struct *dst,
+				      const struct vm_area_struct *src)
+{
+	struct vm_area_struct *vma = vma_alloc(dst);
+
+	if (!vma)
+		return NULL;
+	*vma = *src;
+	vma->vm_mm = dst;
+	vma->vm_rb = (struct rb_node){ 0 };
+	vma_link(dst, vma);
+	dst->total_vm += vma_pages(vma);
+	if (vma->vm_ops && vma->vm_ops->open)
+		vma->vm_ops->open(vma);
+	return vma;
+}
+
+/*
+ * The fields a child inherits (Linux's dup_mm memcpy, minus what is per
+ * process: fault counters and rss start at zero, rss then grows as ptes are
+ * copied). Parent's mmap_lock held.
+ */
+static void dup_mm_fields(struct mm_struct *dst, const struct mm_struct *src)
+{
+	dst->mmap_base = src->mmap_base;
+	dst->start_code = src->start_code;
+	dst->end_code = src->end_code;
+	dst->start_data = src->start_data;
+	dst->end_data = src->end_data;
+	dst->start_brk = src->start_brk;
+	dst->brk = src->brk;
+	dst->start_stack = src->start_stack;
+	dst->arg_start = src->arg_start;
+	dst->arg_end = src->arg_end;
+	dst->env_start = src->env_start;
+	dst->env_end = src->env_end;
+	dst->stack_limit = src->stack_limit;
+}
+
+/* Copy every vma of c->src and its ptes into c->dst. mmap_lock held. */
+static int dup_mmap_locked(struct fork_copy *c)
+{
+	struct vm_area_struct *vma;
+	int err;
+
+	for (vma = vma_next(c->src, NULL); vma; vma = vma_next(c->src, vma)) {
+		if (!dup_vma(c->dst, vma))
+			return -ENOMEM;
+		c->vma = vma;
+		err = copy_vma_ptes(c);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * See mm.h. The child's kernel half is the parent's pinned top-level
+ * entries (the kernel's, shared by every mm). On -ENOMEM the half-built
+ * child is put, which zaps what was copied and drops every count taken;
+ * the parent keeps its write-protected ptes (already flushed), which the
+ * next write reuses in place.
+ */
+struct mm_struct *dup_mm(struct mm_struct *old)
+{
+	struct fork_copy c = { .src = old };
+	int err;
+
+	c.dst = mm_create(old->pmm, &old->pt, old->task_size);
+	if (!c.dst)
+		return NULL;
+	spin_lock(&old->mmap_lock);
+	dup_mm_fields(c.dst, old);
+	err = dup_mmap_locked(&c);
+	spin_unlock(&old->mmap_lock);
+	if (err) {
+		mm_put(c.dst);
+		return NULL;
+	}
+	return c.dst;
+}
