@@ -16,7 +16,7 @@
  *   BENCH-BEGIN <name>         just before the measured loop
  *   BENCH-END <name>           just after it (host timestamps the two lines)
  *   BENCH-RESULT name=<name> unit=<what one op is> ops=<n> faults=<minflt delta>
- *                tsc=<ticks> ns=<clock_gettime ns> per_op=<tsc/ops>
+ *                tsc=<ticks> ns=<clock_gettime ns> per_op=<tsc/ops> addr=<first mapping>
  *   BENCH-ERROR <name> <what failed>
  */
 #ifndef BENCH_H
@@ -38,8 +38,12 @@ void bench_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Take a sample; the TSC is read last so the syscalls are outside it. */
 void bench_sample(struct bench_sample *s);
 
-/* Print BENCH-RESULT from two samples around @ops operations of @unit. */
-void bench_result(const char *name, const char *unit, uint64_t ops,
+/*
+ * Print BENCH-RESULT from two samples around @ops operations of @unit;
+ * @addr is where the program's first mapping landed (placement decides which
+ * page-table pages munmap frees, so it is part of the result).
+ */
+void bench_result(const char *name, const char *unit, uint64_t ops, const void *addr,
 		  const struct bench_sample *before, const struct bench_sample *after);
 
 /* Optional positive count from argv[1], else @dflt. */

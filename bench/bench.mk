@@ -6,7 +6,7 @@
 # kernel.elf rules, and the deps target.
 # Provides: bench (phony), BENCH_BINS (the static benchmark programs).
 
-BENCH_PROGS := page_fault1 mmap_churn
+BENCH_PROGS := page_fault1 mmap_churn fork_cow
 BENCH_CC := musl-gcc
 BENCH_CFLAGS := -static -O2 -std=gnu11 -Wall -Wextra -Werror
 BENCH_BINS := $(BENCH_PROGS:%=$(BUILD)/bench/%)
@@ -17,7 +17,7 @@ $(BENCH_BINS): $(BUILD)/bench/%: bench/%.c bench/common.c bench/bench.h bench/be
 	@mkdir -p $(@D)
 	$(BENCH_CC) $(BENCH_CFLAGS) -o $@ $< bench/common.c
 
-# The programs at the archive's root: /page_fault1, /mmap_churn. The same
+# The programs at the archive's root: /page_fault1, /mmap_churn, /fork_cow. The same
 # archive is Linux's initramfs (rdinit=/PROG) and Pagoda's initrd (init=/PROG).
 $(BENCH_INITRAMFS): $(BENCH_BINS)
 	cd $(@D) && printf '%s\n' $(BENCH_PROGS) | cpio -o -H newc --quiet --owner=0:0 > $(@F).tmp

@@ -60,16 +60,16 @@ void bench_sample(struct bench_sample *s)
 	s->tsc = read_tsc();
 }
 
-void bench_result(const char *name, const char *unit, uint64_t ops,
+void bench_result(const char *name, const char *unit, uint64_t ops, const void *addr,
 		  const struct bench_sample *b, const struct bench_sample *a)
 {
 	uint64_t tsc = a->tsc - b->tsc;
 	long faults = (b->minflt < 0 || a->minflt < 0) ? -1 : a->minflt - b->minflt;
 
-	bench_say("BENCH-RESULT name=%s unit=%s ops=%llu faults=%ld tsc=%llu ns=%llu per_op=%llu",
+	bench_say("BENCH-RESULT name=%s unit=%s ops=%llu faults=%ld tsc=%llu ns=%llu per_op=%llu addr=%p",
 		  name, unit, (unsigned long long)ops, faults,
 		  (unsigned long long)tsc, (unsigned long long)(a->ns - b->ns),
-		  (unsigned long long)(ops ? tsc / ops : 0));
+		  (unsigned long long)(ops ? tsc / ops : 0), addr);
 }
 
 uint64_t bench_count_arg(int argc, char **argv, uint64_t dflt)
@@ -85,10 +85,8 @@ uint64_t bench_count_arg(int argc, char **argv, uint64_t dflt)
 
 void bench_finish(int status)
 {
-	if (getpid() == 1) {
-		sync();
+	if (getpid() == 1)
 		syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2,
 			LINUX_REBOOT_CMD_POWER_OFF, 0);
-	}
 	_exit(status);
 }

@@ -22,6 +22,7 @@ int main(int argc, char **argv)
 	uint64_t iters = bench_count_arg(argc, argv, DEFAULT_ITERATIONS);
 	struct bench_sample before, after;
 	const char *failed = NULL;
+	const void *first_addr = NULL;	/* where the first mapping landed */
 	int failed_errno = 0;
 
 	bench_say("BENCH-BEGIN mmap_churn");
@@ -34,6 +35,8 @@ int main(int argc, char **argv)
 			failed_errno = errno;
 			break;
 		}
+		if (!first_addr)
+			first_addr = (const void *)p;
 		p[0] = 1;
 		if (munmap((void *)p, MAP_BYTES) != 0) {
 			failed = "munmap";
@@ -46,6 +49,6 @@ int main(int argc, char **argv)
 		bench_say("BENCH-ERROR mmap_churn %s failed: %s", failed, strerror(failed_errno));
 		bench_finish(1);
 	}
-	bench_result("mmap_churn", "mmap+fault+munmap", iters, &before, &after);
+	bench_result("mmap_churn", "mmap+fault+munmap", iters, first_addr, &before, &after);
 	bench_finish(0);
 }

@@ -20,6 +20,7 @@
 /* The call that failed and its errno, saved before anything else runs. */
 static const char *failed_call;
 static int failed_errno;
+static const void *first_addr;	/* where the first round's mapping landed */
 
 static int fail(const char *call)
 {
@@ -35,6 +36,8 @@ static int one_round(void)
 
 	if (p == MAP_FAILED)
 		return fail("mmap");
+	if (!first_addr)
+		first_addr = (const void *)p;
 	/* 4 KiB pages only: THP would turn 512 faults into one. */
 	if (madvise((void *)p, MAP_BYTES, MADV_NOHUGEPAGE) != 0)
 		return fail("madvise(MADV_NOHUGEPAGE)");
@@ -60,7 +63,7 @@ int main(int argc, char **argv)
 			  strerror(failed_errno));
 		bench_finish(1);
 	}
-	bench_result("page_fault1", "fault", rounds * (MAP_BYTES / PAGE_SIZE),
+	bench_result("page_fault1", "fault", rounds * (MAP_BYTES / PAGE_SIZE), first_addr,
 		     &before, &after);
 	bench_finish(0);
 }

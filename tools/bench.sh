@@ -12,7 +12,8 @@
 # Linux side: the kernel package linux-image-cloud-amd64 depends on is fetched
 # once with `apt-get download` into BUILD_DIR/bench/linux/ (kept there: never
 # fetched again while a .deb is present), unpacked with `dpkg -x`, and booted
-# with -kernel/-initrd and rdinit=/PROG. Pagoda side: the ISO boots under OVMF
+# with -kernel/-initrd, rdinit=/PROG and norandmaps (Pagoda does not
+# randomize either; placement changes which page tables munmap frees). Pagoda side: the ISO boots under OVMF
 # with init=/PROG on the fw_cfg command line. Both: q35, -cpu max, 1 GiB,
 # one CPU, -icount shift=0 (1 ns of guest time per guest instruction).
 #
@@ -58,9 +59,15 @@ say() { printf 'bench: %s\n' "$*" >&2; }
 LINUX_VMLINUZ="" LINUX_VERSION="" LINUX_REASON=""
 
 # Sets LINUX_VMLINUZ and LINUX_VERSION, or LINUX_REASON when it cannot.
+# newest_of GLOB...: the last existing match in version order, or nothing.
+newest_of() {
+	local f
+	for f in "$@"; do [ -e "$f" ] && printf '%s\n' "$f"; done | sort -V | tail -n 1
+}
+
 linux_prepare() {
 	local deb pkg
-	deb=$(ls "$LINUX_DIR"/linux-image-*-cloud-amd64_*.deb 2>/dev/null | sort -V | tail -n 1)
+	deb=$(newest_of "$LINUX_DIR"/linux-image-*-cloud-amd64_*.deb)
 	if [ -z "$deb" ]; then
 		pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
 			sed -n 's/^ *Depends: \(linux-image-[0-9].*-cloud-amd64\)$/\1/p' | head -n 1)
@@ -73,7 +80,7 @@ linux_prepare() {
 			LINUX_REASON="apt-get download $pkg failed (see $LINUX_DIR/download.log)"
 			return
 		fi
-		deb=$(ls "$LINUX_DIR"/linux-image-*-cloud-amd64_*.deb 2>/dev/null | sort -V | tail -n 1)
+		deb=$(newest_of "$LINUX_DIR"/linux-image-*-cloud-amd64_*.deb)
 	fi
 	if [ ! -d "$LINUX_DIR/root/boot" ] || [ "$deb" -nt "$LINUX_DIR/root/boot" ]; then
 		rm -rf "$LINUX_DIR/root"
@@ -83,7 +90,7 @@ linux_prepare() {
 		fi
 		touch "$LINUX_DIR/root/boot"
 	fi
-	LINUX_VMLINUZ=$(ls "$LINUX_DIR"/root/boot/vmlinuz-* 2>/dev/null | head -n 1)
+	LINUX_VMLINUZ=$(newest_of "$LINUX_DIR"/root/boot/vmlinuz-*)
 	if [ -z "$LINUX_VMLINUZ" ]; then
 		LINUX_REASON="no boot/vmlinuz-* in $deb"
 		return
@@ -143,7 +150,7 @@ run_qemu() {
 
 # ------------------------------------------------------------- reading a log
 
-# parse_log LOG PROG: prints "per_op ops faults tsc ns loop_wall run_wall" of
+# parse_log LOG PROG: prints "per_op ops faults tsc ns loop_wall run_wall addr" of
 # the run, or "ERROR <short reason>|<detail>".
 parse_log() {
 	awk -v prog="$2" '
@@ -162,13 +169,14 @@ parse_log() {
 	index($0, "BENCH-RESULT name=" prog " ") {
 		sub(/.*BENCH-RESULT /, "BENCH-RESULT ")
 		ops = field("ops"); faults = field("faults"); tsc = field("tsc")
-		ns = field("ns"); per_op = field("per_op"); got = 1
+		ns = field("ns"); per_op = field("per_op"); addr = field("addr"); got = 1
 	}
 	/BENCH-QEMU/ { status = field("status"); wall = field("wall")
 		killed = $0; if (!sub(/.*killed=/, "", killed)) killed = "" }
 	END {
 		if (got && begin != "" && end != "") {
-			printf "%s %s %s %s %s %.3f %s\n", per_op, ops, faults, tsc, ns, end - begin, wall
+			printf "%s %s %s %s %s %.3f %s %s\n", per_op, ops, faults, tsc, ns, end - begin, wall,
+				(addr == "") ? "?" : addr
 			exit
 		}
 		if (err != "") reason = "the program failed: " err
@@ -185,16 +193,18 @@ parse_log() {
 # ------------------------------------------------------------------ the runs
 
 linux_run() {
-	local prog=$1 log=$LOGS/linux-$prog.log
+	local prog=$1
+	local log=$LOGS/linux-$prog.log
 	say "Linux: $prog (log $log)"
 	[ "$REUSE" = 1 ] || run_qemu "$log" "$QEMU" "${QEMU_COMMON[@]}" \
 		-kernel "$LINUX_VMLINUZ" -initrd "$INITRAMFS" \
-		-append "console=ttyS0 quiet panic=-1 rdinit=/$prog transparent_hugepage=never"
+		-append "console=ttyS0 quiet panic=-1 rdinit=/$prog transparent_hugepage=never norandmaps"
 	parse_log "$log" "$prog"
 }
 
 pagoda_run() {
-	local prog=$1 log=$LOGS/pagoda-$prog.log vars=$BDIR/ovmf-vars.fd
+	local prog=$1
+	local log=$LOGS/pagoda-$prog.log vars=$BDIR/ovmf-vars.fd
 	say "Pagoda: $prog (log $log)"
 	cp "$OVMF_VARS" "$vars"
 	[ "$REUSE" = 1 ] || run_qemu "$log" "$QEMU" "${QEMU_COMMON[@]}" \
@@ -231,40 +241,58 @@ unit_of() {
 # group N: 8212 -> 8,212
 group() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
 
+# A result's fields (parse_log): per_op ops faults tsc ns loop_wall run_wall addr.
+F_PER_OP=0 F_OPS=1 F_FAULTS=2 F_TSC=3 F_NS=4 F_LOOP=5 F_RUN=6 F_ADDR=7
+
 # cell_instr RES: "8,212" or "not runnable (reason)".
 cell_instr() {
+	local -a f
 	case $1 in
 	ERROR*) local r=${1#ERROR }; printf 'not runnable (%s)' "${r%%|*}" ;;
-	*) set -- $1; group "$1" ;;
+	*) read -r -a f <<<"$1"; group "${f[F_PER_OP]}" ;;
 	esac
 }
 
-# cell_wall RES: "12.3 µs/op (3.21 s loop, 16.4 s run)".
+# cell_wall RES: "12.3 µs (3.21 s loop, 16.4 s run)", per op.
 cell_wall() {
+	local -a f
 	case $1 in
 	ERROR*) printf -- '-' ;;
-	*) set -- $1; awk -v ops="$2" -v loop="$6" -v run="$7" \
+	*) read -r -a f <<<"$1"
+		awk -v ops="${f[F_OPS]}" -v loop="${f[F_LOOP]}" -v run="${f[F_RUN]}" \
 		'BEGIN { printf "%.1f µs (%.2f s loop, %.1f s run)", loop * 1e6 / ops, loop, run }' ;;
 	esac
 }
 
+# cell_ratio LINUX_RES PAGODA_RES: Pagoda's instructions per op over Linux's.
 cell_ratio() {
 	case "$1$2" in
 	*ERROR*) printf -- '-' ;;
-	*) local l p; l=${1%% *} p=${2%% *}
-		awk -v l="$l" -v p="$p" 'BEGIN { printf "%.2f", p / l }' ;;
+	*) awk -v l="${1%% *}" -v p="${2%% *}" 'BEGIN { printf "%.2f", p / l }' ;;
 	esac
 }
 
-# Checks that make the numbers trustworthy, one line per run.
-cell_check() {
-	case $1 in
-	ERROR*) printf -- '-' ;;
-	*) set -- $1; awk -v ops="$2" -v faults="$3" -v tsc="$4" -v ns="$5" 'BEGIN {
-		f = (faults < 0) ? "getrusage failed" : sprintf("%.3f faults/op", faults / ops)
-		d = (tsc > 0) ? (ns - tsc) / tsc * 100 : 0
-		printf "%s; CLOCK_MONOTONIC vs TSC %+.3f%%", f, d }' ;;
+# check_line SIDE PROG RES: what makes the run's numbers trustworthy (or why
+# there are none): faults per op from ru_minflt, the kernel clock against the
+# TSC, where the first mapping and (Pagoda) the kernel image landed.
+check_line() {
+	local -a f
+	local where=""
+	[ "$1" = pagoda ] && where=$(sed -n 's/.*pagoda-loader: kernel .* at phys \([0-9A-Fa-f]*\).*/; kernel image at phys 0x\1/p' \
+		"$LOGS/pagoda-$2.log" 2>/dev/null | head -n 1)
+	case $3 in
+	ERROR*) local r=${3#ERROR }
+		echo "- $1 $2: not runnable: ${r%%|*}; ${r#*|}"
+		return ;;
 	esac
+	read -r -a f <<<"$3"
+	awk -v side="$1" -v prog="$2" -v ops="${f[F_OPS]}" -v faults="${f[F_FAULTS]}" \
+		-v tsc="${f[F_TSC]}" -v ns="${f[F_NS]}" -v instr="$(group "${f[F_TSC]}")" \
+		-v addr="${f[F_ADDR]}" -v where="$where" 'BEGIN {
+		fl = (faults < 0) ? "getrusage failed" : sprintf("%.3f faults/op", faults / ops)
+		d = (tsc > 0) ? (ns - tsc) / tsc * 100 : 0
+		printf "- %s %s: %d ops, %s guest instructions; %s; CLOCK_MONOTONIC vs TSC %+.3f%%; first mapping at %s%s\n",
+			side, prog, ops, instr, fl, d, addr, where }'
 }
 
 TABLE=$( {
@@ -278,14 +306,7 @@ TABLE=$( {
 
 CHECKS=$( for prog in "${PROGS[@]}"; do
 	for side in linux pagoda; do
-		r=${RES[$side,$prog]}
-		case $r in ERROR*)
-			r=${r#ERROR }
-			echo "- $side $prog: not runnable: ${r%%|*}; ${r#*|}"
-			continue ;;
-		esac
-		set -- $r
-		echo "- $side $prog: $2 ops, $(group "$4") guest instructions; $(cell_check "$r")"
+		check_line "$side" "$prog" "${RES[$side,$prog]}"
 	done
 done )
 
@@ -294,6 +315,7 @@ HOST_CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 PAGODA_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD 2>/dev/null || PAGODA_COMMIT="$PAGODA_COMMIT + uncommitted changes"
 DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+PAGODA_PAGING=$(sed -n 's/.*pagoda: paging mode: \([0-9]-level\).*/\1/p' "$LOGS"/pagoda-*.log 2>/dev/null | sort -u | tr '\n' ' ')
 
 echo
 echo "$TABLE"
@@ -312,13 +334,15 @@ $TABLE
 - QEMU: $QEMU_VERSION (TCG, no KVM), host CPU: ${HOST_CPU:-unknown}
 - Linux: ${LINUX_VERSION:-not available ($LINUX_REASON)}, from Debian's package
   \`linux-image-cloud-amd64\` (\`apt-get download\`, \`dpkg -x\`), booted with
-  \`-kernel vmlinuz -initrd initramfs.cpio -append "console=ttyS0 quiet panic=-1 rdinit=/PROG transparent_hugepage=never"\`
+  \`-kernel vmlinuz -initrd initramfs.cpio -append "console=ttyS0 quiet panic=-1 rdinit=/PROG transparent_hugepage=never norandmaps"\`
 - Pagoda: commit $PAGODA_COMMIT, booted from its ISO under OVMF with \`init=/PROG\`
   (fw_cfg \`opt/pagoda/cmdline\`), the programs in its initrd
 - Both: \`qemu-system-x86_64 -machine q35 -cpu max -m 1G -smp 1 -nographic -no-reboot -icount shift=0\`
+- Paging: Pagoda ${PAGODA_PAGING:-unknown }(its boot log); Linux 5-level (\`-cpu max\` has LA57,
+  the kernel has CONFIG_X86_5LEVEL=y and its /proc/cpuinfo lists la57: checked once)
 
 Checks of each run (faults counted by \`getrusage\` ru_minflt per op; the
-kernel's clock against the TSC):
+kernel's clock against the TSC; where the first mapping landed):
 
 ${CHECKS:-- no run produced a result}
 
@@ -332,7 +356,11 @@ ${CHECKS:-- no run produced a result}
   to within a few hundredths of a percent (timer interrupts land at slightly
   different points), and it does not depend on the host. \`CLOCK_MONOTONIC\`
   measures the same thing through each kernel's clock; the check line above
-  shows how well the two agree.
+  shows how well the two agree. QEMU counts every iteration of a REP string
+  instruction as one instruction: clearing a 4 KiB page with \`rep stosb\`
+  costs 4,096 of them. Both kernels clear pages that way (Pagoda's \`memset\`;
+  Linux's \`clear_page_erms\`, as \`-cpu max\` has ERMS), so that half of
+  page_fault1's figure is the same work on both sides.
 - **wall per op** is host wall-clock time between the \`BENCH-BEGIN\` and
   \`BENCH-END\` lines the program prints around its loop, timestamped on the
   host as they arrive on the serial console, divided by the ops. It depends on
@@ -341,10 +369,28 @@ ${CHECKS:-- no run produced a result}
   instruction count. "loop" is that interval; "run" is the whole QEMU run
   including firmware and kernel boot (OVMF boots slowly under \`-icount\`,
   because its delay loops now cost real instructions).
+- Pagoda's wall time is bimodal (seen in November 2026, QEMU 7.2): with the
+  same instruction count to the last digit, a loop takes 3 to 12 times longer
+  in some boots than in others. It follows where OVMF happens to place the
+  kernel (phys 0x3DEAB000: fast; 0x3DE9C000 and 0x3DE9E000: slow; the check
+  lines give it), and in a slow run \`perf\` shows QEMU in
+  \`page_collection_lock\`, its self-modifying-code path: some page Pagoda
+  writes often is also one QEMU holds translated code for. Compare wall
+  figures only between runs with the kernel at the same address.
+- Address-space layout randomization is off on Linux (\`norandmaps\`); Pagoda
+  does not randomize. Placement matters to mmap_churn: munmap frees the page
+  tables no other VMA shares, so the cost per op depends on whether the
+  mapping shares its upper table pages with the stack. With randomization on,
+  Linux's mmap_churn figure varied between about 34,000 and 39,100
+  instructions per op from boot to boot (measured once, 4 runs); with
+  \`norandmaps\` it is one figure (23,236, mapping in the stack's 1 GiB).
 - Huge pages are off on both sides: the programs call \`madvise(MADV_NOHUGEPAGE)\`
   and Linux boots with \`transparent_hugepage=never\`, so every op is the 4 KiB
-  path. Linux's \`-cpu max\` feature set and mitigations are whatever the Debian
-  kernel chooses for it.
+  path. Linux runs with the mitigations the Debian kernel picks for \`-cpu max\`
+  (checked once in /sys/devices/system/cpu/vulnerabilities: retpolines for
+  Spectre v2, no page-table isolation since Meltdown is "Not affected"), and
+  its configuration: HZ=250, voluntary preemption, memory cgroups built in,
+  init_on_alloc on by default (anonymous pages are still cleared once).
 
 ## The programs (bench/)
 
@@ -360,7 +406,10 @@ ${CHECKS:-- no run produced a result}
 
 Each program prints \`BENCH-RESULT name= unit= ops= faults= tsc= ns= per_op=\`;
 run one by hand with \`tools/pagoda-run build/bench/page_fault1 [ROUNDS]\` or
-directly on the host. Logs of the last \`make bench\` are in \`build/bench/logs/\`.
+directly on the host (without \`-icount\` the tsc figure is host TSC ticks, not
+instructions). Logs of the last \`make bench\` are in \`build/bench/logs/\`;
+\`BENCH_REUSE_LOGS=1 bash tools/bench.sh build docs/benchmarks.md build/bench/pagoda-bench.iso page_fault1 mmap_churn\`
+rebuilds this page from them without running anything.
 EOF
 say "wrote $OUT"
 exit 0
