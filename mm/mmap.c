@@ -391,10 +391,10 @@ struct mm_struct *mm_create(struct pmm *pmm, const struct page_table *kernel,
 	return mm;
 }
 
+/* mm->users is updated atomically: /proc readers, fork and exit race on it. */
 void mm_get(struct mm_struct *mm)
 {
-	BUG_ON(mm->users <= 0);
-	mm->users++;
+	BUG_ON(__atomic_fetch_add(&mm->users, 1, __ATOMIC_RELAXED) <= 0);
 }
 
 /* Zap, unlink and destroy every vma, then free the user page tables. */
@@ -413,8 +413,10 @@ static void exit_mmap(struct mm_struct *mm)
 
 void mm_put(struct mm_struct *mm)
 {
-	BUG_ON(mm->users <= 0);
-	if (--mm->users > 0)
+	int left = __atomic_sub_fetch(&mm->users, 1, __ATOMIC_ACQ_REL);
+
+	BUG_ON(left < 0);
+	if (left > 0)
 		return;
 	exit_mmap(mm);
 	WARN_ON(mm->rss_anon || mm->rss_shared || mm->total_vm);
