@@ -314,13 +314,31 @@ QEMU_VERSION=$("$QEMU" --version | head -n 1)
 HOST_CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 PAGODA_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD 2>/dev/null || PAGODA_COMMIT="$PAGODA_COMMIT + uncommitted changes"
+# The time of the runs: the newest log (so BENCH_REUSE_LOGS keeps it).
 DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+newest_log=""
+for f in "$LOGS"/*.log; do
+	[ -e "$f" ] && { [ -z "$newest_log" ] || [ "$f" -nt "$newest_log" ]; } && newest_log=$f
+done
+[ -n "$newest_log" ] && DATE=$(date -u -r "$newest_log" '+%Y-%m-%d %H:%M UTC')
 PAGODA_PAGING=$(sed -n 's/.*pagoda: paging mode: \([0-9]-level\).*/\1/p' "$LOGS"/pagoda-*.log 2>/dev/null | sort -u | tr '\n' ' ')
 
 echo
 echo "$TABLE"
 echo
 [ -n "$CHECKS" ] && echo "$CHECKS" && echo
+
+# program_note PROG: the leading comment of bench/PROG.c as an indented block.
+program_note() {
+	printf -- '- **%s**\n\n' "$1"
+	awk 'NR == 1 && !/^\/\*/ { exit }
+		NR == 1 && /^\/\*$/ { next }
+		/^ *\*\// { exit }
+		{ sub(/^\/\* ?/, ""); sub(/^ \* ?/, ""); sub(/^ \*$/, ""); print "      " $0 }' \
+		"bench/$1.c" 2>/dev/null
+	echo
+}
+PROGRAM_NOTES=$(for prog in "${PROGS[@]}"; do program_note "$prog"; done)
 
 mkdir -p "$(dirname "$OUT")"
 cat >"$OUT" <<EOF
@@ -359,8 +377,8 @@ ${CHECKS:-- no run produced a result}
   shows how well the two agree. QEMU counts every iteration of a REP string
   instruction as one instruction: clearing a 4 KiB page with \`rep stosb\`
   costs 4,096 of them. Both kernels clear pages that way (Pagoda's \`memset\`;
-  Linux's \`clear_page_erms\`, as \`-cpu max\` has ERMS), so that half of
-  page_fault1's figure is the same work on both sides.
+  Linux's \`clear_page_erms\`, as \`-cpu max\` has ERMS), so 4,096 of
+  page_fault1's instructions per op are the same work on both sides.
 - **wall per op** is host wall-clock time between the \`BENCH-BEGIN\` and
   \`BENCH-END\` lines the program prints around its loop, timestamped on the
   host as they arrive on the serial console, divided by the ops. It depends on
@@ -372,8 +390,8 @@ ${CHECKS:-- no run produced a result}
 - Pagoda's wall time is bimodal (seen in November 2026, QEMU 7.2): with the
   same instruction count to the last digit, a loop takes 3 to 12 times longer
   in some boots than in others. It follows where OVMF happens to place the
-  kernel (phys 0x3DEAB000: fast; 0x3DE9C000 and 0x3DE9E000: slow; the check
-  lines give it), and in a slow run \`perf\` shows QEMU in
+  kernel (with the 0x68000-byte kernel of that day, phys 0x3DEAB000 was fast,
+  0x3DE9C000 and 0x3DE9E000 slow; the check lines give it), and in a slow run \`perf\` shows QEMU in
   \`page_collection_lock\`, its self-modifying-code path: some page Pagoda
   writes often is also one QEMU holds translated code for. Compare wall
   figures only between runs with the kernel at the same address.
@@ -394,21 +412,15 @@ ${CHECKS:-- no run produced a result}
 
 ## The programs (bench/)
 
-- **page_fault1**: will-it-scale page_fault1 style. Map 128 MiB private
-  anonymous, \`MADV_NOHUGEPAGE\`, write one byte to each 4 KiB page, unmap; 8
-  rounds. One op = one page touched = one write fault on untouched anonymous
-  memory (a zeroed page is allocated and mapped), plus the op's share of
-  mmap/munmap and of freeing the pages.
-- **mmap_churn**: 50,000 times map 64 KiB private anonymous, write one byte to
-  its first page, unmap. One op = one mmap + one fault + one munmap (VMA
-  insert and removal, a page-table walk that may allocate tables, the fault,
-  teardown and the TLB flush).
+Each program's own header comment, as in its source:
 
-Each program prints \`BENCH-RESULT name= unit= ops= faults= tsc= ns= per_op=\`;
-run one by hand with \`tools/pagoda-run build/bench/page_fault1 [ROUNDS]\` or
+$PROGRAM_NOTES
+
+Each program prints \`BENCH-RESULT name= unit= ops= faults= tsc= ns= per_op= addr=\`
+(bench/bench.h). Run one by hand with \`tools/pagoda-run build/bench/page_fault1 [ROUNDS]\` or
 directly on the host (without \`-icount\` the tsc figure is host TSC ticks, not
 instructions). Logs of the last \`make bench\` are in \`build/bench/logs/\`;
-\`BENCH_REUSE_LOGS=1 bash tools/bench.sh build docs/benchmarks.md build/bench/pagoda-bench.iso page_fault1 mmap_churn\`
+\`BENCH_REUSE_LOGS=1 bash tools/bench.sh build docs/benchmarks.md build/bench/pagoda-bench.iso ${PROGS[*]}\`
 rebuilds this page from them without running anything.
 EOF
 say "wrote $OUT"
