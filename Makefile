@@ -2,7 +2,9 @@
 # an explicit source list (*.mk); nothing here searches the tree.
 #
 #   make          build/BOOTX64.EFI, build/kernel.elf, build/pagoda.iso
-#   make run      boot the ISO in QEMU on this terminal (serial console)
+#   make run      boot the ISO in QEMU on this terminal (serial console): the
+#                 default command line `demo` (efi/cmdline.txt) runs the
+#                 userland init on the fork/copy-on-write demo, then powers off
 #   make check    host unit tests + QEMU suites (5-level, 4-level) + crash scenario
 #   make gdb      boot halted with a gdbstub and attach gdb
 #

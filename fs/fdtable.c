@@ -2,9 +2,10 @@
  * Per-process file descriptor tables. A table holds one reference on each
  * open file; descriptors are handed out lowest first, as POSIX requires.
  *
- * Locking: a table belongs to one task (threads and fork arrive later with
- * their own rules); the kernel is not preempted inside a system call, so the
- * table needs no lock today.
+ * Locking: a table belongs to one task (fork gives the child its own copy,
+ * files_dup; clone refuses CLONE_FILES), and only that task changes it, so
+ * the table needs no lock today. Files are shared across tables: their
+ * reference counts are atomic.
  */
 #include <pagoda/fs.h>
 #include <pagoda/errno.h>
@@ -28,6 +29,19 @@ struct files_struct *files_create_console(void)
 		return NULL;
 	for (int fd = 0; fd < 3; fd++)
 		fd_install_at(files, fd, console_file(), false);
+	return files;
+}
+
+struct files_struct *files_dup(const struct files_struct *old)
+{
+	struct files_struct *files = files_create();
+
+	if (!files)
+		return NULL;
+	for (int fd = 0; fd < NR_OPEN_MAX; fd++)
+		if (old->fd[fd])
+			files->fd[fd] = file_get(old->fd[fd]);
+	files->cloexec = old->cloexec;
 	return files;
 }
 

@@ -4,6 +4,9 @@
  * mm/mmap.c) into a kmalloc buffer the file owns; reads then serve that
  * snapshot, as a single read of a seq_file would on Linux. The buffer is
  * freed when the last descriptor closes.
+ *
+ * /proc/pagoda/ holds Pagoda's own global files, generated the same way:
+ * free_pages (the free page count) and faults (the fault counters).
  */
 #include <pagoda/fs.h>
 #include <pagoda/errno.h>
@@ -63,6 +66,42 @@ static int proc_maps_open(struct inode *inode, struct file *f)
 static int proc_statm_open(struct inode *inode, struct file *f)
 {
 	return proc_generate(f, mm_format_statm);
+}
+
+/*
+ * /proc/pagoda/free_pages: the buddy allocator's free page count after
+ * kmalloc_shrink() gave back empty slabs, one decimal number (userland init
+ * compares it before and after each test program). The open file's own
+ * buffers are allocated at this point, the same each time.
+ */
+static size_t proc_free_pages_format(struct mm_struct *mm, char *buf, size_t len)
+{
+	kmalloc_shrink();
+	return (size_t)snprintf(buf, len, "%lu\n", pmm_nr_free(&kernel_pmm));
+}
+
+/* /proc/pagoda/faults: the global fault counters, "name value" per line (as /proc/vmstat). */
+static size_t proc_faults_format(struct mm_struct *mm, char *buf, size_t len)
+{
+	const struct fault_counters *f = &global_faults;
+
+	return (size_t)snprintf(buf, len,
+				"anon %lu\nzero_page %lu\nwp_copy %lu\nwp_reuse %lu\n"
+				"shared %lu\nstack_expand %lu\nsigsegv %lu\nsigbus %lu\n"
+				"spurious %lu\nminor %lu\nmajor %lu\n",
+				f->anon, f->zero_page, f->wp_copy, f->wp_reuse, f->shared,
+				f->stack_expand, f->sigsegv, f->sigbus, f->spurious, f->minor,
+				f->major);
+}
+
+static int proc_free_pages_open(struct inode *inode, struct file *f)
+{
+	return proc_generate(f, proc_free_pages_format);
+}
+
+static int proc_faults_open(struct inode *inode, struct file *f)
+{
+	return proc_generate(f, proc_faults_format);
 }
 
 static long proc_read(struct file *f, void *buf, size_t len, u64 *pos)
@@ -231,8 +270,22 @@ static const struct file_operations proc_statm_fops = {
 	.seekable = true,
 };
 
+static const struct file_operations proc_free_pages_fops = {
+	.open = proc_free_pages_open,
+	.read = proc_read,
+	.release = proc_release,
+	.seekable = true,
+};
+
 static const struct file_operations proc_audit_fops = {
 	.open = proc_audit_open,
+	.read = proc_read,
+	.release = proc_release,
+	.seekable = true,
+};
+
+static const struct file_operations proc_faults_fops = {
+	.open = proc_faults_open,
 	.read = proc_read,
 	.release = proc_release,
 	.seekable = true,
@@ -247,6 +300,8 @@ int procfs_init(void)
 	} files[] = {
 		{ "/proc/self/maps", &proc_maps_fops },
 		{ "/proc/self/statm", &proc_statm_fops },
+		{ "/proc/pagoda/free_pages", &proc_free_pages_fops },
+		{ "/proc/pagoda/faults", &proc_faults_fops },
 		{ "/proc/pagoda/audit", &proc_audit_fops },
 	};
 	long err;

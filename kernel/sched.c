@@ -69,6 +69,10 @@ bool preemptible(void)
  * not runnable, halt with interrupts on until a wake-up fills the queue or
  * makes @prev runnable again (wake_up() of the current task does not queue
  * it). Interrupts off on entry and exit.
+ *
+ * A @prev woken during the halt is not on the queue, so it must be the one
+ * returned, even when the same tick woke others: picking one of them would
+ * leave @prev runnable and nowhere, lost for good.
  */
 static struct task *pick_next(struct task *prev)
 {
@@ -80,6 +84,8 @@ static struct task *pick_next(struct task *prev)
 		cpu_idle = true;
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
 		cpu_idle = false;
+		if (prev->state == TASK_RUNNING)
+			return prev;
 	}
 	next = list_first_entry(&run_queue, struct task, run_list);
 	list_del(&next->run_list);

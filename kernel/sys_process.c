@@ -1,8 +1,9 @@
 /*
  * Process, time and miscellaneous system calls with Linux x86-64 semantics:
- * ids, exit and wait4, sched_yield, the clocks and sleeps, getrusage and
+ * ids, exit, wait4 and waitid, sched_yield, the clocks and sleeps, getrusage and
  * times, arch_prctl, set_tid_address, uname, getrandom and the resource
- * limits. kill/tgkill/tkill live with the signals (kernel/signal.c).
+ * limits. kill/tgkill/tkill live with the signals (kernel/signal.c), fork
+ * and clone in kernel/fork.c, execve in kernel/sys_exec.c.
  *
  * Every user pointer goes through copy_to_user / copy_from_user.
  */
@@ -69,6 +70,7 @@ SYSCALL_DEFINE(__NR_gettid, gettid)
 	return current->pid;
 }
 
+/* The parent, or init / pid 0 once the parent exited (orphans are re-homed at exit). */
 SYSCALL_DEFINE(__NR_getppid, getppid)
 {
 	return current->parent ? current->parent->tgid : 0;
@@ -141,6 +143,99 @@ SYSCALL_DEFINE(__NR_wait4, wait4)
 			return -EFAULT;
 	}
 	return ret;
+}
+
+/* waitid(2) id types */
+#define P_ALL		0
+#define P_PID		1
+#define P_PGID		2
+#define P_PIDFD		3
+
+#define WAITID_VALID_OPTIONS (WNOHANG | WNOWAIT | WEXITED | WUNTRACED | WCONTINUED |	\
+			      __WNOTHREAD | __WALL | __WCLONE)
+
+/*
+ * The part of siginfo_t waitid(2) writes (Linux writes exactly these fields:
+ * si_signo, si_errno, si_code, si_pid, si_uid, si_status).
+ */
+static int waitid_put_info(u64 uinfo, int signo, int code, int pid, int status)
+{
+	struct siginfo info;
+
+	memset(&info, 0, sizeof(info));
+	info.si_signo = signo;
+	info.si_code = code;
+	info.chld.pid = pid;
+	info.chld.status = status;
+	if (copy_to_user((void *)uinfo, &info, __builtin_offsetof(struct siginfo, pad0)))
+		return -EFAULT;
+	if (copy_to_user((u8 *)uinfo + __builtin_offsetof(struct siginfo, chld),
+			 &info.chld, __builtin_offsetof(__typeof__(info.chld), pad)))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * The pid argument of task_wait_opts for waitid's (@idtype, @id), or
+ * -EINVAL. No process groups: P_PGID means any child (every process stays
+ * in the group it was forked in, so all children share the caller's group;
+ * with an explicit pgid this is a simplification).
+ */
+static int waitid_pid(int idtype, int id)
+{
+	switch (idtype) {
+	case P_ALL:
+		return -1;
+	case P_PID:
+		return id > 0 ? id : -EINVAL;
+	case P_PGID:
+		return id >= 0 ? -1 : -EINVAL;
+	default:
+		return -EINVAL;		/* P_PIDFD: no pidfds */
+	}
+}
+
+/*
+ * waitid(idtype, id, infop, options, rusage). Only exits are reported
+ * (nothing stops or continues yet): without WEXITED a wait finds nothing,
+ * and blocks until a signal interrupts it. With WNOHANG and nothing to
+ * report, the info is written with si_pid = 0 and 0 is returned (Linux).
+ */
+SYSCALL_DEFINE(__NR_waitid, waitid)
+{
+	int options = (int)a3, pid = waitid_pid((int)a0, (int)a1);
+	struct wait_result res;
+	int ret, sig, code, status;
+
+	if (options & ~WAITID_VALID_OPTIONS)
+		return -EINVAL;
+	if (!(options & (WEXITED | WUNTRACED | WCONTINUED)))
+		return -EINVAL;
+	if (pid == -EINVAL)
+		return -EINVAL;
+	if (options & WEXITED) {
+		ret = task_wait_opts(pid, options, &res);
+	} else {
+		ret = task_wait_opts(pid, options | WNOHANG | WNOWAIT, NULL);
+		if (ret >= 0 && !(options & WNOHANG))
+			ret = sleep_until_ns(~0ULL);
+		ret = ret < 0 ? ret : 0;
+	}
+	if (ret < 0)
+		return ret;
+	if (ret == 0)
+		return a2 ? waitid_put_info(a2, 0, 0, 0, 0) : 0;
+	sig = res.status & 0x7f;
+	code = sig ? CLD_KILLED : CLD_EXITED;
+	status = sig ? sig : (res.status >> 8) & 0xff;
+	if (a4) {
+		struct k_rusage ru;
+
+		fill_rusage(&ru, res.utime_ns, res.stime_ns, res.min_flt, res.maj_flt);
+		if (copy_to_user((void *)a4, &ru, sizeof(ru)))
+			return -EFAULT;
+	}
+	return a2 ? waitid_put_info(a2, SIGCHLD, code, res.pid, status) : 0;
 }
 
 SYSCALL_DEFINE(__NR_sched_yield, sched_yield)

@@ -1,10 +1,12 @@
 /*
- * Tasks: creation (kernel threads; user processes are kernel threads that
- * exec and enter user mode), pids, the parent/children tree, exit and wait.
+ * Tasks: creation (kernel threads; the kernel's first user process is a
+ * kernel thread that execs, the others are forked: kernel/fork.c), pids,
+ * the parent/children tree, exit, orphans and wait.
  *
  * The boot context (kernel_main on the boot stack) becomes task 0 in
- * task_init(); it never exits, adopts the children of exiting tasks and can
- * sleep in task_wait() like any other task.
+ * task_init(); it never exits, adopts the orphans nobody else takes and can
+ * sleep in task_wait() like any other task. Orphans of user processes go to
+ * init, the user process the boot task started (find_child_reaper).
  *
  * Protection: task_all_list, every children/sibling list and task states are
  * changed with interrupts off (one CPU; the timer tick walks the task list).
@@ -104,6 +106,7 @@ static struct task *task_alloc(const char *name)
 	list_init(&t->children);
 	t->state = TASK_SLEEPING;
 	t->start_ns = time_ns();
+	t->exit_signal = SIGCHLD;
 	return t;
 }
 
@@ -125,13 +128,35 @@ static int task_link(struct task *t)
 	return 0;
 }
 
-struct task *kthread_prepare(const char *name, int (*fn)(void *), void *arg)
+struct task *task_new(const char *name, int (*fn)(void *), void *arg)
 {
 	struct task *t = task_alloc(name);
 
+	if (t)
+		arch_task_setup_kthread(t, fn, arg);
+	return t;
+}
+
+int task_attach(struct task *t)
+{
+	return task_link(t);
+}
+
+void task_free_new(struct task *t)
+{
+	if (t->mm)
+		mm_put(t->mm);
+	if (t->files)
+		files_put(t->files);
+	task_free(t);
+}
+
+struct task *kthread_prepare(const char *name, int (*fn)(void *), void *arg)
+{
+	struct task *t = task_new(name, fn, arg);
+
 	if (!t)
 		return NULL;
-	arch_task_setup_kthread(t, fn, arg);
 	if (task_link(t)) {
 		task_free(t);
 		return NULL;
@@ -155,39 +180,104 @@ __noreturn void kthread_start(int (*fn)(void *), void *arg)
 	do_exit((fn(arg) & 0xff) << 8);
 }
 
-/* Hand @t's children to the boot task. Interrupts off. True if one is a zombie. */
-static bool reparent_children(struct task *t)
+/*
+ * Who adopts the children of exiting @t: init, the user process among @t's
+ * ancestors that the boot task started (for the `utest` and `init=` runs,
+ * and pagoda-run's program), unless @t is that process itself; otherwise
+ * the boot task. Linux gives orphans to pid 1 (or a subreaper): here the
+ * first user process plays pid 1 whatever its number. Interrupts off; every
+ * ancestor of a living task is alive (orphans are re-homed at exit).
+ */
+static struct task *find_child_reaper(struct task *t)
+{
+	struct task *a = t;
+
+	while (a->parent && a->parent != &boot_task)
+		a = a->parent;
+	if (a != t && a->parent == &boot_task && a->mm)
+		return a;
+	return &boot_task;
+}
+
+/* Zombie @t's SIGCHLD info: its wait status as si_code and si_status, times in clock ticks. */
+static void chld_info(const struct task *t, struct siginfo *info)
+{
+	int code = t->exit_code;
+
+	memset(info, 0, sizeof(*info));
+	info->si_signo = t->exit_signal;
+	info->si_code = (code & 0x7f) ? CLD_KILLED : CLD_EXITED;
+	info->chld.pid = t->tgid;
+	info->chld.status = (code & 0x7f) ? (code & 0x7f) : (code >> 8) & 0xff;
+	info->chld.utime = (s64)(t->utime_ns / (1000000000ULL / HZ));
+	info->chld.stime = (s64)(t->stime_ns / (1000000000ULL / HZ));
+}
+
+/*
+ * Tell @parent that its child @t became a zombie: the exit signal (for a
+ * user parent; SIGCHLD is ignored by default, so only a handler sees it)
+ * and a wake-up for a wait. Interrupts off.
+ */
+static void notify_parent(struct task *t, struct task *parent)
+{
+	struct siginfo info;
+
+	if (t->exit_signal && parent->mm) {
+		chld_info(t, &info);
+		send_signal(parent, t->exit_signal, &info);
+	}
+	wake_up(parent);
+}
+
+/*
+ * Hand @t's children to @reaper. A child that is a zombie already is
+ * announced to its new parent as if it had just exited (Linux's
+ * reparent_leader). Interrupts off.
+ */
+static void reparent_children(struct task *t, struct task *reaper)
 {
 	struct list_head *pos, *tmp;
-	bool zombie = false;
 
 	list_for_each_safe(pos, tmp, &t->children) {
 		struct task *c = list_entry(pos, struct task, sibling);
 
 		list_del(&c->sibling);
-		c->parent = &boot_task;
-		list_add_tail(&c->sibling, &boot_task.children);
-		zombie |= c->state == TASK_ZOMBIE;
+		c->parent = reaper;
+		list_add_tail(&c->sibling, &reaper->children);
+		if (c->state == TASK_ZOMBIE)
+			notify_parent(c, reaper);
 	}
-	return zombie;
+}
+
+void task_vfork_done(struct task *t)
+{
+	struct task *parent = READ_ONCE(t->vfork_parent);
+
+	if (!parent)
+		return;
+	WRITE_ONCE(t->vfork_parent, NULL);
+	wake_up(parent);
 }
 
 /*
- * Release the user address space: clear_child_tid, then t->mm = NULL, then
- * the kernel's tables in CR3, then mm_put. The order matters under
- * preemption: a switch back to @t reloads CR3 from t->mm, so t->mm must be
- * gone before CR3 stops naming the mm, and CR3 must not name it when
- * mm_put frees its tables.
+ * Release the user address space: clear_child_tid, the vfork parent (it may
+ * run on the shared mm again), then t->mm = NULL, then the kernel's tables
+ * in CR3, then mm_put. The order matters under preemption: a switch
+ * back to @t reloads CR3 from t->mm, so t->mm must be gone before CR3 stops
+ * naming the mm, and CR3 must not name it when mm_put frees its tables.
+ * clear_child_tid is written only when another task shares the mm (as
+ * Linux): nobody else could read it, and the write could cost a COW copy.
  */
 static void exit_mm(struct task *t)
 {
 	struct mm_struct *mm = t->mm;
 	u32 zero = 0;
 
+	if (mm && t->clear_child_tid && READ_ONCE(mm->users) > 1)
+		(void)copy_to_user((void *)t->clear_child_tid, &zero, sizeof(zero));
+	task_vfork_done(t);
 	if (!mm)
 		return;
-	if (t->clear_child_tid)
-		(void)copy_to_user((void *)t->clear_child_tid, &zero, sizeof(zero));
 	t->mm = NULL;
 	barrier();
 	arch_load_kernel_mm();
@@ -197,7 +287,6 @@ static void exit_mm(struct task *t)
 __noreturn void do_exit(int code)
 {
 	struct task *t = current;
-	bool orphan_zombie;
 
 	if (t == &boot_task)
 		panic("do_exit: the boot task (pid 0) tried to exit with status %#x", code);
@@ -207,21 +296,38 @@ __noreturn void do_exit(int code)
 		t->files = NULL;
 	}
 	local_irq_disable();		/* for good: schedule() never comes back */
-	orphan_zombie = reparent_children(t);
+	reparent_children(t, find_child_reaper(t));
 	t->exit_code = code;
 	t->state = TASK_ZOMBIE;
-	if (t->parent->mm)
-		send_signal(t->parent, SIGCHLD, NULL);
-	wake_up(t->parent);
-	if (orphan_zombie && t->parent != &boot_task)
-		wake_up(&boot_task);
+	notify_parent(t, t->parent);
 	schedule();
 	panic("do_exit: zombie %d ran again", t->pid);
 }
 
-static bool wait_matches(int pid, const struct task *c)
+/*
+ * Does child @c match wait's @pid and @options? Linux's eligible_child():
+ * a clone child (exit signal other than SIGCHLD) needs __WCLONE or __WALL,
+ * an ordinary one must not be asked for with __WCLONE alone.
+ */
+static bool wait_matches(int pid, int options, const struct task *c)
 {
-	return pid <= 0 || c->pid == pid;
+	bool clone_child = c->exit_signal != SIGCHLD;
+
+	if (pid > 0 && c->pid != pid)
+		return false;
+	if (options & __WALL)
+		return true;
+	return clone_child == !!(options & __WCLONE);
+}
+
+static void fill_wait_result(const struct task *c, struct wait_result *res)
+{
+	res->pid = c->pid;
+	res->status = c->exit_code;
+	res->utime_ns = c->utime_ns + c->cutime_ns;
+	res->stime_ns = c->stime_ns + c->cstime_ns;
+	res->min_flt = c->min_flt + c->cmin_flt;
+	res->maj_flt = c->maj_flt + c->cmaj_flt;
 }
 
 /*
@@ -236,14 +342,8 @@ static int reap(struct task *c, struct wait_result *res, unsigned long flags)
 	list_del(&c->sibling);
 	list_del(&c->all_list);
 	local_irq_restore(flags);
-	if (res) {
-		res->pid = pid;
-		res->status = c->exit_code;
-		res->utime_ns = c->utime_ns + c->cutime_ns;
-		res->stime_ns = c->stime_ns + c->cstime_ns;
-		res->min_flt = c->min_flt + c->cmin_flt;
-		res->maj_flt = c->maj_flt + c->cmaj_flt;
-	}
+	if (res)
+		fill_wait_result(c, res);
 	t->cutime_ns += c->utime_ns + c->cutime_ns;
 	t->cstime_ns += c->stime_ns + c->cstime_ns;
 	t->cmin_flt += c->min_flt + c->cmin_flt;
@@ -264,11 +364,17 @@ int task_wait_opts(int pid, int options, struct wait_result *res)
 		list_for_each(pos, &t->children) {
 			struct task *c = list_entry(pos, struct task, sibling);
 
-			if (!wait_matches(pid, c))
+			if (!wait_matches(pid, options, c))
 				continue;
 			have_child = true;
-			if (c->state == TASK_ZOMBIE)
+			if (c->state != TASK_ZOMBIE)
+				continue;
+			if (!(options & WNOWAIT))
 				return reap(c, res, flags);
+			if (res)
+				fill_wait_result(c, res);
+			local_irq_restore(flags);
+			return c->pid;
 		}
 		if (!have_child || (options & WNOHANG) || (t->mm && signal_pending(t))) {
 			local_irq_restore(flags);

@@ -6,8 +6,11 @@
 #      right CR2, error bits, function and page-walk levels
 #   4. the loader given a corrupt kernel ELF must say so and return to the firmware
 #   5. user space: the test programs of userland/tests.list on the host Linux,
-#      then in QEMU (`utest`, 5- and 4-level paging), then the differential
-#      check that each printed the same on both; and a tools/pagoda-run smoke test
+#      then in QEMU (`utest`, 5- and 4-level paging: the userland init forks and
+#      execs each one and fails it unless its status is as expected, the free
+#      page count is back and the memory audit is clean), then the differential
+#      check that each printed the same on both; the `make run` demo; and a
+#      tools/pagoda-run smoke test
 # Every QEMU run is judged by build/tools/ktest-runner (tools/ktest-runner.c).
 set -u
 B=build
@@ -110,6 +113,10 @@ for m in 5level 4level; do
 	host "differential-$m" sh userland/diff-outputs.sh "$LOGS/utest-$m.log" \
 		"$LOGS/userland-host" userland/tests.list "differential-$m"
 done
+
+echo "== make run's demo (init runs /demo.list)"
+qemu demo --iso "$ISO" --cmdline "demo" --timeout 120 \
+	--expect '^ok 1 demo$' --expect '^# init: 1 programs, 0 failed'
 
 echo "== tools/pagoda-run"
 $R --host --name pagoda-run --timeout 300 --tally "$TALLY" --log "$LOGS/pagoda-run.log" \

@@ -1,6 +1,6 @@
 #!/bin/sh
 # host-run.sh OUT NAME [DIRECTIVE...] -- PROGRAM [ARGS...]
-# Run one user test program on the host Linux, as kernel/uinit.c runs it on
+# Run one user test program on the host Linux, as the userland init runs it on
 # Pagoda: its output (a KTAP subtest) is saved to OUT, for tests/check.sh to
 # compare with the same program's output in QEMU, and wrapped in a one-test
 # KTAP document for the runner. DIRECTIVEs are those of /tests/list:

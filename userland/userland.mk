@@ -4,8 +4,9 @@
 #                            the same hello linked as a static PIE
 #   build/userland/bad/*.elf malformed programs (userland/mkbadelf.sh)
 #   build/initrd.img         cpio newc archive: /tests/* and /tests/list
-#                            (userland/tests.list), loaded by the loader
-#                            from \pagoda\initrd.img
+#                            (userland/tests.list), /init, /demo and
+#                            /demo.list, loaded by the loader from
+#                            \pagoda\initrd.img
 #
 # Every program also runs on the host Linux in `make check`, and its output
 # must be the same there (tests/check.sh).
@@ -20,6 +21,12 @@ USERLAND_PROGS := hello exit_code segv_default fs_syscalls anon_zero wp_after_re
 # The copy-on-write matrix across fork; the programs share cow_common.h.
 COW_PROGS := cow_basic cow_vma cow_shared cow_read cow_many cow_exec
 USERLAND_PROGS += $(COW_PROGS)
+# Processes: fork, exec, wait, vfork and clone.
+PROC_PROGS := fork_wait exec_args vfork_clone
+USERLAND_PROGS += $(PROC_PROGS)
+# At the initrd's root: the userland init (pid 1 under `utest` and `demo`)
+# and the `make run` demo with its one-line list (kernel/uinit.c).
+INITRD_ROOT_FILES := $(BUILD)/userland/init $(BUILD)/userland/demo userland/demo.list
 USERLAND_BAD := bad_magic bad_machine bad_phentsize truncated entry_outside dynamic
 
 USERLAND_BINS := $(USERLAND_PROGS:%=$(BUILD)/userland/%) $(BUILD)/userland/hello_pie
@@ -53,13 +60,16 @@ $(USERLAND_BAD_ELFS) &: $(BUILD)/userland/hello $(BUILD)/userland/hello_dynamic 
 		$(BUILD)/userland/bad
 
 # The initrd, staged in build/initrd/ and archived with an explicit file list.
-$(BUILD)/initrd.img: $(USERLAND_BINS) $(USERLAND_BAD_ELFS) userland/tests.list
+$(BUILD)/initrd.img: $(USERLAND_BINS) $(USERLAND_BAD_ELFS) userland/tests.list \
+		$(INITRD_ROOT_FILES)
 	rm -rf $(BUILD)/initrd
 	mkdir -p $(BUILD)/initrd/tests
 	cp $(USERLAND_BINS) $(USERLAND_BAD_ELFS) $(BUILD)/initrd/tests/
 	cp userland/tests.list $(BUILD)/initrd/tests/list
+	cp $(INITRD_ROOT_FILES) $(BUILD)/initrd/
 	cd $(BUILD)/initrd && { echo tests; echo tests/list; \
-		for f in $(notdir $(USERLAND_BINS) $(USERLAND_BAD_ELFS)); do echo tests/$$f; done; } | \
+		for f in $(notdir $(USERLAND_BINS) $(USERLAND_BAD_ELFS)); do echo tests/$$f; done; \
+		for f in $(notdir $(INITRD_ROOT_FILES)); do echo $$f; done; } | \
 		cpio -o -H newc --quiet --reproducible > ../initrd.img
 
 .PHONY: userland

@@ -260,10 +260,36 @@ void arch_context_switch(struct task *prev, struct task *next)
 /* ---- user mode ---- */
 
 /*
- * Fresh registers for a new program: everything zero, IF on, the user
- * selectors, FS/GS bases 0 and the initial FPU state; then the common
- * return path (exit_to_user_mode, swapgs, iretq).
+ * A new program's user state: general registers zero, IF on, the user
+ * selectors, FS/GS bases 0 and the initial FPU state (loaded with
+ * preemption off, so a switch cannot save the old registers over it).
+ * vector and error_code are left alone: for execve they still say
+ * "system call".
  */
+void arch_setup_exec_regs(struct pt_regs *regs, uintptr_t entry, uintptr_t stack)
+{
+	struct task *t = current;
+	u64 vector = regs->vector, error_code = regs->error_code;
+
+	memset(regs, 0, sizeof(*regs));
+	regs->vector = vector;
+	regs->error_code = error_code;
+	regs->rip = entry;
+	regs->cs = USER_CS | 3;
+	regs->rflags = RFLAGS_IF | RFLAGS_FIXED;
+	regs->rsp = stack;
+	regs->ss = USER_DS | 3;
+	preempt_disable();
+	t->fs_base = 0;
+	t->gs_base = 0;
+	wrmsr(MSR_FS_BASE, 0);
+	wrmsr(MSR_KERNEL_GS_BASE, 0);
+	memcpy(t->fpu, fpu_initial, fpu_size);
+	arch_fpu_restore(t->fpu);
+	preempt_enable();
+}
+
+/* The first entry to user mode of a task that exec'd from the kernel (spawn_user). */
 __noreturn void arch_enter_user(uintptr_t entry, uintptr_t stack)
 {
 	struct task *t = current;
@@ -271,21 +297,41 @@ __noreturn void arch_enter_user(uintptr_t entry, uintptr_t stack)
 
 	if (t->pid == 0 || !t->mm)
 		panic("arch_enter_user: task %d has no user address space", t->pid);
+	memset(regs, 0, sizeof(*regs));
+	arch_setup_exec_regs(regs, entry, stack);
 	local_irq_disable();
 	arch_activate_mm(t);
-	memset(regs, 0, sizeof(*regs));
-	regs->rip = entry;
-	regs->cs = USER_CS | 3;
-	regs->rflags = RFLAGS_IF | RFLAGS_FIXED;
-	regs->rsp = stack;
-	regs->ss = USER_DS | 3;
-	t->fs_base = 0;
-	t->gs_base = 0;
-	wrmsr(MSR_FS_BASE, 0);
-	wrmsr(MSR_KERNEL_GS_BASE, 0);
-	memcpy(t->fpu, fpu_initial, fpu_size);
-	arch_fpu_restore(t->fpu);
 	enter_user_frame(regs);
+}
+
+/*
+ * fork: the parent's syscall frame is the child's, but for rax (0) and rsp
+ * (clone's new stack). The FPU registers hold the parent's user state now
+ * (the kernel never touches them), so saving them is the copy.
+ */
+void arch_task_copy_user_state(struct task *child, uintptr_t sp)
+{
+	struct pt_regs *regs = task_pt_regs(child);
+
+	*regs = *current_pt_regs();
+	regs->rax = 0;
+	if (sp)
+		regs->rsp = sp;
+	child->fs_base = current->fs_base;
+	child->gs_base = current->gs_base;
+	arch_fpu_save(child->fpu);
+}
+
+/*
+ * Leave through the saved user registers at the top of the kernel stack:
+ * enter_user_frame resets rsp to them and takes return_to_user (signals,
+ * rescheduling, swapgs, iretq). CR3, FS/GS bases and the FPU were loaded by
+ * the context switch that brought this task in.
+ */
+__noreturn void arch_return_to_user(void)
+{
+	local_irq_disable();
+	enter_user_frame(current_pt_regs());
 }
 
 void arch_set_user_fs_base(u64 base)

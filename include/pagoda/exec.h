@@ -102,8 +102,8 @@ int exec_load(const char *path, const char *const *argv, const char *const *envp
 
 /*
  * Start @path as a new process, child of the current task: the kernel's own
- * spawn, used by the in-kernel test init until fork/exec arrive. Returns the
- * pid or -errno.
+ * spawn, which starts the first user process (kernel/uinit.c); every later
+ * one is forked. Returns the pid or -errno.
  */
 int spawn_user(const char *path, const char *const *argv, const char *const *envp);
 

@@ -183,6 +183,12 @@ struct files_struct {
 };
 
 struct files_struct *files_create(void);
+/*
+ * fork: a new table with the same descriptors and close-on-exec bits, each
+ * open file referenced once more (offsets are shared, as after fork on
+ * Linux: they live in struct file). NULL on -ENOMEM.
+ */
+struct files_struct *files_dup(const struct files_struct *old);
 void files_put(struct files_struct *files);
 int fd_install(struct files_struct *files, struct file *f);	/* lowest free fd or -EMFILE */
 struct file *fd_get(struct files_struct *files, int fd);	/* borrowed, NULL if bad */

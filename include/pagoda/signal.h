@@ -75,6 +75,10 @@
 #define TRAP_BRKPT	1
 #define TRAP_TRACE	2
 #define TRAP_HWBKPT	4
+/* SIGCHLD si_codes */
+#define CLD_EXITED	1
+#define CLD_KILLED	2
+#define CLD_DUMPED	3
 
 typedef u64 sigset_t;	/* bit (sig - 1) */
 
@@ -112,6 +116,13 @@ struct siginfo {
 	union {
 		struct { s32 pid; u32 uid; } kill;	/* SI_USER, SI_TKILL */
 		struct { u64 addr; } fault;		/* SIGSEGV, SIGBUS, SIGILL, SIGFPE */
+		struct {				/* SIGCHLD */
+			s32 pid;
+			u32 uid;
+			s32 status;			/* exit code or signal */
+			s32 pad;
+			s64 utime, stime;		/* clock ticks */
+		} chld;
 		u8 bytes[112];
 	};
 };

@@ -65,6 +65,10 @@ struct syscall_entry {
 #define __NR_dup2		33
 #define __NR_nanosleep		35
 #define __NR_getpid		39
+#define __NR_clone		56
+#define __NR_fork		57
+#define __NR_vfork		58
+#define __NR_execve		59
 #define __NR_exit		60
 #define __NR_wait4		61
 #define __NR_kill		62
@@ -92,6 +96,7 @@ struct syscall_entry {
 #define __NR_clock_nanosleep	230
 #define __NR_exit_group		231
 #define __NR_tgkill		234
+#define __NR_waitid		247
 #define __NR_openat		257
 #define __NR_newfstatat		262
 #define __NR_faccessat		269

@@ -61,6 +61,12 @@ struct task {
 	unsigned int slice_ticks;	/* ticks left in this time slice */
 	u64 cutime_ns, cstime_ns;	/* reaped children's times (RUSAGE_CHILDREN) */
 	unsigned long cmin_flt, cmaj_flt;
+
+	/* process life cycle (kernel/fork.c, kernel/task.c) */
+	int exit_signal;		/* sent to the parent at exit: clone's CSIGNAL byte,
+					   SIGCHLD for fork and kernel threads, 0: none */
+	struct task *vfork_parent;	/* CLONE_VFORK: sleeps until this task execs or
+					   exits, which clears the field and wakes it */
 };
 
 /* The task running on this CPU. */
@@ -92,6 +98,25 @@ struct task *kthread_create(const char *name, int (*fn)(void *), void *arg);
 struct task *kthread_prepare(const char *name, int (*fn)(void *), void *arg);
 
 struct task *task_find(int pid);
+
+/*
+ * kthread_prepare in two steps, for fork (kernel/fork.c), which fills the
+ * new task completely before anyone can find it. task_new(): a task whose
+ * first switch goes to kthread_start(fn, arg), not linked anywhere, no pid,
+ * NULL on -ENOMEM. task_attach(): give it a pid and make it a child of
+ * current (still not runnable: wake_up() starts it); 0 or -EAGAIN. A task
+ * that was never attached is freed by task_free_new(), which also drops its
+ * mm and files if set.
+ */
+struct task *task_new(const char *name, int (*fn)(void *), void *arg);
+int task_attach(struct task *t);
+void task_free_new(struct task *t);
+
+/*
+ * CLONE_VFORK's other half: if @t has a vfork parent waiting, clear
+ * t->vfork_parent and wake it. exec (kernel/sys_exec.c) and exit call it.
+ */
+void task_vfork_done(struct task *t);
 
 /* Give up the CPU: pick the next runnable task (round robin). */
 void schedule(void);
@@ -174,13 +199,19 @@ __attribute__((noreturn)) void do_exit(int code);
 /*
  * Wait for child @pid (-1: any) to become a zombie, reap it and return its
  * pid, storing the wait status in *status. -ECHILD if there is none.
+ *
+ * Orphans: a task's children, when it exits, go to the user process the
+ * boot task started (init; the `utest` and `init=` runs), when the exiting
+ * task descends from it; otherwise to the boot task (pid 0).
  */
 int task_wait(int pid, int *status);
 
 /* wait4(2) options. */
 #define WNOHANG		0x00000001
 #define WUNTRACED	0x00000002
+#define WEXITED		0x00000004	/* waitid(2) */
 #define WCONTINUED	0x00000008
+#define WNOWAIT		0x01000000	/* waitid(2): leave the child waitable */
 #define __WNOTHREAD	0x20000000
 #define __WALL		0x40000000
 #define __WCLONE	0x80000000
@@ -197,7 +228,9 @@ struct wait_result {
  * task_wait with wait4(2) options: WNOHANG returns 0 while matching children
  * exist and none is a zombie. @pid -1, 0 or < -1 (no process groups yet)
  * mean any child. Returns the reaped pid, 0, -ECHILD, or -EINTR when a user
- * task has a signal pending.
+ * task has a signal pending. As on Linux, a "clone child" (exit signal other
+ * than SIGCHLD) matches only with __WCLONE or __WALL, and the others only
+ * without __WCLONE. WNOWAIT fills @res and leaves the zombie in place.
  */
 int task_wait_opts(int pid, int options, struct wait_result *res);
 
@@ -212,6 +245,29 @@ int arch_task_alloc(struct task *t);
 void arch_task_free(struct task *t);
 /* Make @t start in kthread_start(fn, arg) at its first switch. */
 void arch_task_setup_kthread(struct task *t, int (*fn)(void *), void *arg);
+/*
+ * fork: give @child a copy of the current task's user state: the user
+ * registers of the system call in progress with rax = 0 (fork returns 0 in
+ * the child) and rsp = @sp when @sp is not 0, the FS/GS bases and the live
+ * FPU/SSE/AVX state. The kernel-side start is set separately
+ * (arch_task_setup_kthread: the function ends in arch_return_to_user()).
+ */
+void arch_task_copy_user_state(struct task *child, uintptr_t sp);
+/*
+ * Leave the kernel for user mode through the current task's saved user
+ * registers (current_pt_regs()): the common return path, signals
+ * included. A fork child's first and last kernel act.
+ */
+__attribute__((noreturn)) void arch_return_to_user(void);
+/*
+ * execve: reset the user registers @regs (the current task's, as the
+ * system call will return through them) for a new program at @entry with
+ * stack @stack: general registers 0, rflags IF, user selectors; FS/GS
+ * bases 0 and the initial FPU state loaded. The return takes iretq
+ * (rcx != rip).
+ */
+struct pt_regs;
+void arch_setup_exec_regs(struct pt_regs *regs, uintptr_t entry, uintptr_t stack);
 /*
  * Switch from @prev (current) to @next: kernel stack for ring-3 entries,
  * address space (a kernel thread keeps the one loaded), FS/GS bases, FPU
