@@ -1,6 +1,6 @@
 /*
- * exec of static ELF programs from the initrd, and spawn_user(): the
- * kernel's way to start a user process until fork and execve arrive.
+ * exec of static ELF programs from the initrd (execve and the kernel's own
+ * spawn_user(), which starts the first process, init, and pagoda-run's program).
  *
  * exec_load() builds the new address space completely before it touches
  * the caller: check the image (kernel/exec_elf.c), mm_create, map every
