@@ -293,6 +293,20 @@ check_line() {
 		d = (tsc > 0) ? (ns - tsc) / tsc * 100 : 0
 		printf "- %s %s: %d ops, %s guest instructions; %s; CLOCK_MONOTONIC vs TSC %+.3f%%; first mapping at %s%s\n",
 			side, prog, ops, instr, fl, d, addr, where }'
+	# A program that splits its loop into phases (fork_cow) says where the instructions went.
+	local phases
+	phases=$(sed -n "s/.*BENCH-PHASES $2 //p" "$LOGS/$1-$2.log" 2>/dev/null | tail -n 1)
+	[ -n "$phases" ] && echo "$phases" | awk '{
+		printf "  instructions per op by phase:"
+		for (i = 1; i <= NF; i++) {
+			split($i, kv, "="); gsub(/_/, " ", kv[1])
+			v = ""; n = kv[2]
+			while (length(n) > 3) { v = "," substr(n, length(n) - 2) v; n = substr(n, 1, length(n) - 3) }
+			v = n v
+			printf "%s %s %s", (i > 1 ? "," : ""), kv[1], v
+		}
+		print "" }'
+	return 0
 }
 
 TABLE=$( {

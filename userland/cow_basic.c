@@ -128,13 +128,15 @@ static int second_child(void *arg)
 static void fork_twice(void)
 {
 	pid_t a, b;
-	int original, own, sta, stb;
+	int original, own, audit, sta, stb;
 
 	cow_fill(buf, PAGES, 8);
 	a = cow_fork(first_child, NULL);
 	b = cow_fork(second_child, NULL);
 	original = cow_wait(sync_page, 0, 1) == 0 && cow_holds(buf, PAGES, 8);
 	cow_fill(buf, PAGES, 11);
+	/* each page now three: the first child's copy, the parent's, the original */
+	audit = cow_audit_clean();
 	cow_post(sync_page, 0);				/* turn 2 */
 	own = cow_wait(sync_page, 0, 3) == 0 && cow_holds(buf, PAGES, 11);
 	sta = cow_wait_child(a);
@@ -144,6 +146,7 @@ static void fork_twice(void)
 	cow_ok_child(stb, 0, "the second child still reads the original after two other writes");
 	cow_ok_child(stb, 1, "the second child, last holder of the original, writes it privately");
 	ut_ok(own, "the parent's write after two forks is private to it");
+	ut_ok(audit, "the kernel's memory audit, where it has one, is clean with three processes");
 }
 
 /*
@@ -256,7 +259,7 @@ int main(void)
 		parent_write, child_write, both_write, fork_twice, fork_from_child, zero_page,
 	};
 
-	ut_plan("cow_basic", 23);
+	ut_plan("cow_basic", 24);
 	sync_page = cow_sync_map();
 	if (!sync_page)
 		return ut_bail("mmap(MAP_SHARED|MAP_ANONYMOUS)");

@@ -139,6 +139,32 @@ UT_FN pid_t cow_fork(int (*fn)(void *), void *arg)
 	return pid;
 }
 
+/*
+ * The kernel's memory consistency audit, read in the middle of a test while
+ * processes share pages (the test init runs it only between programs): 1
+ * if /proc/pagoda/audit reports "audit: clean", or if there is no such file
+ * (on Linux: the check is Pagoda's alone; the line prints the same). Else
+ * 0, with the report's first lines as diagnostics.
+ */
+UT_FN int cow_audit_clean(void)
+{
+	static char text[8192];
+	char *line, *next;
+
+	if (ut_read_file("/proc/pagoda/audit", text, sizeof(text)) < 0)
+		return errno == ENOENT;
+	if (!strncmp(text, "audit: clean", 12) || strstr(text, "\naudit: clean"))
+		return 1;
+	line = text;
+	for (int shown = 0; line && *line && shown < 10; shown++, line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		ut_diag("%s", line);
+	}
+	return 0;
+}
+
 /* ut_ok for check @bit of a child's status; says so when the child died. */
 UT_FN int cow_ok_child(int status, int bit, const char *behaviour)
 {

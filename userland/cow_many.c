@@ -78,7 +78,7 @@ int main(int argc, char **argv)
 
 	if (n < 1 || n > MAX_CHILDREN)
 		n = DEFAULT_CHILDREN;
-	ut_plan("cow_many", 6);
+	ut_plan("cow_many", 8);
 	sync_page = cow_sync_map();
 	page = cow_map(1);
 	if (!sync_page || !page)
@@ -98,11 +98,15 @@ int main(int argc, char **argv)
 			sync_page->counter[READY]);
 	ut_ok(sync_page->counter[BAD_BEFORE] == 0,
 	      "each child reads the parent's page before any write");
+	ut_ok(cow_audit_clean(),
+		"the kernel's memory audit, where it has one, is clean with every child holding the page");
 
 	cow_fill(page, 1, PARENT_SEED);
 	snprintf(what, sizeof(what),
 		 "the parent's write with %d children sharing the page is private to it", n);
 	ut_ok(cow_holds(page, 1, PARENT_SEED), what);
+	ut_ok(cow_audit_clean(),
+	      "the kernel's memory audit, where it has one, is clean after the parent's copy");
 
 	for (int i = 0; i < forked; i++)
 		kill(pids[i], SIGUSR1);

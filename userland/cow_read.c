@@ -101,16 +101,19 @@ static int child_holds(void *arg)
 static void parent_read(void)
 {
 	pid_t pid;
-	int got, st;
+	int got, audit, st;
 
 	cow_fill(buf, PAGES, 101);
 	pid = cow_fork(child_holds, NULL);
 	got = rest_intact(read_into_buf(0), 101);
+	audit = cow_audit_clean();
 	cow_post(sync_page, 0);
 	st = cow_wait_child(pid);
 	ut_ok(got, "read() by the parent into a COW buffer the child shares gets the data");
 	cow_ok_child(st, 0,
 		     "read() by the parent into a COW buffer leaves the child's copy unchanged");
+	ut_ok(audit,
+	      "the kernel's memory audit, where it has one, is clean after the parent's read");
 }
 
 /* ---- the child reads into a mapping of the zero page ---- */
@@ -148,7 +151,7 @@ int main(void)
 		child_read_plain, child_readv, parent_read, zero_page_read,
 	};
 
-	ut_plan("cow_read", 10);
+	ut_plan("cow_read", 11);
 	sync_page = cow_sync_map();
 	ref = cow_map(LEN / PG);
 	if (!sync_page || !ref)

@@ -71,11 +71,12 @@ static int child_of_untouched(void *arg)
 static void touched_after_fork(void)
 {
 	pid_t pid;
-	int seen, st;
+	int seen, audit, st;
 
 	pid = cow_fork(child_of_untouched, NULL);
 	seen = cow_wait(sync_page, 0, 1) == 0 && cow_holds(shared, 2, 70);
 	cow_fill(shared + 2 * PG, 2, 72);
+	audit = cow_audit_clean();
 	cow_post(sync_page, 0);
 	st = cow_wait_child(pid);
 	ut_ok(seen,
@@ -84,6 +85,8 @@ static void touched_after_fork(void)
 		"shared pages first touched after fork: the parent's writes are seen by the child");
 	ut_ok(cow_holds(shared, 2, 70),
 	      "the child's writes stay in the shared mapping after it exited");
+	ut_ok(audit,
+	      "the kernel's memory audit, where it has one, is clean with both mapping the pages");
 }
 
 /* ---- a grandchild ---- */
@@ -125,7 +128,7 @@ int main(void)
 		touched_before_fork, touched_after_fork, grandchild_writes,
 	};
 
-	ut_plan("cow_shared", 11);
+	ut_plan("cow_shared", 12);
 	sync_page = cow_sync_map();
 	if (!sync_page)
 		return ut_bail("mmap(MAP_SHARED|MAP_ANONYMOUS)");

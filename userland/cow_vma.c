@@ -143,13 +143,14 @@ static int child_keeps_all(void *arg)
 static void parent_unmaps_middle(void)
 {
 	pid_t pid;
-	int own, st;
+	int own, audit, st;
 
 	cow_fill(buf, PAGES, 40);
 	pid = cow_fork(child_keeps_all, NULL);
 	own = munmap(buf + 3 * PG, 2 * PG) == 0;
 	if (own)
 		fill_outer(41);
+	audit = cow_audit_clean();
 	cow_post(sync_page, 0);
 	own &= cow_wait(sync_page, 0, 2) == 0 && holds_outer(41);
 	st = cow_wait_child(pid);
@@ -158,6 +159,7 @@ static void parent_unmaps_middle(void)
 	cow_ok_child(st, 1, "the child writes all of its region, the middle included");
 	ut_ok(own,
 	      "both pieces left in the parent after munmap of the middle are still copy-on-write");
+	ut_ok(audit, "the kernel's memory audit, where it has one, is clean after the munmap");
 }
 
 /* ---- munmap of the middle in the child ---- */
@@ -204,7 +206,7 @@ int main(void)
 		readonly_at_fork, round_trip_after_fork, parent_unmaps_middle, child_unmaps,
 	};
 
-	ut_plan("cow_vma", 13);
+	ut_plan("cow_vma", 14);
 	sync_page = cow_sync_map();
 	if (!sync_page)
 		return ut_bail("mmap(MAP_SHARED|MAP_ANONYMOUS)");
