@@ -416,9 +416,11 @@ static void audit_table(struct audit *a, phys_addr_t table, unsigned int level, 
 }
 
 /* Pass 2: an upper-level entry that is neither none nor a table, not entered. */
-static void audit_bad_entry(struct audit *a, bool present, u64 val, unsigned int level,
+static void audit_bad_entry(void *arg, u64 val, bool present, unsigned int level,
 			    uintptr_t va)
 {
+	struct audit *a = arg;
+
 	if (a->pass != AUDIT_CHECK)
 		return;
 	if (!present)
@@ -429,101 +431,48 @@ static void audit_bad_entry(struct audit *a, bool present, u64 val, unsigned int
 			   (unsigned long long)val, level);
 }
 
-static void audit_pte_table(struct audit *a, pmd_t *pmd, uintptr_t base)
+static void audit_walk_table(void *arg, phys_addr_t table, unsigned int level, uintptr_t va)
 {
-	pte_t *pte = pte_offset(pmd, base);
+	audit_table(arg, table, level, va);
+}
 
-	for (unsigned int i = 0; i < PTRS_PER_TABLE; i++) {
-		pte_t e = pte[i];
+/* One whole pte table (the walk covers whole 2 MiB blocks: start is its base). */
+static int audit_pte_table(void *arg, pmd_t *pmd, uintptr_t start, uintptr_t end)
+{
+	struct audit *a = arg;
+	pte_t *pte = pte_offset(pmd, start);
+
+	for (uintptr_t va = start; va < end; va += PAGE_SIZE, pte++) {
+		pte_t e = *pte;
 
 		if (pte_none(e))
 			continue;
 		if (a->pass == AUDIT_COUNT)
 			audit_count_pte(a, e);
 		else
-			audit_check_pte(a, e, base + ((uintptr_t)i << PAGE_SHIFT));
+			audit_check_pte(a, e, va);
 	}
-}
-
-static void audit_pmd_table(struct audit *a, pud_t *pud, uintptr_t base)
-{
-	pmd_t *pmd = pmd_offset(pud, base);
-
-	for (unsigned int i = 0; i < PTRS_PER_TABLE; i++) {
-		uintptr_t va = base + ((uintptr_t)i << PMD_SHIFT);
-
-		if (pmd_none(pmd[i]))
-			continue;
-		if (!pmd_present(pmd[i]) || pmd_leaf(pmd[i])) {
-			audit_bad_entry(a, pmd_present(pmd[i]), pmd[i].val, 2, va);
-			continue;
-		}
-		audit_table(a, pmd_table(pmd[i]), 1, va);
-		audit_pte_table(a, &pmd[i], va);
-	}
-}
-
-static void audit_pud_table(struct audit *a, p4d_t *p4d, uintptr_t base)
-{
-	pud_t *pud = pud_offset(p4d, base);
-
-	for (unsigned int i = 0; i < PTRS_PER_TABLE; i++) {
-		uintptr_t va = base + ((uintptr_t)i << PUD_SHIFT);
-
-		if (pud_none(pud[i]))
-			continue;
-		if (!pud_present(pud[i]) || pud_leaf(pud[i])) {
-			audit_bad_entry(a, pud_present(pud[i]), pud[i].val, 3, va);
-			continue;
-		}
-		audit_table(a, pud_table(pud[i]), 2, va);
-		audit_pmd_table(a, &pud[i], va);
-	}
-}
-
-/* One p4d entry (with 4 levels: a top-level entry, the fold). */
-static void audit_p4d_entry(struct audit *a, p4d_t *p4d, uintptr_t va)
-{
-	if (p4d_none(*p4d))
-		return;
-	if (!p4d_present(*p4d)) {
-		audit_bad_entry(a, false, p4d->val, 4, va);
-		return;
-	}
-	audit_table(a, p4d_table(*p4d), 3, va);
-	audit_pud_table(a, p4d, va);
+	return 0;
 }
 
 /*
  * Walk the user half of the current mm: every top-level entry below the
- * pinned kernel half (pt.pinned_from), table by table, so each table is
- * met once, at its first address. The root counts as one table.
+ * pinned kernel half (pt.pinned_from), table by table (pt_walk_range()), so
+ * each table is met once, at its first address. The root counts as one
+ * table.
  */
 static void audit_walk_mm(struct audit *a)
 {
+	static const struct pt_range_ops ops = {
+		.pte_range = audit_pte_table,
+		.table = audit_walk_table,
+		.bad_entry = audit_bad_entry,
+	};
 	struct page_table *pt = &a->cur->mm->pt;
 
 	audit_table(a, virt_to_phys(pt->pgd), pgtable_levels, 0);
-	for (unsigned int i = 0; i < pt->pinned_from; i++) {
-		uintptr_t va = (uintptr_t)i << pgdir_shift();
-		pgd_t *pgd = pt->pgd + i;
-		p4d_t *p4d;
-
-		if (!pgtable_l5_enabled()) {
-			audit_p4d_entry(a, (p4d_t *)pgd, va);
-			continue;
-		}
-		if (pgd_none(*pgd))
-			continue;
-		if (!pgd_present(*pgd)) {
-			audit_bad_entry(a, false, pgd->val, 5, va);
-			continue;
-		}
-		audit_table(a, pgd_table(*pgd), 4, va);
-		p4d = p4d_offset(pgd, va);
-		for (unsigned int j = 0; j < PTRS_PER_TABLE; j++)
-			audit_p4d_entry(a, p4d + j, va + ((uintptr_t)j << P4D_SHIFT));
-	}
+	if (pt->pinned_from)	/* 0 would read as the whole address space */
+		pt_walk_range(pt, 0, (uintptr_t)pt->pinned_from << pgdir_shift(), &ops, a);
 }
 
 /* ---- address spaces ---- */

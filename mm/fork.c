@@ -38,7 +38,6 @@
 #include <pagoda/errno.h>
 #include <pagoda/printk.h>
 
-#define P4D_SHIFT		(PUD_SHIFT + 9)
 #define FORK_FLUSH_CEILING	33	/* as mm/mmap.c: more single flushes, flush all */
 #define PAGE_COUNT_MAX		0x7ffffff0	/* refcount/mapcount ceiling (s32) */
 
@@ -50,17 +49,6 @@ struct fork_copy {
 	unsigned int nr_flush;
 	uintptr_t flush[FORK_FLUSH_CEILING];	/* parent addresses that lost write */
 };
-
-static unsigned int pgdir_shift(void)
-{
-	return pgtable_l5_enabled() ? P4D_SHIFT + 9 : P4D_SHIFT;
-}
-
-/* The start of the next naturally aligned 2^@shift block after @addr. */
-static uintptr_t next_block(uintptr_t addr, unsigned int shift)
-{
-	return (addr | ((1UL << shift) - 1)) + 1;
-}
 
 /* ---- the parent's TLB ---- */
 
@@ -167,8 +155,9 @@ static bool ptes_in_range(pmd_t *pmd, uintptr_t start, uintptr_t end)
  * lock is dropped. 0 or -ENOMEM (nothing of this chunk copied; tables
  * already allocated stay in the child for mm_put()).
  */
-static int copy_pte_chunk(struct fork_copy *c, pmd_t *pmd, uintptr_t start, uintptr_t end)
+static int copy_pte_chunk(void *arg, pmd_t *pmd, uintptr_t start, uintptr_t end)
 {
+	struct fork_copy *c = arg;
 	pte_t *src, *dst;
 
 	if (!ptes_in_range(pmd, start, end))
@@ -186,48 +175,26 @@ static int copy_pte_chunk(struct fork_copy *c, pmd_t *pmd, uintptr_t start, uint
 	return 0;
 }
 
+/* A large leaf in user space is a corrupt table; a non-present entry is skipped. */
+static void copy_bad_entry(void *arg, u64 val, bool present, unsigned int level, uintptr_t va)
+{
+	BUG_ON(present);
+}
+
 /*
  * Copy the parent's ptes of c->vma, skipping whole blocks where an upper
- * level is absent. User space holds no large leaves; one is a corrupt
- * table (panic). 0 or -ENOMEM.
+ * level is absent (pt_walk_range() over the parent's tables; the child's
+ * come from pte_alloc() & co in copy_pte_chunk()). User space holds no
+ * large leaves; one is a corrupt table (panic). 0 or -ENOMEM.
  */
 static int copy_vma_ptes(struct fork_copy *c)
 {
-	uintptr_t addr = c->vma->vm_start, end = c->vma->vm_end, stop;
-	int err;
+	static const struct pt_range_ops ops = {
+		.pte_range = copy_pte_chunk,
+		.bad_entry = copy_bad_entry,
+	};
 
-	while (addr < end) {
-		pgd_t *pgd = pgd_offset_pgd(c->src->pt.pgd, addr);
-		p4d_t *p4d;
-		pud_t *pud;
-		pmd_t *pmd;
-
-		if (!pgd_present(*pgd)) {
-			addr = next_block(addr, pgdir_shift());
-			continue;
-		}
-		p4d = p4d_offset(pgd, addr);
-		if (!p4d_present(*p4d)) {
-			addr = next_block(addr, P4D_SHIFT);
-			continue;
-		}
-		pud = pud_offset(p4d, addr);
-		if (!pud_present(*pud)) {
-			addr = next_block(addr, PUD_SHIFT);
-			continue;
-		}
-		BUG_ON(pud_leaf(*pud));
-		pmd = pmd_offset(pud, addr);
-		stop = MIN(next_block(addr, PMD_SHIFT), end);
-		if (pmd_present(*pmd)) {
-			BUG_ON(pmd_leaf(*pmd));
-			err = copy_pte_chunk(c, pmd, addr, stop);
-			if (err)
-				return err;
-		}
-		addr = stop;
-	}
-	return 0;
+	return pt_walk_range(&c->src->pt, c->vma->vm_start, c->vma->vm_end, &ops, c);
 }
 
 /* ---- vmas and the mm ---- */

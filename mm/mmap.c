@@ -35,7 +35,6 @@
 #include <pagoda/string.h>
 #include <pagoda/vsprintf.h>
 
-#define P4D_SHIFT		(PUD_SHIFT + 9)
 #define TLB_FLUSH_CEILING	33	/* Linux: more single flushes than this, flush all */
 #define BATCH_PAGES		64	/* > the ceiling: big zaps flush once per batch */
 
@@ -98,58 +97,36 @@ static void batch_add_page(struct pte_batch *b, struct page *page)
 
 typedef void (*pte_visit_t)(void *ctx, pte_t *pte, uintptr_t addr);
 
-static unsigned int pgdir_shift(void)
-{
-	return pgtable_l5_enabled() ? P4D_SHIFT + 9 : P4D_SHIFT;
-}
+struct pte_visit {
+	pte_visit_t visit;
+	void *ctx;
+};
 
-/* The start of the next naturally aligned 2^@shift block after @addr. */
-static uintptr_t next_block(uintptr_t addr, unsigned int shift)
+static int visit_pte_range(void *arg, pmd_t *pmd, uintptr_t start, uintptr_t end)
 {
-	return (addr | ((1UL << shift) - 1)) + 1;
+	struct pte_visit *v = arg;
+	pte_t *pte = pte_offset(pmd, start);
+
+	for (uintptr_t addr = start; addr < end; addr += PAGE_SIZE, pte++)
+		if (!pte_none(*pte))
+			v->visit(v->ctx, pte, addr);
+	return 0;
 }
 
 /*
  * Call @visit on every pte of [start, end) that is not none, skipping whole
- * blocks where an upper level is absent. User ranges hold no large leaves;
- * one would be skipped. Allocates nothing. Caller holds page_table_lock.
+ * blocks where an upper level is absent (pt_walk_range()). User ranges hold
+ * no large leaves; one would be skipped. Allocates nothing. Caller holds
+ * page_table_lock.
  */
 static void walk_ptes(struct page_table *pt, uintptr_t start, uintptr_t end,
 		      pte_visit_t visit, void *ctx)
 {
-	uintptr_t addr = start, stop;
+	static const struct pt_range_ops ops = { .pte_range = visit_pte_range };
+	struct pte_visit v = { .visit = visit, .ctx = ctx };
 
-	while (addr < end) {
-		pgd_t *pgd = pgd_offset_pgd(pt->pgd, addr);
-		p4d_t *p4d;
-		pud_t *pud;
-		pmd_t *pmd;
-		pte_t *pte;
-
-		if (!pgd_present(*pgd)) {
-			addr = next_block(addr, pgdir_shift());
-			continue;
-		}
-		p4d = p4d_offset(pgd, addr);
-		if (!p4d_present(*p4d)) {
-			addr = next_block(addr, P4D_SHIFT);
-			continue;
-		}
-		pud = pud_offset(p4d, addr);
-		if (!pud_present(*pud) || pud_leaf(*pud)) {
-			addr = next_block(addr, PUD_SHIFT);
-			continue;
-		}
-		pmd = pmd_offset(pud, addr);
-		if (!pmd_present(*pmd) || pmd_leaf(*pmd)) {
-			addr = next_block(addr, PMD_SHIFT);
-			continue;
-		}
-		stop = MIN(next_block(addr, PMD_SHIFT), end);
-		for (pte = pte_offset(pmd, addr); addr < stop; addr += PAGE_SIZE, pte++)
-			if (!pte_none(*pte))
-				visit(ctx, pte, addr);
-	}
+	if (start < end)
+		pt_walk_range(pt, start, end, &ops, &v);
 }
 
 /* The struct page behind a user pte's @pfn, or NULL if @mm's pmm has none. */

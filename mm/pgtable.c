@@ -779,6 +779,125 @@ static void walk_step(struct pt_walk *w, unsigned int level, const void *entry)
 	s->entry = *(const u64 *)entry;
 }
 
+/* ---- walking the tables of a range ---- */
+
+struct range_walk {
+	const struct pt_range_ops *ops;
+	void *ctx;
+};
+
+/*
+ * An upper-level entry at @level that is not none: true if it links a
+ * table to enter; else (non-present, or a @leaf) it goes to ->bad_entry.
+ */
+static bool range_walk_enter(const struct range_walk *w, u64 val, bool present, bool leaf,
+			     unsigned int level, uintptr_t addr)
+{
+	if (present && !leaf)
+		return true;
+	if (w->ops->bad_entry)
+		w->ops->bad_entry(w->ctx, val, present, level, addr);
+	return false;
+}
+
+static void range_walk_table(const struct range_walk *w, phys_addr_t table,
+			     unsigned int level, uintptr_t addr)
+{
+	if (w->ops->table)
+		w->ops->table(w->ctx, table, level, addr);
+}
+
+static int range_walk_pmds(const struct range_walk *w, pud_t *pud, uintptr_t addr,
+			   uintptr_t end)
+{
+	pmd_t *pmd = pmd_offset(pud, addr);
+	uintptr_t next;
+	int err;
+
+	for (; addr != end; addr = next, pmd++) {
+		bool present = pmd_present(*pmd);
+
+		next = block_end(addr, end, PMD_SHIFT);
+		if (pmd_none(*pmd) ||
+		    !range_walk_enter(w, pmd->val, present, present && pmd_leaf(*pmd), 2, addr))
+			continue;
+		range_walk_table(w, pmd_table(*pmd), 1, addr);
+		err = w->ops->pte_range(w->ctx, pmd, addr, next);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int range_walk_puds(const struct range_walk *w, p4d_t *p4d, uintptr_t addr,
+			   uintptr_t end)
+{
+	pud_t *pud = pud_offset(p4d, addr);
+	uintptr_t next;
+	int err;
+
+	for (; addr != end; addr = next, pud++) {
+		bool present = pud_present(*pud);
+
+		next = block_end(addr, end, PUD_SHIFT);
+		if (pud_none(*pud) ||
+		    !range_walk_enter(w, pud->val, present, present && pud_leaf(*pud), 3, addr))
+			continue;
+		range_walk_table(w, pud_table(*pud), 2, addr);
+		err = range_walk_pmds(w, pud, addr, next);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* With 4 levels p4d_offset() is the pgd entry and the loop runs once. */
+static int range_walk_p4ds(const struct range_walk *w, pgd_t *pgd, uintptr_t addr,
+			   uintptr_t end)
+{
+	p4d_t *p4d = p4d_offset(pgd, addr);
+	uintptr_t next;
+	int err;
+
+	for (; addr != end; addr = next, p4d++) {
+		next = block_end(addr, end, P4D_SHIFT);
+		if (p4d_none(*p4d) ||
+		    !range_walk_enter(w, p4d->val, p4d_present(*p4d), false, 4, addr))
+			continue;
+		range_walk_table(w, p4d_table(*p4d), 3, addr);
+		err = range_walk_puds(w, p4d, addr, next);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* See pgtable.h. */
+int pt_walk_range(struct page_table *pt, uintptr_t start, uintptr_t end,
+		  const struct pt_range_ops *ops, void *ctx)
+{
+	const struct range_walk w = { .ops = ops, .ctx = ctx };
+	pgd_t *pgd = pgd_offset_pgd(pt->pgd, start);
+	uintptr_t addr, next;
+	int err;
+
+	if (end - 1 < start)
+		return 0;
+	for (addr = start; addr != end; addr = next, pgd++) {
+		next = block_end(addr, end, pgdir_shift());
+		if (pgtable_l5_enabled()) {
+			if (pgd_none(*pgd) ||
+			    !range_walk_enter(&w, pgd->val, pgd_present(*pgd), false, 5, addr))
+				continue;
+			range_walk_table(&w, pgd_table(*pgd), 4, addr);
+		}
+		err = range_walk_p4ds(&w, pgd, addr, next);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /*
  * See pgtable.h. Reads through the direct map and allocates nothing, so the
  * oops path may call it on any root; a level that is folded gets no step.

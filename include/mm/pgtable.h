@@ -226,6 +226,38 @@ pte_t *pt_lookup_pte(struct page_table *pt, uintptr_t va);
 bool pt_translate(struct page_table *pt, uintptr_t va, phys_addr_t *pa);
 
 /*
+ * ---- walking the tables of a range (mm/pgtable.c) ----
+ * pt_walk_range() descends every present, non-leaf upper-level entry that
+ * covers part of [start, end) (end == 0: up to the top of the address
+ * space; start >= end otherwise: nothing), top-down in address order, and
+ * for each present last-level (pte) table calls ->pte_range with the part
+ * of the range that table maps: [start, end) inside one 2 MiB block. It
+ * never looks at a pte itself: which ptes count is the callback's business.
+ *
+ * Skipped: none entries, silently, with their whole block. An upper-level
+ * entry (level 5..2) that is not none but is no table to enter either -
+ * non-present, or a large leaf (a present 1 GiB pud or 2 MiB pmd leaf) -
+ * is handed to ->bad_entry if set, then its whole block is skipped; the
+ * walk never enters or splits a large leaf. ->table, if set, is told of
+ * every table page entered below the root (level 4 p4d, with 5 levels
+ * only, down to 1 pte), before what is under it, with the first address
+ * of the range it covers.
+ *
+ * A nonzero return from ->pte_range stops the walk and is returned; else 0.
+ * Allocates nothing, changes no entry and takes no lock: the caller holds
+ * whatever keeps the tables from changing under it (page_table_lock), or
+ * knows the callbacks may be the only writers of the ptes they are given.
+ */
+struct pt_range_ops {
+	int (*pte_range)(void *ctx, pmd_t *pmd, uintptr_t start, uintptr_t end);
+	void (*table)(void *ctx, phys_addr_t table, unsigned int level, uintptr_t va);
+	void (*bad_entry)(void *ctx, u64 val, bool present, unsigned int level, uintptr_t va);
+};
+
+int pt_walk_range(struct page_table *pt, uintptr_t start, uintptr_t end,
+		  const struct pt_range_ops *ops, void *ctx);
+
+/*
  * Record the walk of @va from the top table at @root: one step per level
  * visited, top first, stopping after a non-present entry or a leaf. Used by
  * the oops page walk and by tests.
