@@ -41,7 +41,7 @@ HOST_TESTS += elf_exec
 HOST_TEST_elf_exec_SRCS := tests/host/test_elf_exec.c kernel/exec_elf.c
 
 HOST_TESTS += fault
-HOST_TEST_fault_SRCS := tests/host/test_fault.c mm/memory.c mm/shared_anon.c mm/mmap.c \
+HOST_TEST_fault_SRCS := tests/host/test_fault.c tests/host/fake_mm.c mm/memory.c mm/shared_anon.c mm/mmap.c \
 	mm/vma.c mm/pgtable.c mm/buddy.c mm/slab.c arch/x86_64/mm/pte.c lib/rbtree.c
 
 HOST_TESTS += rbtree mmap
@@ -50,10 +50,10 @@ HOST_TEST_mmap_SRCS := tests/host/test_mmap.c mm/mmap.c mm/vma.c mm/shared_anon.
 	mm/pgtable.c mm/slab.c mm/buddy.c lib/rbtree.c arch/x86_64/mm/pte.c
 
 HOST_TESTS += fork
-HOST_TEST_fork_SRCS := tests/host/test_fork.c mm/fork.c mm/memory.c mm/shared_anon.c \
+HOST_TEST_fork_SRCS := tests/host/test_fork.c tests/host/fake_mm.c mm/fork.c mm/memory.c mm/shared_anon.c \
 	mm/mmap.c mm/vma.c mm/pgtable.c mm/buddy.c mm/slab.c arch/x86_64/mm/pte.c lib/rbtree.c
 
 HOST_TESTS += audit
-HOST_TEST_audit_SRCS := tests/host/test_audit.c mm/audit.c mm/fork.c mm/memory.c \
+HOST_TEST_audit_SRCS := tests/host/test_audit.c tests/host/fake_mm.c mm/audit.c mm/fork.c mm/memory.c \
 	mm/shared_anon.c mm/mmap.c mm/vma.c mm/pgtable.c mm/buddy.c mm/slab.c \
 	arch/x86_64/mm/pte.c lib/rbtree.c

@@ -12,6 +12,7 @@
  */
 #include "ktap.h"
 #include "fake_arch.h"
+#include "fake_mm.h"
 #include <mm/arch.h>
 #include <mm/audit.h>
 #include <mm/mm.h>
@@ -39,39 +40,13 @@
 #define ID		7		/* the parent's id in every report */
 #define CHILD_ID	9
 
-static struct pmm upmm;
-static struct page upages[USER_PAGES];
 static struct mm_struct *mm, *child;
-static unsigned long user_free_start, kernel_free_start;
 
 /* ---- fixture ---- */
 
-static unsigned long kernel_free_settled(void)
-{
-	kmalloc_shrink();
-	return pmm_nr_free(&kernel_pmm);
-}
-
-static void machine_init(void)
-{
-	static struct page kpages[KERNEL_PAGES];
-
-	fake_ram_init(PFN_PHYS(RAM_BASE_PFN), (KERNEL_PAGES + USER_PAGES) * PG);
-	pmm_init(&kernel_pmm, kpages, RAM_BASE_PFN, KERNEL_PAGES);
-	pmm_add_free_range(&kernel_pmm, RAM_BASE_PFN, KERNEL_PAGES);
-	kmalloc_init();
-}
-
 static void run_in_mode(unsigned int levels, void (*fn)(void))
 {
-	pgtable_levels = levels;
-	pgtable_has_pud_leaf = true;
-	memset(phys_to_virt(PFN_PHYS(USER_BASE_PFN)), 0xa5, USER_PAGES * PG);
-	pmm_init(&upmm, upages, USER_BASE_PFN, USER_PAGES);
-	pmm_add_free_range(&upmm, USER_BASE_PFN, USER_PAGES);
-	zero_page_init(&upmm);
-	user_free_start = pmm_nr_free(&upmm);
-	kernel_free_start = kernel_free_settled();
+	fake_mm_user_reset(levels);
 
 	mm = mm_create(&upmm, NULL, mm_default_task_size());
 	KT_ASSERT(mm);
@@ -82,8 +57,7 @@ static void run_in_mode(unsigned int levels, void (*fn)(void))
 	if (mm)
 		mm_put(mm);
 	mm = child = NULL;
-	KT_EXPECT_EQ(pmm_nr_free(&upmm), user_free_start);
-	KT_EXPECT_EQ(kernel_free_settled(), kernel_free_start);
+	fake_mm_user_check();
 }
 
 /* ---- running the audit ---- */
@@ -688,7 +662,7 @@ int main(void)
 {
 	int ret;
 
-	machine_init();
+	fake_mm_machine_init(RAM_BASE_PFN, KERNEL_PAGES, USER_PAGES);
 	ret = kt_run_suite("audit", cases, KT_N(cases));
 	fake_ram_free();
 	return ret;

@@ -17,6 +17,7 @@
  */
 #include "ktap.h"
 #include "fake_arch.h"
+#include "fake_mm.h"
 #include <mm/arch.h>
 #include <mm/layout.h>
 #include <mm/mm.h>
@@ -43,34 +44,13 @@
 #define F_WRITE		(FAULT_FLAG_USER | FAULT_FLAG_WRITE)
 #define F_EXEC		(FAULT_FLAG_USER | FAULT_FLAG_INSTRUCTION)
 
-static struct pmm upmm;
-static struct page upages[USER_PAGES];
 static struct mm_struct *mm;		/* the case's address space */
-static unsigned long user_free_start;	/* upmm free pages after the zero page */
-static unsigned long kernel_free_start;
 
 /* ---- fixture ---- */
 
 static uintptr_t task_size(void)
 {
 	return mm_default_task_size();
-}
-
-/* kernel_pmm's free count once the kmalloc caches dropped their empty slabs */
-static unsigned long kernel_free_settled(void)
-{
-	kmalloc_shrink();
-	return pmm_nr_free(&kernel_pmm);
-}
-
-static void machine_init(void)
-{
-	static struct page kpages[KERNEL_PAGES];
-
-	fake_ram_init(PFN_PHYS(RAM_BASE_PFN), (KERNEL_PAGES + USER_PAGES) * PG);
-	pmm_init(&kernel_pmm, kpages, RAM_BASE_PFN, KERNEL_PAGES);
-	pmm_add_free_range(&kernel_pmm, RAM_BASE_PFN, KERNEL_PAGES);
-	kmalloc_init();
 }
 
 static struct mm_struct *new_mm(void)
@@ -84,16 +64,7 @@ static struct mm_struct *new_mm(void)
 
 static void run_in_mode(unsigned int levels, void (*fn)(void))
 {
-	pgtable_levels = levels;
-	pgtable_has_pud_leaf = true;
-	memset(phys_to_virt(PFN_PHYS(USER_BASE_PFN)), 0xa5, USER_PAGES * PG);
-	pmm_init(&upmm, upages, USER_BASE_PFN, USER_PAGES);
-	pmm_add_free_range(&upmm, USER_BASE_PFN, USER_PAGES);
-	zero_page_init(&upmm);
-	memset(&global_faults, 0, sizeof(global_faults));
-	fake_tlb_page_flushes = 0;
-	user_free_start = pmm_nr_free(&upmm);
-	kernel_free_start = kernel_free_settled();
+	fake_mm_user_reset(levels);
 
 	mm = new_mm();
 	KT_ASSERT(mm);
@@ -101,8 +72,7 @@ static void run_in_mode(unsigned int levels, void (*fn)(void))
 	if (mm)
 		mm_put(mm);
 	mm = NULL;
-	KT_EXPECT_EQ(pmm_nr_free(&upmm), user_free_start);
-	KT_EXPECT_EQ(kernel_free_settled(), kernel_free_start);
+	fake_mm_user_check();
 	KT_EXPECT_EQ(zero_page->refcount, 1);
 	KT_EXPECT_EQ(zero_page->mapcount, 0);
 }
@@ -1068,7 +1038,7 @@ int main(void)
 {
 	int ret;
 
-	machine_init();
+	fake_mm_machine_init(RAM_BASE_PFN, KERNEL_PAGES, USER_PAGES);
 	ret = kt_run_suite("fault", cases, KT_N(cases));
 	fake_ram_free();
 	return ret;
