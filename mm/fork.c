@@ -32,22 +32,20 @@
  */
 #include "vma.h"
 #include <mm/arch.h>
+#include <mm/tlb.h>
 #include <mm/page_ref.h>
 #include <mm/pmm.h>
 #include <pagoda/compiler.h>
 #include <pagoda/errno.h>
 #include <pagoda/printk.h>
 
-#define FORK_FLUSH_CEILING	33	/* as mm/mmap.c: more single flushes, flush all */
 #define PAGE_COUNT_MAX		0x7ffffff0	/* refcount/mapcount ceiling (s32) */
 
 /* The state of one dup_mm(). */
 struct fork_copy {
 	struct mm_struct *src, *dst;
 	const struct vm_area_struct *vma;	/* the parent's vma being copied */
-	bool flush_all;
-	unsigned int nr_flush;
-	uintptr_t flush[FORK_FLUSH_CEILING];	/* parent addresses that lost write */
+	struct tlb_batch flush;			/* parent addresses that lost write */
 };
 
 /* ---- the parent's TLB ---- */
@@ -59,23 +57,7 @@ struct fork_copy {
  */
 static void fork_flush(struct fork_copy *c)
 {
-	if (c->flush_all)
-		arch_flush_tlb_all();
-	else
-		for (unsigned int i = 0; i < c->nr_flush; i++)
-			arch_flush_tlb_page(c->flush[i]);
-	c->flush_all = false;
-	c->nr_flush = 0;
-}
-
-static void fork_flush_add(struct fork_copy *c, uintptr_t addr)
-{
-	if (c->flush_all)
-		return;
-	if (c->nr_flush == FORK_FLUSH_CEILING)
-		c->flush_all = true;
-	else
-		c->flush[c->nr_flush++] = addr;
+	tlb_batch_flush(&c->flush);
 }
 
 /* ---- one pte ---- */
@@ -115,7 +97,7 @@ static void copy_one_pte(struct fork_copy *c, pte_t *src, pte_t *dst, uintptr_t 
 	} else if (pte_write(pte)) {
 		pte = pte_wrprotect(pte);
 		set_pte(src, pte);
-		fork_flush_add(c, addr);
+		tlb_batch_add(&c->flush, addr);
 	}
 	set_pte(dst, pte_mkold(pte));
 	fork_dup_page(page);

@@ -26,6 +26,7 @@
  */
 #include "vma.h"
 #include <mm/arch.h>
+#include <mm/tlb.h>
 #include <mm/page_ref.h>
 #include <mm/pmm.h>
 #include <mm/slab.h>
@@ -35,7 +36,6 @@
 #include <pagoda/string.h>
 #include <pagoda/vsprintf.h>
 
-#define TLB_FLUSH_CEILING	33	/* Linux: more single flushes than this, flush all */
 #define BATCH_PAGES		64	/* > the ceiling: big zaps flush once per batch */
 
 static const char heap_name[] = "[heap]";
@@ -54,22 +54,14 @@ static uintptr_t page_align(uintptr_t x)
  */
 struct pte_batch {
 	struct pmm *pmm;
-	bool flush_all;
-	unsigned int nr_addrs;
+	struct tlb_batch tlb;
 	unsigned int nr_pages;
-	uintptr_t addrs[TLB_FLUSH_CEILING];
 	struct page *pages[BATCH_PAGES];
 };
 
 static void batch_flush(struct pte_batch *b)
 {
-	if (b->flush_all)
-		arch_flush_tlb_all();
-	else
-		for (unsigned int i = 0; i < b->nr_addrs; i++)
-			arch_flush_tlb_page(b->addrs[i]);
-	b->flush_all = false;
-	b->nr_addrs = 0;
+	tlb_batch_flush(&b->tlb);
 	for (unsigned int i = 0; i < b->nr_pages; i++)
 		put_page(b->pmm, b->pages[i]);
 	b->nr_pages = 0;
@@ -77,12 +69,7 @@ static void batch_flush(struct pte_batch *b)
 
 static void batch_add_addr(struct pte_batch *b, uintptr_t addr)
 {
-	if (b->flush_all)
-		return;
-	if (b->nr_addrs == TLB_FLUSH_CEILING)
-		b->flush_all = true;
-	else
-		b->addrs[b->nr_addrs++] = addr;
+	tlb_batch_add(&b->tlb, addr);
 }
 
 /* Queue the pte's reference on @page; the caller queued its address first. */
