@@ -27,7 +27,7 @@ extern exit_to_kernel_mode
 
 ; pt_regs offsets (asm/regs.h): 15 general registers, vector, error code,
 ; then the CPU's frame.
-PT_REGS_CS	equ 18 * 8
+%include "arch/x86_64/include/asm/regs.inc"
 
 ; Entry after a stub pushed error code and vector: [rsp + 24] is the saved CS.
 %macro SAVE_REGS 0
@@ -35,21 +35,7 @@ PT_REGS_CS	equ 18 * 8
 	jz	%%from_kernel
 	swapgs
 %%from_kernel:
-	push	rax
-	push	rbx
-	push	rcx
-	push	rdx
-	push	rsi
-	push	rdi
-	push	rbp
-	push	r8
-	push	r9
-	push	r10
-	push	r11
-	push	r12
-	push	r13
-	push	r14
-	push	r15
+	PUSH_GPRS
 	cld
 	; An interrupt gate does not clear AC: a user (or a stac window) may
 	; have left it set, which would switch SMAP off in the handler.
@@ -59,21 +45,7 @@ PT_REGS_CS	equ 18 * 8
 %endmacro
 
 %macro RESTORE_REGS 0
-	pop	r15
-	pop	r14
-	pop	r13
-	pop	r12
-	pop	r11
-	pop	r10
-	pop	r9
-	pop	r8
-	pop	rbp
-	pop	rdi
-	pop	rsi
-	pop	rdx
-	pop	rcx
-	pop	rbx
-	pop	rax
+	POP_GPRS
 	add	rsp, 16			; vector and error code
 %endmacro
 
@@ -138,7 +110,7 @@ exception_common:
 	mov	rbp, rsp
 	call	exception_dispatch
 	cli
-	test	qword [rsp + PT_REGS_CS], 3
+	test	qword [rsp + PT_CS], 3
 	jnz	return_to_user
 global exception_return
 exception_return:
@@ -165,7 +137,7 @@ irq_common:
 	mov	rbp, rsp
 	call	irq_dispatch
 	cli
-	test	qword [rsp + PT_REGS_CS], 3
+	test	qword [rsp + PT_CS], 3
 	jnz	return_to_user
 	mov	rdi, rsp
 	call	exit_to_kernel_mode	; may preempt the interrupted kernel code

@@ -13,15 +13,7 @@ int ktest_probe_read(const volatile u8 *addr, u8 *val, struct ktest_fault *f)
 	u8 v = 0;
 
 	__asm__ volatile("1:	movb (%[addr]), %[v]\n"
-			 "2:\n"
-			 "	.pushsection .text.fixup, \"ax\"\n"
-			 "3:	movl %[efault], %[err]\n"
-			 "	jmp 2b\n"
-			 "	.popsection\n"
-			 "	.pushsection __ex_table, \"a\"\n"
-			 "	.balign 8\n"
-			 "	.quad 1b, 3b\n"
-			 "	.popsection\n"
+			 ASM_EXTABLE_EFAULT
 			 : [v] "+q"(v), [err] "+r"(err)
 			 : [addr] "r"(addr), [efault] "i"(-EFAULT)
 			 : "memory");
@@ -38,15 +30,7 @@ int ktest_probe_write(volatile u8 *addr, u8 val, struct ktest_fault *f)
 	int err = 0;
 
 	__asm__ volatile("1:	movb %[v], (%[addr])\n"
-			 "2:\n"
-			 "	.pushsection .text.fixup, \"ax\"\n"
-			 "3:	movl %[efault], %[err]\n"
-			 "	jmp 2b\n"
-			 "	.popsection\n"
-			 "	.pushsection __ex_table, \"a\"\n"
-			 "	.balign 8\n"
-			 "	.quad 1b, 3b\n"
-			 "	.popsection\n"
+			 ASM_EXTABLE_EFAULT
 			 : [err] "+r"(err)
 			 : [addr] "r"(addr), [v] "q"(val), [efault] "i"(-EFAULT)
 			 : "memory");

@@ -22,6 +22,7 @@
 #include <pagoda/syscall.h>
 #include <pagoda/uaccess.h>
 #include <pagoda/errno.h>
+#include <asm/traps.h>
 #include <pagoda/string.h>
 #include <asm/regs.h>
 #include <asm/desc.h>
@@ -270,30 +271,14 @@ static int fpstate_load_checked(const void *buf)
 		u64 xcr0 = read_xcr0();
 
 		__asm__ volatile("1:	xrstor64 (%[buf])\n"
-				 "2:\n"
-				 "	.pushsection .text.fixup, \"ax\"\n"
-				 "3:	movl %[efault], %[err]\n"
-				 "	jmp 2b\n"
-				 "	.popsection\n"
-				 "	.pushsection __ex_table, \"a\"\n"
-				 "	.balign 8\n"
-				 "	.quad 1b, 3b\n"
-				 "	.popsection\n"
+				 ASM_EXTABLE_EFAULT
 				 : [err] "+r"(err)
 				 : [buf] "r"(buf), "a"((u32)xcr0), "d"((u32)(xcr0 >> 32)),
 				   [efault] "i"(-EFAULT)
 				 : "memory");
 	} else {
 		__asm__ volatile("1:	fxrstor64 (%[buf])\n"
-				 "2:\n"
-				 "	.pushsection .text.fixup, \"ax\"\n"
-				 "3:	movl %[efault], %[err]\n"
-				 "	jmp 2b\n"
-				 "	.popsection\n"
-				 "	.pushsection __ex_table, \"a\"\n"
-				 "	.balign 8\n"
-				 "	.quad 1b, 3b\n"
-				 "	.popsection\n"
+				 ASM_EXTABLE_EFAULT
 				 : [err] "+r"(err)
 				 : [buf] "r"(buf), [efault] "i"(-EFAULT)
 				 : "memory");

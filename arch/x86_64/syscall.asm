@@ -20,6 +20,7 @@ BITS 64
 DEFAULT REL
 
 %include "arch/x86_64/include/asm/percpu.inc"
+%include "arch/x86_64/include/asm/regs.inc"
 
 extern do_syscall
 extern exit_to_user_mode
@@ -30,14 +31,6 @@ USER_CS_RPL3	equ 0x2b
 SYSCALL_VECTOR	equ 0x100
 SYSRET_RIP_LIMIT equ 0x00007ffffffff000
 RFLAGS_TF_RF	equ (1 << 8) | (1 << 16)
-
-; struct pt_regs offsets (asm/regs.h)
-PT_R11		equ 4 * 8
-PT_RCX		equ 12 * 8
-PT_RIP		equ 17 * 8
-PT_CS		equ 18 * 8
-PT_RFLAGS	equ 19 * 8
-PT_SS		equ 21 * 8
 
 section .text
 
@@ -53,21 +46,7 @@ syscall_entry:
 	push	rcx				; rip
 	push	0				; error code
 	push	SYSCALL_VECTOR			; vector
-	push	rax
-	push	rbx
-	push	rcx
-	push	rdx
-	push	rsi
-	push	rdi
-	push	rbp
-	push	r8
-	push	r9
-	push	r10
-	push	r11
-	push	r12
-	push	r13
-	push	r14
-	push	r15
+	PUSH_GPRS
 	xor	ebp, ebp			; end of the kernel's frame chain
 	mov	rdi, rsp
 	sti
@@ -91,21 +70,7 @@ syscall_entry:
 	mov	rax, SYSRET_RIP_LIMIT
 	cmp	rcx, rax
 	jae	.iret
-	pop	r15
-	pop	r14
-	pop	r13
-	pop	r12
-	pop	r11			; == rflags
-	pop	r10
-	pop	r9
-	pop	r8
-	pop	rbp
-	pop	rdi
-	pop	rsi
-	pop	rdx
-	pop	rcx			; == rip
-	pop	rbx
-	pop	rax
+	POP_GPRS			; r11 == rflags, rcx == rip (checked above)
 	mov	rsp, [rsp + 16 + 24]	; skip vector, error, rip, cs, rflags: user rsp
 	swapgs
 	o64 sysret

@@ -21,14 +21,8 @@
 #include <pagoda/errno.h>
 #include <pagoda/string.h>
 #include <asm/cpu.h>
+#include <asm/traps.h>
 #include <mm/layout.h>
-
-/* One exception-table entry {insn, fixup} (struct exception_table_entry). */
-#define UACCESS_EXTABLE(insn, fixup)			\
-	"	.pushsection __ex_table, \"a\"\n"	\
-	"	.balign 8\n"				\
-	"	.quad " #insn ", " #fixup "\n"		\
-	"	.popsection\n"
 
 uintptr_t user_addr_limit(void)
 {
@@ -70,7 +64,7 @@ static size_t raw_copy_user(void *dst, const void *src, size_t len)
 	user_access_begin();
 	__asm__ volatile("1:	rep movsb\n"
 			 "2:\n"
-			 UACCESS_EXTABLE(1b, 2b)
+			 ASM_EXTABLE(1b, 2b)
 			 : "+c"(len), "+D"(dst), "+S"(src)
 			 :
 			 : "memory");
@@ -84,7 +78,7 @@ static size_t raw_clear_user(void *udst, size_t len)
 	user_access_begin();
 	__asm__ volatile("1:	rep stosb\n"
 			 "2:\n"
-			 UACCESS_EXTABLE(1b, 2b)
+			 ASM_EXTABLE(1b, 2b)
 			 : "+c"(len), "+D"(udst)
 			 : "a"(0)
 			 : "memory");
@@ -115,7 +109,7 @@ static long raw_strncpy_user(char *dst, const char *usrc, size_t max)
 			 "	jmp 3f\n"
 			 "	.popsection\n"
 			 "3:\n"
-			 UACCESS_EXTABLE(1b, 2b)
+			 ASM_EXTABLE(1b, 2b)
 			 : [n] "+r"(n)
 			 : [src] "r"(usrc), [dst] "r"(dst), [max] "r"(max),
 			   [efault] "i"(-EFAULT)

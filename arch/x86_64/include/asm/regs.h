@@ -15,6 +15,14 @@ struct pt_regs {
 	u64 rip, cs, rflags, rsp, ss;	/* the CPU's interrupt frame */
 };
 
+/* The assembly side's offsets (asm/regs.inc) must agree. */
+_Static_assert(__builtin_offsetof(struct pt_regs, r11) == 4 * 8, "regs.inc PT_R11");
+_Static_assert(__builtin_offsetof(struct pt_regs, rcx) == 12 * 8, "regs.inc PT_RCX");
+_Static_assert(__builtin_offsetof(struct pt_regs, rip) == 17 * 8, "regs.inc PT_RIP");
+_Static_assert(__builtin_offsetof(struct pt_regs, cs) == 18 * 8, "regs.inc PT_CS");
+_Static_assert(__builtin_offsetof(struct pt_regs, rflags) == 19 * 8, "regs.inc PT_RFLAGS");
+_Static_assert(__builtin_offsetof(struct pt_regs, ss) == 21 * 8, "regs.inc PT_SS");
+
 static inline bool user_mode(const struct pt_regs *r)
 {
 	return (r->cs & 3) == 3;

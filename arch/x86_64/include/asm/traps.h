@@ -29,6 +29,28 @@ struct exception_table_entry {
 	u64 fixup;
 };
 
+/*
+ * Inline-asm pieces for an instruction that may fault on purpose.
+ * ASM_EXTABLE(insn, fixup): one entry {insn, fixup} in __ex_table.
+ * ASM_EXTABLE_EFAULT: for an instruction labelled 1:, emits its
+ * continuation label 2: and a fixup that stores -EFAULT in the operand
+ * named [err] and resumes at 2:. The asm must provide [err] "+r" and
+ * [efault] "i"(-EFAULT).
+ */
+#define ASM_EXTABLE(insn, fixup)			\
+	"	.pushsection __ex_table, \"a\"\n"	\
+	"	.balign 8\n"				\
+	"	.quad " #insn ", " #fixup "\n"		\
+	"	.popsection\n"
+
+#define ASM_EXTABLE_EFAULT				\
+	"2:\n"						\
+	"	.pushsection .text.fixup, \"ax\"\n"	\
+	"3:	movl %[efault], %[err]\n"		\
+	"	jmp 2b\n"					\
+	"	.popsection\n"				\
+	ASM_EXTABLE(1b, 3b)
+
 /* If regs->rip has a fixup, record the fault, move rip there, return true. */
 bool fixup_exception(struct pt_regs *regs, uintptr_t addr, unsigned int flags);
 
