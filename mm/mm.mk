@@ -6,3 +6,4 @@ MM_SRCS += mm/buddy.c mm/slab.c
 MM_SRCS += mm/vma.c mm/mmap.c
 MM_SRCS += mm/memory.c mm/shared_anon.c
 MM_SRCS += mm/fork.c mm/audit.c
+MM_SRCS += mm/ioremap.c

@@ -8,6 +8,8 @@
 #define __unused		__attribute__((unused))
 #define __section(s)		__attribute__((section(s)))
 #define __printf(a, b)		__attribute__((format(printf, a, b)))
+/* Marks a pointer to device registers (ioremap): access it only with readl/writel. */
+#define __iomem
 #define likely(x)		__builtin_expect(!!(x), 1)
 #define unlikely(x)		__builtin_expect(!!(x), 0)
 

@@ -57,3 +57,7 @@ HOST_TESTS += audit
 HOST_TEST_audit_SRCS := tests/host/test_audit.c tests/host/fake_mm.c mm/audit.c mm/fork.c mm/memory.c \
 	mm/shared_anon.c mm/mmap.c mm/vma.c mm/pgtable.c mm/buddy.c mm/slab.c \
 	arch/x86_64/mm/pte.c lib/rbtree.c
+
+HOST_TESTS += ioremap
+HOST_TEST_ioremap_SRCS := tests/host/test_ioremap.c mm/ioremap.c mm/pgtable.c mm/buddy.c \
+	arch/x86_64/mm/pte.c
