@@ -1,5 +1,6 @@
 #include "crashtest.h"
 #include <pagoda/printk.h>
+#include <pagoda/mutex.h>
 #include <pagoda/string.h>
 #include <mm/layout.h>
 #include <mm/pgtable.h>
@@ -15,7 +16,7 @@
 __attribute__((noinline)) void crash_unmapped_read(void)
 {
 	uintptr_t va = vmalloc_start() + CRASH_WINDOW_OFFSET;
-	struct page *p = alloc_pages(GFP_ZERO, 0);
+	struct page *p = alloc_pages(__GFP_ZERO, 0);
 
 	if (!p || pt_map(&kernel_pt, va, page_to_phys(p), PAGE_SIZE,
 			 arch_pgprot(PP_READ | PP_WRITE), PT_MAP_4K))
@@ -54,6 +55,22 @@ __attribute__((noinline)) unsigned long crash_stack_overflow(unsigned long depth
 	return crash_stack_overflow(depth + 1, limit) + frame[0];
 }
 
+/*
+ * Sleep with a spinlock held: might_sleep() in mutex_lock() must panic
+ * with "BUG: sleeping function called from invalid context".
+ */
+__attribute__((noinline)) void crash_sleep_in_atomic(void)
+{
+	static spinlock_t lock = SPINLOCK_INIT;
+	static DEFINE_MUTEX(mutex);
+
+	printk("crashtest: taking a mutex with a spinlock held\n");
+	spin_lock(&lock);
+	mutex_lock(&mutex);
+	mutex_unlock(&mutex);
+	spin_unlock(&lock);
+}
+
 void crashtest_run(const char *name)
 {
 	if (!strcmp(name, "unmapped"))
@@ -64,5 +81,7 @@ void crashtest_run(const char *name)
 		crash_rodata_write();
 	else if (!strcmp(name, "stack-overflow"))
 		crash_stack_overflow(0, 1UL << 30);
+	else if (!strcmp(name, "sleep-in-atomic"))
+		crash_sleep_in_atomic();
 	printk("crashtest: unknown or survived crash test \"%s\"\n", name);
 }

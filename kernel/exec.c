@@ -23,6 +23,7 @@
 #include <pagoda/signal.h>
 #include <pagoda/string.h>
 #include <pagoda/task.h>
+#include <pagoda/completion.h>
 #include <asm/cpu.h>
 #include <mm/layout.h>
 #include <mm/mm.h>
@@ -273,9 +274,8 @@ int exec_load(const char *path, const char *const *argv, const char *const *envp
 struct spawn_req {
 	char *path;
 	char **argv, **envp;
-	struct task *parent;
 	int result;
-	bool done;
+	struct completion done;		/* the child set result */
 };
 
 static void free_strv(char **v)
@@ -328,7 +328,6 @@ static int spawn_thread(void *arg)
 {
 	struct spawn_req *req = arg;
 	uintptr_t entry, stack;
-	struct task *parent = req->parent;
 	int err = -ENOMEM;
 
 	current->files = files_create_console();
@@ -338,8 +337,7 @@ static int spawn_thread(void *arg)
 	if (err)
 		printk("spawn: cannot exec %s: error %d\n", req->path, err);
 	req->result = err;
-	WRITE_ONCE(req->done, true);
-	wake_up(parent);		/* req may be gone from here on */
+	complete(&req->done);		/* req may be gone from here on */
 	if (err)
 		do_exit(127 << 8);
 	arch_enter_user(entry, stack);
@@ -353,7 +351,6 @@ int spawn_user(const char *path, const char *const *argv, const char *const *env
 
 	if (!req)
 		return -ENOMEM;
-	req->parent = current;
 	req->path = kstrdup(path);
 	req->argv = dup_strv(argv);
 	req->envp = dup_strv(envp);
@@ -361,13 +358,14 @@ int spawn_user(const char *path, const char *const *argv, const char *const *env
 		spawn_req_free(req);
 		return -ENOMEM;
 	}
-	t = kthread_create(path, spawn_thread, req);
+	init_completion(&req->done);
+	t = kernel_thread(path, spawn_thread, req);
 	if (!t) {
 		spawn_req_free(req);
 		return -ENOMEM;
 	}
 	pid = t->pid;
-	wait_event(READ_ONCE(req->done));
+	wait_for_completion(&req->done);
 	err = req->result;
 	spawn_req_free(req);
 	if (err) {

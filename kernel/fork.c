@@ -16,7 +16,7 @@
  * ever ran is delivered on its way out.
  *
  * The child is complete before it gets a pid (task_attach) and becomes
- * findable; it runs only after wake_up().
+ * findable; it runs only after wake_up_process().
  *
  * clone flags (Linux include/uapi/linux/sched.h). What musl's fork, vfork
  * and posix_spawn pass is supported: the exit signal in the low byte,
@@ -37,6 +37,7 @@
 #include <pagoda/signal.h>
 #include <pagoda/string.h>
 #include <pagoda/task.h>
+#include <pagoda/completion.h>
 #include <pagoda/uaccess.h>
 #include <mm/layout.h>
 #include <mm/mm.h>
@@ -120,8 +121,11 @@ static struct mm_struct *fork_mm(unsigned long flags)
 	return dup_mm(mm);
 }
 
-/* Build the child completely, not yet attached or runnable. NULL: -ENOMEM. */
-static struct task *fork_build(const struct clone_req *req)
+/*
+ * Build the child completely, not yet attached or runnable. A CLONE_VFORK
+ * child gets @vfork_done to complete when it execs or exits. NULL: -ENOMEM.
+ */
+static struct task *fork_build(const struct clone_req *req, struct completion *vfork_done)
 {
 	struct task *parent = current, *p;
 	uintptr_t child_tid = (req->flags & CLONE_CHILD_SETTID) ? req->child_tid : 0;
@@ -145,7 +149,7 @@ static struct task *fork_build(const struct clone_req *req)
 		p->clear_child_tid = req->child_tid;
 	p->exit_signal = (int)(req->flags & CSIGNAL);
 	if (req->flags & CLONE_VFORK)
-		p->vfork_parent = parent;
+		p->vfork_done = vfork_done;
 	return p;
 fail:
 	task_free_new(p);
@@ -160,6 +164,7 @@ fail:
  */
 static long do_fork(const struct clone_req *req)
 {
+	struct completion vfork_done;
 	struct task *p;
 	s32 pid;
 	int err;
@@ -171,7 +176,8 @@ static long do_fork(const struct clone_req *req)
 		return err;
 	if ((req->flags & CLONE_SETTLS) && !tls_ok(req->tls))
 		return -EPERM;
-	p = fork_build(req);
+	init_completion(&vfork_done);
+	p = fork_build(req, &vfork_done);
 	if (!p)
 		return -ENOMEM;
 	err = task_attach(p);
@@ -183,9 +189,9 @@ static long do_fork(const struct clone_req *req)
 	/* in the parent's memory only (Linux); a bad address is ignored, as there */
 	if (req->flags & CLONE_PARENT_SETTID)
 		(void)copy_to_user((void *)req->parent_tid, &pid, sizeof(pid));
-	wake_up(p);
+	wake_up_process(p);
 	if (req->flags & CLONE_VFORK)
-		wait_event(!READ_ONCE(p->vfork_parent));
+		wait_for_completion(&vfork_done);
 	return pid;
 }
 

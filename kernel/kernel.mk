@@ -7,3 +7,5 @@ KERNEL_SRCS += kernel/task.c kernel/sched.c kernel/syscall.c kernel/sys_process.
 KERNEL_SRCS += kernel/exec.c kernel/exec_elf.c kernel/uinit.c
 KERNEL_SRCS += kernel/sys_mm.c
 KERNEL_SRCS += kernel/fork.c kernel/sys_exec.c
+KERNEL_SRCS += kernel/wait.c kernel/timer.c kernel/kthread.c \
+	kernel/locking/mutex.c kernel/locking/rwsem.c

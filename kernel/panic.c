@@ -2,12 +2,15 @@
 #include <pagoda/power.h>
 #include <asm/stacktrace.h>
 
+bool kernel_dying;
+
 void panic(const char *fmt, ...)
 {
 	static bool in_panic;
 	va_list ap;
 
 	__asm__ volatile("cli");
+	kernel_dying = true;
 	if (in_panic)
 		machine_poweroff(POWEROFF_CRASH);
 	in_panic = true;

@@ -161,11 +161,45 @@ static void sig_cancel_opposites(struct signal_state *s, int sig)
 		sig_del_pending(s, sigmask(SIGCONT));
 }
 
-/* Make a sleeping @t run so it sees the signal on its way to user mode. */
-static void sig_wake(struct task *t)
+/* Does SIG_DFL for @sig end the task? (Linux's sig_kernel_only/terminate.) */
+static bool sig_default_kills(int sig)
 {
-	if (t->state == TASK_SLEEPING)
-		wake_up(t);
+	return !(sigmask(sig) & (SIG_DEFAULT_IGNORE | SIG_DEFAULT_STOP)) || sig == SIGKILL;
+}
+
+/* Would @sig, pending for @t now, end it when delivered? */
+static bool sig_fatal(const struct task *t, int sig)
+{
+	if (sig == SIGKILL)
+		return true;
+	if (t->sig.blocked & sigmask(sig))
+		return false;
+	return t->sig.action[sig - 1].handler == SIG_DFL && sig_default_kills(sig);
+}
+
+bool fatal_signal_pending(const struct task *t)
+{
+	sigset_t pending = __atomic_load_n(&t->sig.pending, __ATOMIC_RELAXED);
+
+	while (pending) {
+		int sig = __builtin_ctzll(pending) + 1;
+
+		if (sig_fatal(t, sig))
+			return true;
+		pending &= pending - 1;
+	}
+	return false;
+}
+
+/*
+ * Make a sleeping @t run so it sees @sig on its way to user mode: an
+ * interruptible sleep ends for any signal, a killable one for a fatal one,
+ * an uninterruptible one for none.
+ */
+static void sig_wake(struct task *t, int sig)
+{
+	wake_up_state(t, sig_fatal(t, sig) ? TASK_INTERRUPTIBLE | TASK_WAKEKILL :
+					     TASK_INTERRUPTIBLE);
 }
 
 int send_signal(struct task *t, int sig, const struct siginfo *info)
@@ -192,7 +226,7 @@ int send_signal(struct task *t, int sig, const struct siginfo *info)
 	}
 	s->info[sig - 1].si_signo = sig;
 	sig_add_pending(s, sig);
-	sig_wake(t);
+	sig_wake(t, sig);
 	return 0;
 }
 

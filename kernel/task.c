@@ -22,6 +22,8 @@
 #include <pagoda/sections.h>
 #include <pagoda/string.h>
 #include <pagoda/time.h>
+#include <pagoda/completion.h>
+#include <pagoda/sched.h>
 #include <pagoda/uaccess.h>
 #include <asm/irqflags.h>
 #include <mm/arch.h>
@@ -104,14 +106,14 @@ static struct task *task_alloc(const char *name)
 	}
 	strncpy(t->comm, name, TASK_COMM_LEN - 1);
 	list_init(&t->children);
-	t->state = TASK_SLEEPING;
+	t->state = TASK_UNINTERRUPTIBLE;	/* until wake_up_process() starts it */
 	t->start_ns = time_ns();
 	t->exit_signal = SIGCHLD;
 	return t;
 }
 
-/* Give @t a pid and make it a child of current. 0 or -EAGAIN (no pid). */
-static int task_link(struct task *t)
+/* Give @t a pid and make it a child of @parent. 0 or -EAGAIN (no pid). */
+static int task_link(struct task *t, struct task *parent)
 {
 	unsigned long flags = local_irq_save();
 	int pid = alloc_pid();
@@ -121,8 +123,8 @@ static int task_link(struct task *t)
 		return pid;
 	}
 	t->pid = t->tgid = pid;
-	t->parent = current;
-	list_add_tail(&t->sibling, &current->children);
+	t->parent = parent;
+	list_add_tail(&t->sibling, &parent->children);
 	list_add_tail(&t->all_list, &task_all_list);
 	local_irq_restore(flags);
 	return 0;
@@ -139,7 +141,7 @@ struct task *task_new(const char *name, int (*fn)(void *), void *arg)
 
 int task_attach(struct task *t)
 {
-	return task_link(t);
+	return task_link(t, current);
 }
 
 void task_free_new(struct task *t)
@@ -151,27 +153,42 @@ void task_free_new(struct task *t)
 	task_free(t);
 }
 
-struct task *kthread_prepare(const char *name, int (*fn)(void *), void *arg)
+/* A task running fn(arg), child of @parent, not yet runnable. NULL on -ENOMEM. */
+static struct task *kernel_thread_new(const char *name, int (*fn)(void *), void *arg,
+				      struct task *parent)
 {
 	struct task *t = task_new(name, fn, arg);
 
 	if (!t)
 		return NULL;
-	if (task_link(t)) {
+	if (task_link(t, parent)) {
 		task_free(t);
 		return NULL;
 	}
 	return t;
 }
 
-struct task *kthread_create(const char *name, int (*fn)(void *), void *arg)
+struct task *kernel_thread_prepare(const char *name, int (*fn)(void *), void *arg)
 {
-	struct task *t = kthread_prepare(name, fn, arg);
+	return kernel_thread_new(name, fn, arg, current);
+}
+
+struct task *kernel_thread(const char *name, int (*fn)(void *), void *arg)
+{
+	struct task *t = kernel_thread_prepare(name, fn, arg);
 
 	if (t)
-		wake_up(t);
+		wake_up_process(t);
 	return t;
 }
+
+struct task *kernel_thread_attach_boot(const char *name, int (*fn)(void *), void *arg)
+{
+	return kernel_thread_new(name, fn, arg, &boot_task);
+}
+
+/* Woken by every managed kernel thread's exit (kthread_stop waits here). */
+static DECLARE_WAIT_QUEUE_HEAD(kthread_exit_wq);
 
 /* The thread function's return value becomes its exit status (wait status << 8). */
 __noreturn void kthread_start(int (*fn)(void *), void *arg)
@@ -226,7 +243,7 @@ static void notify_parent(struct task *t, struct task *parent)
 		chld_info(t, &info);
 		send_signal(parent, t->exit_signal, &info);
 	}
-	wake_up(parent);
+	wake_up_process(parent);
 }
 
 /*
@@ -251,12 +268,12 @@ static void reparent_children(struct task *t, struct task *reaper)
 
 void task_vfork_done(struct task *t)
 {
-	struct task *parent = READ_ONCE(t->vfork_parent);
+	struct completion *done = READ_ONCE(t->vfork_done);
 
-	if (!parent)
+	if (!done)
 		return;
-	WRITE_ONCE(t->vfork_parent, NULL);
-	wake_up(parent);
+	WRITE_ONCE(t->vfork_done, NULL);
+	complete(done);
 }
 
 /*
@@ -299,7 +316,10 @@ __noreturn void do_exit(int code)
 	reparent_children(t, find_child_reaper(t));
 	t->exit_code = code;
 	t->state = TASK_ZOMBIE;
-	notify_parent(t, t->parent);
+	if (t->flags & PF_KTHREAD)
+		wake_up_all(&kthread_exit_wq);
+	else
+		notify_parent(t, t->parent);
 	schedule();
 	panic("do_exit: zombie %d ran again", t->pid);
 }
@@ -313,6 +333,8 @@ static bool wait_matches(int pid, int options, const struct task *c)
 {
 	bool clone_child = c->exit_signal != SIGCHLD;
 
+	if (c->flags & PF_KTHREAD)
+		return false;		/* reaped by kthread_stop() alone */
 	if (pid > 0 && c->pid != pid)
 		return false;
 	if (options & __WALL)
@@ -336,7 +358,7 @@ static void fill_wait_result(const struct task *c, struct wait_result *res)
  */
 static int reap(struct task *c, struct wait_result *res, unsigned long flags)
 {
-	struct task *t = current;
+	struct task *t = c->parent;
 	int pid = c->pid;
 
 	list_del(&c->sibling);
@@ -381,11 +403,20 @@ int task_wait_opts(int pid, int options, struct wait_result *res)
 			return !have_child ? -ECHILD : (options & WNOHANG) ? 0 : -EINTR;
 		}
 		/* a child's do_exit wakes us; set before interrupts come back on */
-		t->state = TASK_SLEEPING;
+		t->state = TASK_INTERRUPTIBLE;
 		local_irq_restore(flags);
 		schedule();
 		t->state = TASK_RUNNING;
 	}
+}
+
+void task_reap_kthread(struct task *t)
+{
+	unsigned long flags;
+
+	wait_event(kthread_exit_wq, READ_ONCE(t->state) == TASK_ZOMBIE);
+	flags = local_irq_save();
+	reap(t, NULL, flags);
 }
 
 int task_wait(int pid, int *status)
@@ -420,6 +451,7 @@ void task_init(void)
 	if (err)
 		panic("task_init: arch set-up failed (%d)", err);
 	arch_timer_init(HZ);
+	scheduler_running = true;
 	local_irq_enable();
 }
 

@@ -147,7 +147,7 @@ static int audit_alloc_counts(struct audit *a)
 	if (!a->counts)
 		return -ENOMEM;
 	for (size_t i = 0; i < a->nr_count_pages; i++) {
-		struct page *pg = pmm_alloc_pages(a->pmm, 0, GFP_ZERO);
+		struct page *pg = pmm_alloc_pages(a->pmm, 0, GFP_KERNEL | __GFP_ZERO);
 
 		if (!pg)
 			return -ENOMEM;
@@ -191,7 +191,7 @@ static int audit_collect_mms(struct audit *a, struct mm_struct *const *mms,
 static void audit_lock_all(struct audit *a)
 {
 	for (unsigned int i = 0; i < a->nr; i++)
-		spin_lock(&a->locked[i]->mm->mmap_lock);
+		mmap_read_lock(a->locked[i]->mm);
 	for (unsigned int i = 0; i < a->nr; i++)
 		spin_lock(&a->locked[i]->mm->page_table_lock);
 }
@@ -201,7 +201,7 @@ static void audit_unlock_all(struct audit *a)
 	for (unsigned int i = a->nr; i-- > 0;)
 		spin_unlock(&a->locked[i]->mm->page_table_lock);
 	for (unsigned int i = a->nr; i-- > 0;)
-		spin_unlock(&a->locked[i]->mm->mmap_lock);
+		mmap_read_unlock(a->locked[i]->mm);
 }
 
 /* ---- pages ---- */

@@ -17,6 +17,7 @@
  * with it held except panic().
  */
 #include <mm/pmm.h>
+#include <pagoda/sched.h>
 #include <mm/arch.h>
 #include <pagoda/compiler.h>
 #include <pagoda/printk.h>
@@ -208,14 +209,17 @@ void pmm_add_free_range(struct pmm *pmm, pfn_t start, unsigned long count)
 }
 
 /*
- * Takes pmm->lock for the list work only; GFP_ZERO clears the block after
+ * Takes pmm->lock for the list work only; __GFP_ZERO clears the block after
  * the lock is dropped (the block is ours by then). Returns NULL for an
- * order >= MAX_ORDER as for exhaustion.
+ * order >= MAX_ORDER as for exhaustion. With __GFP_RECLAIM the caller must
+ * be able to sleep (might_sleep()), though nothing sleeps yet.
  */
 struct page *pmm_alloc_pages(struct pmm *pmm, unsigned int order, gfp_t gfp)
 {
 	struct page *p;
 
+	if (gfp & __GFP_RECLAIM)
+		might_sleep();
 	if (order >= MAX_ORDER)
 		return NULL;
 	spin_lock(&pmm->lock);
@@ -223,7 +227,7 @@ struct page *pmm_alloc_pages(struct pmm *pmm, unsigned int order, gfp_t gfp)
 	if (p)
 		prep_new_head(p, order);
 	spin_unlock(&pmm->lock);
-	if (p && (gfp & GFP_ZERO))
+	if (p && (gfp & __GFP_ZERO))
 		memset(phys_to_virt(PFN_PHYS(pmm_page_to_pfn(pmm, p))), 0,
 		       PAGE_SIZE << order);
 	return p;

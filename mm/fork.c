@@ -21,12 +21,15 @@
  * child at least one page-table page, so 2^31 live forks of one page would
  * need 8 TiB of tables: an overflow is a broken invariant and panics.
  *
- * Locks (docs/lock-order.md): the parent's mmap_lock across the whole copy
- * (the vma tree and every pte stay still), its page_table_lock around each
- * pte table's copy. The child is visible to nobody until dup_mm() returns,
- * so its own locks are not taken; its tables are allocated before the
- * parent's page_table_lock is taken (allocation never sleeps, but rule 6
- * keeps pmm->lock out of the pte lock all the same).
+ * Locks (docs/lock-order.md): the parent's mmap_lock for write across the
+ * whole copy (the vma tree stays still and no fault of the parent's mm can
+ * run: its ptes are being write-protected), its page_table_lock around each
+ * pte table's copy, and a preemption point (cond_resched()) between
+ * tables: a large address space is copied without holding the CPU. The
+ * child is visible to nobody until dup_mm() returns, so its own locks are
+ * not taken; its tables are allocated before the parent's page_table_lock
+ * is taken (allocation never sleeps, but rule 6 keeps pmm->lock out of the
+ * pte lock all the same).
  *
  * Host-compilable: no arch header.
  */
@@ -38,6 +41,7 @@
 #include <pagoda/compiler.h>
 #include <pagoda/errno.h>
 #include <pagoda/printk.h>
+#include <pagoda/sched.h>
 
 #define PAGE_COUNT_MAX		0x7ffffff0	/* refcount/mapcount ceiling (s32) */
 
@@ -154,6 +158,7 @@ static int copy_pte_chunk(void *arg, pmd_t *pmd, uintptr_t start, uintptr_t end)
 			copy_one_pte(c, src, dst, addr);
 	fork_flush(c);
 	spin_unlock(&c->src->page_table_lock);
+	cond_resched();
 	return 0;
 }
 
@@ -259,10 +264,10 @@ struct mm_struct *dup_mm(struct mm_struct *old)
 	c.dst = mm_create(old->pmm, &old->pt, old->task_size);
 	if (!c.dst)
 		return NULL;
-	spin_lock(&old->mmap_lock);
+	mmap_write_lock(old);
 	dup_mm_fields(c.dst, old);
 	err = dup_mmap_locked(&c);
-	spin_unlock(&old->mmap_lock);
+	mmap_write_unlock(old);
 	if (err) {
 		mm_put(c.dst);
 		return NULL;

@@ -18,16 +18,24 @@
  *
  * Lock order (docs/lock-order.md):
  *
- *   mm->mmap_lock  ->  mm->page_table_lock  ->  pmm->lock
+ *   mm->mmap_lock (rwsem)  ->  mm->page_table_lock  ->  pmm->lock
  *
- * mmap_lock is held across a whole fault. It also serialises the population
- * of table levels above the pte (p4d_alloc .. pte_alloc): it is exclusive
- * today; a read-side mmap_lock will need Linux's pmd_install() (allocate,
- * then populate under page_table_lock). page_table_lock is held only around
- * the re-check of a pte, its store, and the mapcount/rss change that goes
- * with it. Pages are allocated, zeroed and copied before it is taken and
+ * A fault holds mmap_lock for read (do_user_addr_fault), so faults of one
+ * mm run concurrently with each other (and may be preempted or sleep) but
+ * never with a change to the VMAs. Growing the stack changes a VMA: it
+ * takes the lock for write, then downgrades. page_table_lock serialises
+ * every change to the tables: the population of a missing table at any
+ * level (tables are allocated under it without sleeping) and the re-check
+ * of a pte, its store and the mapcount/rss change that goes with it.
+ * Pages are allocated (may sleep), zeroed and copied before it is taken and
  * released after it is dropped: "allocate, then lock, re-check, back out"
- * (STYLE.md rule 6), so pmm->lock is never actually taken inside it.
+ * (STYLE.md rule 6).
+ *
+ * Sleeping and retry: a ->fault handler that must wait for I/O may drop
+ * mmap_lock when fault_flag_allow_retry_first(vmf->flags) says so
+ * (fault_release_mmap_lock()), wait, and return VM_FAULT_RETRY; the vma
+ * must not be touched after the lock is gone. do_user_addr_fault() then
+ * retries once with FAULT_FLAG_TRIED, when handlers wait holding the lock.
  *
  * Page references (include/mm/page_ref.h): a private page mapped by one pte
  * has refcount 1 and mapcount 1, the pte's reference being the allocation's.
@@ -43,6 +51,7 @@
 #include <pagoda/printk.h>
 #include <pagoda/signal.h>
 #include <pagoda/string.h>
+#include <pagoda/sched.h>
 #ifndef HOST_TEST
 #include <pagoda/init.h>
 #endif
@@ -69,7 +78,7 @@ static pfn_t zero_pfn;
  */
 void zero_page_init(struct pmm *pmm)
 {
-	struct page *page = pmm_alloc_pages(pmm, 0, GFP_ZERO);
+	struct page *page = pmm_alloc_pages(pmm, 0, GFP_KERNEL | __GFP_ZERO);
 
 	if (!page)
 		panic("zero_page_init: out of memory");
@@ -142,13 +151,19 @@ static void mm_rss_add(struct mm_struct *mm, const struct page *page, long delta
 
 /*
  * Make sure the pte table under vmf->pmd exists and point vmf->pte into it
- * (the seed's pte_alloc box). Called with mmap_lock only. 0 or VM_FAULT_OOM.
+ * (the seed's pte_alloc box). Called with mmap_lock for read; populates
+ * under page_table_lock, so a concurrent fault of the same mm cannot
+ * install a second table. 0 or VM_FAULT_OOM.
  */
 static vm_fault_t vmf_pte_alloc(struct vm_fault *vmf)
 {
+	struct mm_struct *mm = vmf_mm(vmf);
+
 	if (vmf->pte)
 		return 0;
-	vmf->pte = pte_alloc(&vmf_mm(vmf)->pt, vmf->pmd, vmf->address);
+	spin_lock(&mm->page_table_lock);
+	vmf->pte = pte_alloc(&mm->pt, vmf->pmd, vmf->address);
+	spin_unlock(&mm->page_table_lock);
 	return vmf->pte ? 0 : VM_FAULT_OOM;
 }
 
@@ -221,7 +236,7 @@ static vm_fault_t do_anonymous_page(struct vm_fault *vmf)
 	if (!(vmf->flags & FAULT_FLAG_WRITE))
 		return do_anonymous_zero_page(vmf);
 
-	page = pmm_alloc_pages(mm->pmm, 0, GFP_ZERO);
+	page = pmm_alloc_pages(mm->pmm, 0, GFP_KERNEL | __GFP_ZERO);
 	if (!page)
 		return VM_FAULT_OOM;
 	page_set_flag(page, PG_anon);
@@ -324,7 +339,7 @@ static vm_fault_t do_cow_fault(struct vm_fault *vmf)
 	struct mm_struct *mm = vmf_mm(vmf);
 	vm_fault_t ret;
 
-	vmf->cow_page = pmm_alloc_pages(mm->pmm, 0, 0);
+	vmf->cow_page = pmm_alloc_pages(mm->pmm, 0, GFP_KERNEL);
 	if (!vmf->cow_page)
 		return VM_FAULT_OOM;
 	ret = __do_fault(vmf);
@@ -426,7 +441,7 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old)
 	struct mm_struct *mm = vmf_mm(vmf);
 	pfn_t old_pfn = pte_pfn(vmf->orig_pte);
 	bool from_zero = is_zero_pfn(old_pfn);
-	struct page *new = pmm_alloc_pages(mm->pmm, 0, from_zero ? GFP_ZERO : 0);
+	struct page *new = pmm_alloc_pages(mm->pmm, 0, GFP_KERNEL | (from_zero ? __GFP_ZERO : 0));
 
 	if (!new)
 		return VM_FAULT_OOM;
@@ -560,33 +575,35 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 /*
  * The seed's __handle_mm_fault: walk from the pgd to the pmd covering the
  * address, allocating each missing table (p4d_alloc is the pgd entry itself
- * when the level is folded, 4-level paging). User space has no large
- * leaves, so pmd_alloc never meets one.
+ * when the level is folded, 4-level paging), under page_table_lock: faults
+ * of one mm run concurrently under the read side of mmap_lock. User space
+ * has no large leaves, so pmd_alloc never meets one.
  */
 static vm_fault_t __handle_mm_fault(struct vm_fault *vmf)
 {
-	struct page_table *pt = &vmf_mm(vmf)->pt;
+	struct mm_struct *mm = vmf_mm(vmf);
+	struct page_table *pt = &mm->pt;
 	uintptr_t addr = vmf->address;
 	p4d_t *p4d;
-	pud_t *pud;
+	pud_t *pud = NULL;
 
-	p4d = p4d_alloc(pt, pgd_offset(vmf_mm(vmf), addr), addr);
-	if (!p4d)
-		return VM_FAULT_OOM;
-	pud = pud_alloc(pt, p4d, addr);
-	if (!pud)
-		return VM_FAULT_OOM;
-	vmf->pmd = pmd_alloc(pt, pud, addr);
+	spin_lock(&mm->page_table_lock);
+	p4d = p4d_alloc(pt, pgd_offset(mm, addr), addr);
+	if (p4d)
+		pud = pud_alloc(pt, p4d, addr);
+	vmf->pmd = pud ? pmd_alloc(pt, pud, addr) : NULL;
+	spin_unlock(&mm->page_table_lock);
 	if (!vmf->pmd)
 		return VM_FAULT_OOM;
 	return handle_pte_fault(vmf);
 }
 
 /*
- * See mm.h. Builds the one struct vm_fault of this fault and counts a
- * served fault as minor or major, as Linux's mm_account_fault() does. The
- * seed's __set_current_state box is not needed: nothing in the fault path
- * sleeps yet.
+ * See mm.h. The seed's __set_current_state box first (the fault may sleep,
+ * and must not do so in a wait state the faulting code had set), then the
+ * one struct vm_fault of this fault; a served fault is counted as minor or
+ * major, as Linux's mm_account_fault() does. A VM_FAULT_RETRY comes back
+ * with mmap_lock already released by the handler.
  */
 vm_fault_t handle_mm_fault(struct vm_area_struct *vma, uintptr_t addr, unsigned int flags)
 {
@@ -598,9 +615,11 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, uintptr_t addr, unsigned 
 		.pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT),
 	};
 	struct mm_struct *mm = vma->vm_mm;
-	vm_fault_t ret = __handle_mm_fault(&vmf);
+	vm_fault_t ret;
 
-	if (ret & VM_FAULT_ERROR)
+	set_current_running();
+	ret = __handle_mm_fault(&vmf);
+	if (ret & (VM_FAULT_ERROR | VM_FAULT_RETRY))
 		return ret;
 	if (ret & VM_FAULT_MAJOR)
 		count_fault(mm, major);
@@ -611,43 +630,88 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, uintptr_t addr, unsigned 
 
 /* ---- the user half of __do_page_fault ---- */
 
-/*
- * Find the vma for a user access at @addr, growing a VM_GROWSDOWN vma down
- * to it as Linux's lock_mm_and_find_vma() does. NULL (SEGV_MAPERR) if no
- * vma covers @addr and none may grow to it. Caller holds mmap_lock.
- */
-static struct vm_area_struct *find_vma_or_grow_locked(struct mm_struct *mm, uintptr_t addr)
+bool fault_release_mmap_lock(struct vm_fault *vmf)
 {
-	struct vm_area_struct *vma = find_vma(mm, addr);
+	if (!fault_flag_allow_retry_first(vmf->flags))
+		return false;
+	mmap_read_unlock(vmf_mm(vmf));
+	return true;
+}
 
-	if (!vma)
+/*
+ * Grow the VM_GROWSDOWN vma above @addr down to it, with mmap_lock for
+ * write (it changes the vma), as Linux's lock_mm_and_find_vma() does:
+ * the read lock is dropped, the write lock taken, the vma looked up again
+ * (anything may have changed in between), the stack grown, and the lock
+ * downgraded to read. Returns the vma with the read lock held, or NULL
+ * with no lock held (SEGV_MAPERR).
+ */
+static struct vm_area_struct *grow_stack_to(struct mm_struct *mm, uintptr_t addr)
+{
+	struct vm_area_struct *vma;
+
+	mmap_read_unlock(mm);
+	mmap_write_lock(mm);
+	vma = find_vma(mm, addr);
+	if (vma && vma->vm_start > addr) {
+		if (!(vma->vm_flags & VM_GROWSDOWN) || expand_stack_locked(vma, addr))
+			vma = NULL;
+		else
+			count_fault(mm, stack_expand);
+	}
+	if (!vma) {
+		mmap_write_unlock(mm);
 		return NULL;
-	if (vma->vm_start <= addr)
-		return vma;
-	if (!(vma->vm_flags & VM_GROWSDOWN) || expand_stack_locked(vma, addr))
-		return NULL;
-	count_fault(mm, stack_expand);
+	}
+	mmap_write_downgrade(mm);
 	return vma;
 }
 
 /*
- * do_user_addr_fault() under mmap_lock: find (or grow to) the vma, check
- * the access, serve it. Sets *si_code for VM_FAULT_SIGSEGV.
+ * Take mmap_lock for read and find the vma for a user access at @addr,
+ * growing a VM_GROWSDOWN vma down to it (the seed's "covered by vma, or
+ * lies in stack" box). Returns the vma with the read lock held, or NULL
+ * (SEGV_MAPERR) with no lock held.
  */
-static vm_fault_t user_fault_locked(struct mm_struct *mm, uintptr_t addr,
-				    unsigned int flags, int *si_code)
+static struct vm_area_struct *lock_mm_and_find_vma(struct mm_struct *mm, uintptr_t addr)
 {
-	struct vm_area_struct *vma = find_vma_or_grow_locked(mm, addr);
+	struct vm_area_struct *vma;
+
+	mmap_read_lock(mm);
+	vma = find_vma(mm, addr);
+	if (vma && vma->vm_start <= addr)
+		return vma;
+	if (vma && (vma->vm_flags & VM_GROWSDOWN))
+		return grow_stack_to(mm, addr);
+	mmap_read_unlock(mm);
+	return NULL;
+}
+
+/*
+ * One attempt at a user fault: lock, find (or grow to) the vma, check the
+ * access, serve it. Sets *si_code for VM_FAULT_SIGSEGV. Returns with
+ * mmap_lock released, whatever happened (on VM_FAULT_RETRY the handler
+ * released it).
+ */
+static vm_fault_t user_fault_once(struct mm_struct *mm, uintptr_t addr,
+				  unsigned int flags, int *si_code)
+{
+	struct vm_area_struct *vma = lock_mm_and_find_vma(mm, addr);
+	vm_fault_t ret;
 
 	if (!vma) {
 		*si_code = SEGV_MAPERR;
 		return VM_FAULT_SIGSEGV;
 	}
 	if (!vma_access_ok(vma, flags)) {
+		mmap_read_unlock(mm);
 		*si_code = SEGV_ACCERR;
 		return VM_FAULT_SIGSEGV;
 	}
-	return handle_mm_fault(vma, addr, flags);
+	ret = handle_mm_fault(vma, addr, flags);
+	if (!(ret & VM_FAULT_RETRY))
+		mmap_read_unlock(mm);
+	return ret;
 }
 
 /*
@@ -657,8 +721,10 @@ static vm_fault_t user_fault_locked(struct mm_struct *mm, uintptr_t addr,
  * bad_area_nosemaphore); VM_FAULT_SIGBUS is BUS_ADRERR. Unserved faults
  * from user mode are counted as sigsegv/sigbus; a kernel access on the
  * user's behalf (no FAULT_FLAG_USER) becomes -EFAULT, not a signal, and is
- * not. Takes and drops mmap_lock, which the caller must not hold (a kernel
- * fault under mmap_lock would deadlock: that is a bug, and panics).
+ * not. The retry protocol (top of file): the first attempt allows
+ * VM_FAULT_RETRY, the second (FAULT_FLAG_TRIED) does not; a fatal signal
+ * pending at the retry ends the fault unserved with VM_FAULT_RETRY. Takes
+ * and drops mmap_lock, which the caller must not hold.
  */
 vm_fault_t do_user_addr_fault(struct mm_struct *mm, uintptr_t addr, unsigned int flags,
 			      int *si_code)
@@ -669,12 +735,15 @@ vm_fault_t do_user_addr_fault(struct mm_struct *mm, uintptr_t addr, unsigned int
 	if (addr >= mm->task_size) {
 		ret = VM_FAULT_SIGSEGV;
 	} else {
-		if (spin_is_locked(&mm->mmap_lock))
-			panic("do_user_addr_fault: fault at %#lx with mmap_lock held",
-			      (unsigned long)addr);
-		spin_lock(&mm->mmap_lock);
-		ret = user_fault_locked(mm, addr, flags, si_code);
-		spin_unlock(&mm->mmap_lock);
+		flags |= FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE;
+		ret = user_fault_once(mm, addr, flags, si_code);
+		if (ret & VM_FAULT_RETRY) {
+			if (current_fatal_signal_pending())
+				return VM_FAULT_RETRY;
+			flags = (flags & ~FAULT_FLAG_ALLOW_RETRY) | FAULT_FLAG_TRIED;
+			ret = user_fault_once(mm, addr, flags, si_code);
+			BUG_ON(ret & VM_FAULT_RETRY);
+		}
 	}
 	if (ret & VM_FAULT_SIGBUS)
 		*si_code = BUS_ADRERR;
@@ -699,31 +768,33 @@ static bool user_pte_ready_locked(struct mm_struct *mm, uintptr_t addr, unsigned
 }
 
 /*
- * See mm.h. Walks page by page under mmap_lock; each page not yet mapped as
- * needed is faulted in as the user's own access would be (stack growth
- * included), without FAULT_FLAG_USER.
+ * See mm.h. Walks page by page under mmap_lock for read; each page not yet
+ * mapped as needed is faulted in as the user's own access would be (stack
+ * growth included, without FAULT_FLAG_USER) through do_user_addr_fault(),
+ * which takes the lock itself.
  */
 int fault_in_user_range(struct mm_struct *mm, uintptr_t addr, size_t len, bool write)
 {
 	unsigned int flags = write ? FAULT_FLAG_WRITE : 0;
 	uintptr_t page = addr & PAGE_MASK, end = addr + len;
-	int si_code, err = 0;
+	int si_code;
 
 	if (!len)
 		return 0;
 	if (end < addr || end > mm->task_size)
 		return -EFAULT;
-	spin_lock(&mm->mmap_lock);
+	mmap_read_lock(mm);
 	for (; page < end; page += PAGE_SIZE) {
 		if (user_pte_ready_locked(mm, page, flags))
 			continue;
-		if (user_fault_locked(mm, page, flags, &si_code) & VM_FAULT_ERROR) {
-			err = -EFAULT;
-			break;
-		}
+		mmap_read_unlock(mm);
+		if (do_user_addr_fault(mm, page, flags, &si_code) &
+		    (VM_FAULT_ERROR | VM_FAULT_RETRY))
+			return -EFAULT;
+		mmap_read_lock(mm);
 	}
-	spin_unlock(&mm->mmap_lock);
-	return err;
+	mmap_read_unlock(mm);
+	return 0;
 }
 
 /*
@@ -765,7 +836,7 @@ int access_remote_vm(struct mm_struct *mm, uintptr_t addr, void *buf, size_t len
 
 	if (addr + len < addr)
 		return -EFAULT;
-	spin_lock(&mm->mmap_lock);
+	mmap_read_lock(mm);
 	while (len) {
 		size_t off = addr & ~PAGE_MASK, n = MIN(len, PAGE_SIZE - off);
 		u8 *kpage = remote_page_locked(mm, addr & PAGE_MASK, flags);
@@ -782,6 +853,6 @@ int access_remote_vm(struct mm_struct *mm, uintptr_t addr, void *buf, size_t len
 		addr += n;
 		len -= n;
 	}
-	spin_unlock(&mm->mmap_lock);
+	mmap_read_unlock(mm);
 	return err;
 }

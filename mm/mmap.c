@@ -346,7 +346,7 @@ struct mm_struct *mm_create(struct pmm *pmm, const struct page_table *kernel,
 		mm->pt.pinned_from = PTRS_PER_TABLE / 2;
 	mm->mm_rb = RB_ROOT;
 	mm->pmm = pmm;
-	spin_lock_init(&mm->mmap_lock);
+	init_rwsem(&mm->mmap_lock, "mmap_lock");
 	spin_lock_init(&mm->page_table_lock);
 	mm->users = 1;
 	mm->task_size = task_size;
@@ -566,9 +566,9 @@ long mm_munmap(struct mm_struct *mm, uintptr_t addr, size_t len)
 {
 	long ret;
 
-	spin_lock(&mm->mmap_lock);
+	mmap_write_lock(mm);
 	ret = munmap_locked(mm, addr, len);
-	spin_unlock(&mm->mmap_lock);
+	mmap_write_unlock(mm);
 	return ret;
 }
 
@@ -685,9 +685,9 @@ long mm_mmap(struct mm_struct *mm, uintptr_t addr, size_t len, int prot, int fla
 		return -ENOMEM;
 	if (pgoff + (len >> PAGE_SHIFT) < pgoff)
 		return -EOVERFLOW;
-	spin_lock(&mm->mmap_lock);
+	mmap_write_lock(mm);
 	ret = do_mmap_locked(mm, addr, len, prot, flags, file, pgoff);
-	spin_unlock(&mm->mmap_lock);
+	mmap_write_unlock(mm);
 	return ret;
 }
 
@@ -775,9 +775,9 @@ long mm_mprotect(struct mm_struct *mm, uintptr_t start, size_t len, int prot)
 		return -ENOMEM;
 	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM))
 		return -EINVAL;
-	spin_lock(&mm->mmap_lock);
+	mmap_write_lock(mm);
 	ret = mprotect_locked(mm, start, end, prot, grows);
-	spin_unlock(&mm->mmap_lock);
+	mmap_write_unlock(mm);
 	return ret;
 }
 
@@ -854,9 +854,9 @@ long mm_brk(struct mm_struct *mm, uintptr_t brk)
 {
 	uintptr_t ret;
 
-	spin_lock(&mm->mmap_lock);
+	mmap_write_lock(mm);
 	ret = brk_locked(mm, brk);
-	spin_unlock(&mm->mmap_lock);
+	mmap_write_unlock(mm);
 	return (long)ret;
 }
 
@@ -1025,9 +1025,9 @@ long mm_mremap(struct mm_struct *mm, uintptr_t addr, size_t old_len, size_t new_
 	new_len = page_align(new_len);
 	if (!new_len)
 		return -EINVAL;
-	spin_lock(&mm->mmap_lock);
+	mmap_write_lock(mm);
 	ret = mremap_locked(mm, addr, old_len, new_len, flags, new_addr);
-	spin_unlock(&mm->mmap_lock);
+	mmap_write_unlock(mm);
 	return ret;
 }
 
@@ -1148,9 +1148,9 @@ long mm_madvise(struct mm_struct *mm, uintptr_t start, size_t len_in, int advice
 		return -EINVAL;
 	if (end == start)
 		return 0;
-	spin_lock(&mm->mmap_lock);
+	mmap_write_lock(mm);
 	ret = madvise_locked(mm, start, end, advice);
-	spin_unlock(&mm->mmap_lock);
+	mmap_write_unlock(mm);
 	return ret;
 }
 
@@ -1167,7 +1167,7 @@ int expand_stack_locked(struct vm_area_struct *vma, uintptr_t addr)
 	struct vm_area_struct *prev;
 	unsigned long grow;
 
-	BUG_ON(!spin_is_locked(&mm->mmap_lock));
+	mmap_assert_write_locked(mm);
 	if (!(vma->vm_flags & VM_GROWSDOWN))
 		return -ENOMEM;
 	addr &= PAGE_MASK;
@@ -1278,10 +1278,10 @@ size_t mm_format_maps(struct mm_struct *mm, char *buf, size_t len)
 {
 	struct text_out o = { .buf = buf, .len = len };
 
-	spin_lock(&mm->mmap_lock);
+	mmap_read_lock(mm);
 	for (struct vm_area_struct *vma = vma_next(mm, NULL); vma; vma = vma_next(mm, vma))
 		format_maps_line(&o, vma);
-	spin_unlock(&mm->mmap_lock);
+	mmap_read_unlock(mm);
 	return out_finish(&o);
 }
 
@@ -1296,7 +1296,7 @@ size_t mm_format_statm(struct mm_struct *mm, char *buf, size_t len)
 	struct text_out o = { .buf = buf, .len = len };
 	char line[128];
 
-	spin_lock(&mm->mmap_lock);
+	mmap_read_lock(mm);
 	for (struct vm_area_struct *vma = vma_next(mm, NULL); vma; vma = vma_next(mm, vma)) {
 		unsigned long f = vma->vm_flags;
 
@@ -1306,7 +1306,7 @@ size_t mm_format_statm(struct mm_struct *mm, char *buf, size_t len)
 	text = (page_align(mm->end_code) - (mm->start_code & PAGE_MASK)) >> PAGE_SHIFT;
 	snprintf(line, sizeof(line), "%lu %lu %lu %lu 0 %lu 0\n", mm->total_vm,
 		 mm->rss_anon + mm->rss_shared, mm->rss_shared, text, data);
-	spin_unlock(&mm->mmap_lock);
+	mmap_read_unlock(mm);
 	out_str(&o, line);
 	return out_finish(&o);
 }

@@ -106,11 +106,12 @@ static void set_pud(pud_t *p, pud_t v)
 
 /*
  * Allocate one zeroed table page from pt->pmm, flagged PG_pgtable and
- * counted in nr_table_pages. NULL on -ENOMEM. Links nothing.
+ * counted in nr_table_pages. NULL on -ENOMEM. Links nothing. Never sleeps
+ * (GFP_NOWAIT): kernel mappings are made under ioremap_lock.
  */
 static struct page *table_alloc(struct page_table *pt)
 {
-	struct page *pg = pmm_alloc_pages(pt->pmm, 0, GFP_ZERO);
+	struct page *pg = pmm_alloc_pages(pt->pmm, 0, GFP_NOWAIT | __GFP_ZERO);
 
 	if (!pg)
 		return NULL;

@@ -201,7 +201,7 @@ static vm_fault_t shared_anon_fault(struct vm_fault *vmf)
 		return 0;
 	if (sa_chunk_alloc(sa, vmf->pgoff))
 		return VM_FAULT_OOM;
-	new = pmm_alloc_pages(pmm, 0, GFP_ZERO);
+	new = pmm_alloc_pages(pmm, 0, GFP_KERNEL | __GFP_ZERO);
 	if (!new)
 		return VM_FAULT_OOM;
 	vmf->page = sa_insert_get(sa, vmf->pgoff, new, pmm);

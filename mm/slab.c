@@ -9,6 +9,7 @@
  * path stays O(1). Allocation clears word 1.
  */
 #include <mm/slab.h>
+#include <pagoda/sched.h>
 #include <mm/arch.h>
 #include <pagoda/compiler.h>
 #include <pagoda/errno.h>
@@ -165,7 +166,7 @@ static struct kmem_cache *cache_desc_alloc(struct pmm *pmm,
 		return kzalloc(sizeof(struct kmem_cache), GFP_KERNEL);
 	}
 	*origin = KMEM_CACHE_OWN_PAGE;
-	p = pmm_alloc_pages(pmm, 0, GFP_ZERO);
+	p = pmm_alloc_pages(pmm, 0, __GFP_ZERO);
 	return p ? phys_to_virt(PFN_PHYS(pmm_page_to_pfn(pmm, p))) : NULL;
 }
 
@@ -212,7 +213,7 @@ struct kmem_cache *kmem_cache_create(const char *name, size_t size,
  */
 static struct page *slab_new(struct kmem_cache *c, gfp_t gfp)
 {
-	struct page *slab = pmm_alloc_pages(c->pmm, c->order, gfp & ~GFP_ZERO);
+	struct page *slab = pmm_alloc_pages(c->pmm, c->order, gfp & ~__GFP_ZERO);
 	void *next = NULL;
 	char *base;
 
@@ -294,12 +295,17 @@ static void *__obj_alloc_locked(struct kmem_cache *c)
 /*
  * Takes cache->lock; when no slab has room, drops it, allocates a slab from
  * the pmm, puts it on the empty list and tries again (another CPU may have
- * used it meanwhile).
+ * used it meanwhile). With __GFP_RECLAIM it checks at once that the caller
+ * could sleep, whether or not this call needs a new slab, so a wrong
+ * context shows on the first call, not on the rare one that refills.
  */
 void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp)
 {
 	struct page *slab;
 	void *obj;
+
+	if (gfp & __GFP_RECLAIM)
+		might_sleep();
 
 	for (;;) {
 		spin_lock(&c->lock);
@@ -315,7 +321,7 @@ void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp)
 		c->nr_slabs++;
 		spin_unlock(&c->lock);
 	}
-	if (gfp & GFP_ZERO)
+	if (gfp & __GFP_ZERO)
 		memset(obj, 0, c->obj_size);
 	return obj;
 }

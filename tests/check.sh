@@ -80,6 +80,11 @@ qemu crash-stack-overflow --iso "$ISO" --cmdline "crash=stack-overflow" --expect
 	--expect '^RIP: 0008:[0-9a-f]{16} crash_stack_overflow\+0x' \
 	--expect '^  L1 PT   \(pte\) \[...\] .* = 0000000000000000 none'
 
+qemu crash-sleep-in-atomic --iso "$ISO" --cmdline "crash=sleep-in-atomic" --expect-oops \
+	--expect '^Kernel panic - not syncing: BUG: sleeping function called from invalid context at kernel/locking/mutex.c:[0-9]+$' \
+	--expect '^in_atomic\(\): 1, irqs_disabled\(\): 0, pid: 0, name: swapper' \
+	--expect '^  \[<[0-9a-f]{16}>\] crash_sleep_in_atomic\+0x'
+
 echo "== loader: corrupt kernel ELF"
 qemu loader-corrupt-elf --iso "$B/test/corrupt-kernel.iso" --expect-loader-error \
 	--expect 'pagoda-loader: error: .*kernel.elf is not a valid kernel: a segment.s data lies outside the file' \

@@ -385,7 +385,8 @@ static const char usage_text[] =
 "  --drive FILE           attach raw image FILE as IDE disk (snapshot=on)\n"
 "  --cmdline STRING       kernel command line, fw_cfg opt/pagoda/cmdline (default \"" DEFAULT_CMDLINE "\")\n"
 "  --expect-levels 4|5    add test 'paging mode N-level'\n"
-"  --expect-oops          crash scenario: an oops and exit status 37 are required\n"
+"  --expect-oops          crash scenario: an oops (or a panic) and exit status 37\n"
+"                         are required\n"
 "  --expect-loader-error  loader scenario: pass once every --expect pattern has\n"
 "                         matched (QEMU is then killed); the kernel must not start\n"
 "  --boot-timeout S       seconds until '" MARK_KERNEL_ENTRY "' (default 60, 0 = off)\n"
@@ -2067,26 +2068,30 @@ static void judge_crash(struct run *r)
 			 w->panic_line : "kernel signalled a crash without oops/panic text"));
 }
 
-/* Crash scenario: the one test "oops (exit 37)". */
+/*
+ * Crash scenario: the one test "oops (exit 37)", or "panic (exit 37)" when
+ * the deliberate crash is a broken rule the kernel panics on (no oops).
+ */
 static void judge_expected_oops(struct run *r)
 {
 	const struct console_watch *w = &r->watch;
 	bool status37 = r->stop == STOP_CHILD_EXITED &&
 			exited_with(&r->child, QEMU_EXIT_CRASHED);
+	const char *kind = w->oops_line ? "oops" : "panic";
 	char *detail = NULL;
 
-	if (!w->oops_line)
-		detail = xstrdup("no '" MARK_OOPS "' line on the console");
+	if (!w->oops_line && !w->panic_line)
+		detail = xstrdup("no '" MARK_OOPS "' or '" MARK_PANIC "' line on the console");
 	else if (!status37 && r->stop == STOP_CHILD_EXITED) {
 		char *st = describe_status(r->child.wstatus);
 
-		detail = xasprintf("oops seen, but qemu %s", st);
+		detail = xasprintf("%s seen, but qemu %s", kind, st);
 		free(st);
 	}
 	else if (!status37)
-		detail = xstrdup("oops seen, but qemu did not exit by itself");
+		detail = xasprintf("%s seen, but qemu did not exit by itself", kind);
 	report_check(&r->rep, detail ? VERDICT_FAIL : VERDICT_PASS,
-		     xstrdup("oops (exit 37)"), detail);
+		     xasprintf("%s (exit 37)", kind), detail);
 }
 
 static void judge_paging_mode(struct run *r)

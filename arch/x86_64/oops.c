@@ -117,6 +117,7 @@ static void show_page_walk(uintptr_t addr)
 
 void die(struct pt_regs *regs, const char *title, uintptr_t addr, bool have_addr)
 {
+	kernel_dying = true;
 	if (++oops_count > 1) {
 		printk("Oops: %s while printing an oops; stopping\n", title);
 		machine_poweroff(POWEROFF_CRASH);

@@ -3,7 +3,7 @@
  * switch (kernel stack for ring-3 entries, address space, FS/GS bases, FPU
  * state), the first frame of a kernel thread and the entry to user mode.
  *
- * Kernel stack of a task created by kthread_create() (KERNEL_STACK_SIZE):
+ * Kernel stack of a task created by kernel_thread() or kthread_create() (KERNEL_STACK_SIZE):
  *
  *   kstack_top ->  +------------------------+
  *                  | struct pt_regs         |  user registers: built by the

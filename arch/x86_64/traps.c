@@ -28,6 +28,8 @@
 #include <pagoda/printk.h>
 #include <pagoda/signal.h>
 #include <pagoda/task.h>
+#include <pagoda/sched.h>
+#include <asm/irqflags.h>
 #include <mm/fault.h>
 #include <mm/mm.h>
 
@@ -149,8 +151,20 @@ static void do_user_page_fault(struct pt_regs *regs, uintptr_t addr, unsigned in
 	ret = do_user_addr_fault(mm, addr, flags, &si_code);
 	if (ret & VM_FAULT_ERROR)
 		user_fault_signal(ret, si_code, addr);
-	else
+	else if (!(ret & VM_FAULT_RETRY))	/* RETRY: a fatal signal ends the task */
 		account_task_fault(ret);
+}
+
+/*
+ * May this kernel fault on a user address sleep to be served? Not when the
+ * faulting code ran with interrupts off, preemption disabled (a spinlock
+ * held) or page faults disabled (Linux's faulthandler_disabled()): its
+ * user copy then fails with -EFAULT instead.
+ */
+static bool kernel_fault_may_sleep(const struct pt_regs *regs)
+{
+	return (regs->rflags & X86_RFLAGS_IF) && preempt_count() == 0 &&
+	       !pagefault_disabled();
 }
 
 /*
@@ -158,8 +172,9 @@ static void do_user_page_fault(struct pt_regs *regs, uintptr_t addr, unsigned in
  * only from a deliberate user access: an instruction with an exception-table
  * entry, not an instruction fetch (SMEP), inside the SMAP window (RFLAGS.AC
  * set, on a CPU with SMAP; a kernel touching user memory with AC clear is a
- * bug, as Linux treats it). Returns true when served: the instruction runs
- * again. Otherwise the caller fixes up or oopses.
+ * bug, as Linux treats it), in a context that may sleep. Returns true when
+ * served: the instruction runs again. Otherwise the caller fixes up or
+ * oopses. Interrupts are on while the fault is served.
  */
 static bool kernel_fault_on_user_served(struct pt_regs *regs, uintptr_t addr,
 					unsigned int flags)
@@ -172,10 +187,12 @@ static bool kernel_fault_on_user_served(struct pt_regs *regs, uintptr_t addr,
 		return false;
 	if (cpu_features.smap && !(regs->rflags & RFLAGS_AC))
 		return false;
-	if (!search_exception_table(regs->rip))
+	if (!search_exception_table(regs->rip) || !kernel_fault_may_sleep(regs))
 		return false;
+	local_irq_enable();
 	ret = do_user_addr_fault(mm, addr, flags, &si_code);
-	if (ret & VM_FAULT_ERROR)
+	local_irq_disable();
+	if (ret & (VM_FAULT_ERROR | VM_FAULT_RETRY))
 		return false;
 	account_task_fault(ret);
 	return true;
@@ -211,6 +228,14 @@ static void do_kernel_page_fault(struct pt_regs *regs, uintptr_t addr, unsigned 
 	die(regs, "page fault", addr, true);
 }
 
+/*
+ * The seed's do_page_fault. CR2 is read first, while interrupts are still
+ * off (another fault, in a task this one is preempted by, would overwrite
+ * it). A user-mode fault then runs with interrupts on and may sleep; a
+ * kernel fault turns them on only to serve a user access (above); a fault
+ * on a kernel address keeps them off all the way to its fixup or oops.
+ * The entry code turns them off again before the return.
+ */
 void do_page_fault(struct pt_regs *regs)
 {
 	uintptr_t addr = read_cr2();
@@ -219,10 +244,13 @@ void do_page_fault(struct pt_regs *regs)
 	/* A reserved bit in a live entry means a corrupt table: never serve or fix up. */
 	if (flags & FAULT_FLAG_RESERVED)
 		die(regs, "page fault", addr, true);
-	if (user_mode(regs))
+	if (user_mode(regs)) {
+		local_irq_enable();
 		do_user_page_fault(regs, addr, flags);
-	else
+		local_irq_disable();
+	} else {
 		do_kernel_page_fault(regs, addr, flags);
+	}
 }
 
 /* ---- other exceptions from user mode: signals, as Linux sends them ---- */

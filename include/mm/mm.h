@@ -4,12 +4,12 @@
  * RAM and drive mmap/munmap/mprotect/brk and handle_mm_fault() directly.
  *
  * Ownership and locks (docs/lock-order.md):
- *   mm->mmap_lock        the VMA tree and every VMA field; taken by mmap,
- *                        munmap, mprotect, brk, mremap, madvise and by the
- *                        fault path (uniprocessor today: a spinlock that is
- *                        never contended; becomes a sleeping rwlock with SMP)
- *   mm->page_table_lock  the user half of mm->pt and page mapcounts, taken
- *                        inside mmap_lock
+ *   mm->mmap_lock        the VMA tree and every VMA field: a sleeping
+ *                        reader/writer semaphore (mm/mmap_lock.h); read by
+ *                        the fault path and VMA readers, write by mmap,
+ *                        munmap, mprotect, brk, mremap, madvise and fork
+ *   mm->page_table_lock  the user half of mm->pt (every level) and page
+ *                        mapcounts, a spinlock taken inside mmap_lock
  * Code that needs a lock held ends in _locked.
  */
 #ifndef MM_MM_H
@@ -18,8 +18,10 @@
 #include <pagoda/types.h>
 #include <pagoda/rbtree.h>
 #include <pagoda/spinlock.h>
+#include <pagoda/rwsem.h>
 #include <mm/fault.h>
 #include <mm/pgtable.h>
+#include <mm/mmap_lock.h>
 
 struct page;
 struct pmm;
@@ -163,7 +165,7 @@ struct mm_struct {
 	unsigned int map_count;		/* number of VMAs */
 	struct page_table pt;		/* user half owned; kernel half shared */
 	struct pmm *pmm;		/* where user pages come from */
-	spinlock_t mmap_lock;
+	struct rw_semaphore mmap_lock;	/* include/mm/mmap_lock.h */
 	spinlock_t page_table_lock;
 	int users;			/* references; mm_put() frees at 0 */
 
@@ -293,15 +295,30 @@ int expand_stack_locked(struct vm_area_struct *vma, uintptr_t addr);
  * find_vma, the stack-growth check, the access check, then
  * handle_mm_fault(). Never sends a signal: returns 0 (or VM_FAULT_MAJOR)
  * when served, else VM_FAULT_SIGSEGV (with *si_code = SEGV_MAPERR or
- * SEGV_ACCERR) or VM_FAULT_SIGBUS (*si_code = BUS_ADRERR) / VM_FAULT_OOM.
- * The arch layer turns that into a signal. Takes mmap_lock: the caller must
- * not hold it.
+ * SEGV_ACCERR) or VM_FAULT_SIGBUS (*si_code = BUS_ADRERR) / VM_FAULT_OOM,
+ * or VM_FAULT_RETRY when it gave up because a fatal signal is pending (no
+ * signal to send: the task is dying). The arch layer turns that into a
+ * signal. May sleep. Takes mmap_lock for read (for write to grow a stack):
+ * the caller must not hold it.
  */
 vm_fault_t do_user_addr_fault(struct mm_struct *mm, uintptr_t addr, unsigned int flags,
 			      int *si_code);
 
-/* Serve a fault inside @vma (access already checked). Caller holds mmap_lock. */
+/*
+ * Serve a fault inside @vma (access already checked). Caller holds
+ * mmap_lock for read. With FAULT_FLAG_ALLOW_RETRY a handler may drop it to
+ * wait and return VM_FAULT_RETRY (the lock is then no longer held, and
+ * @vma may be gone); otherwise it is held on return. May sleep.
+ */
 vm_fault_t handle_mm_fault(struct vm_area_struct *vma, uintptr_t addr, unsigned int flags);
+
+/*
+ * For a ->fault handler about to wait for I/O: if this attempt may be
+ * retried (fault_flag_allow_retry_first()), release mmap_lock and return
+ * true; the handler then waits without touching vmf->vma and returns
+ * VM_FAULT_RETRY. False: it must wait holding the lock.
+ */
+bool fault_release_mmap_lock(struct vm_fault *vmf);
 
 /*
  * Make [addr, addr + len) of @mm present for a kernel access (uaccess

@@ -17,10 +17,19 @@
 
 #define MAX_ORDER	11	/* orders 0..10: blocks of 4 KiB .. 4 MiB */
 
-/* Allocation flags (gfp = "get free pages", as Linux names them). */
+/*
+ * Allocation flags (gfp = "get free pages", as Linux names them). Whether
+ * an allocation may sleep is part of the request: with __GFP_RECLAIM it may
+ * (there is no reclaim to wait for yet, but the caller promises a context
+ * that can sleep, and might_sleep() checks it); without, it never does and
+ * may be made with a spinlock held or from an interrupt handler.
+ */
 typedef unsigned int gfp_t;
-#define GFP_KERNEL	0u
-#define GFP_ZERO	(1u << 0)	/* return zero-filled memory */
+#define __GFP_ZERO	(1u << 0)	/* return zero-filled memory */
+#define __GFP_RECLAIM	(1u << 1)	/* may sleep to find memory */
+#define GFP_NOWAIT	0u		/* never sleeps */
+#define GFP_ATOMIC	GFP_NOWAIT	/* interrupt handlers (no reserves yet) */
+#define GFP_KERNEL	__GFP_RECLAIM	/* process context, no lock held */
 
 struct free_area {
 	struct list_head free_list;	/* struct page.lru of free block heads */
@@ -54,7 +63,7 @@ void pmm_add_free_range(struct pmm *pmm, pfn_t start, unsigned long count);
 /*
  * Allocate 2^order contiguous pages, aligned to their size. Returns the head
  * struct page with refcount 1, or NULL when no block is large enough.
- * With GFP_ZERO the memory is zero-filled (through phys_to_virt()).
+ * With __GFP_ZERO the memory is zero-filled (through phys_to_virt()).
  */
 struct page *pmm_alloc_pages(struct pmm *pmm, unsigned int order, gfp_t gfp);
 

@@ -125,7 +125,7 @@ int kmem_cache_destroy(struct kmem_cache *cache);
 
 /*
  * One object, aligned to the cache's alignment, or NULL when the pmm has no
- * block for a new slab. GFP_ZERO zero-fills obj_size bytes. Takes
+ * block for a new slab. __GFP_ZERO zero-fills obj_size bytes. Takes
  * cache->lock; may call into the pmm without it.
  */
 void *kmem_cache_alloc(struct kmem_cache *cache, gfp_t gfp);
@@ -176,7 +176,7 @@ struct kmem_cache *kmalloc_cache(size_t size);
 
 static inline void *kzalloc(size_t size, gfp_t gfp)
 {
-	return kmalloc(size, gfp | GFP_ZERO);
+	return kmalloc(size, gfp | __GFP_ZERO);
 }
 
 #endif

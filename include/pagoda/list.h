@@ -51,8 +51,21 @@ static inline bool list_empty(const struct list_head *h)
 	return h->next == h;
 }
 
+/* Unlink @e and leave it self-linked, so list_empty(e) says "not on a list". */
+static inline void list_del_init(struct list_head *e)
+{
+	e->next->prev = e->prev;
+	e->prev->next = e->next;
+	list_init(e);
+}
+
 #define list_entry(ptr, type, member)	container_of(ptr, type, member)
 #define list_first_entry(h, type, member) list_entry((h)->next, type, member)
+
+#define list_for_each_entry(pos, h, member)					\
+	for ((pos) = list_entry((h)->next, __typeof__(*(pos)), member);		\
+	     &(pos)->member != (h);						\
+	     (pos) = list_entry((pos)->member.next, __typeof__(*(pos)), member))
 
 #define list_for_each(pos, h) \
 	for ((pos) = (h)->next; (pos) != (h); (pos) = (pos)->next)

@@ -16,6 +16,9 @@ int vprintk(const char *fmt, va_list ap);
 /* Stop the machine: a broken invariant. Message is "function: reason". */
 __printf(1, 2) __noreturn void panic(const char *fmt, ...);
 
+/* Set by panic() and the oops path: the kernel is going down. */
+extern bool kernel_dying;
+
 #define BUG_ON(cond)							\
 	do {								\
 		if (unlikely(cond))					\

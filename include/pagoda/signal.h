@@ -154,6 +154,13 @@ void force_sig_fault(int sig, int si_code, uintptr_t addr);
 bool signal_pending(const struct task *t);
 
 /*
+ * True if a signal pending for @t will kill it: SIGKILL, or an unblocked
+ * signal whose action is the default and the default terminates. A
+ * killable sleep (TASK_KILLABLE) ends for these.
+ */
+bool fatal_signal_pending(const struct task *t);
+
+/*
  * On the way back to user space: deliver pending signals to the current
  * task, building signal frames on its user stack (may terminate it).
  */

@@ -14,11 +14,14 @@
  * called with a spinlock held. Host tests have no scheduler.
  */
 #ifdef __KERNEL__
+#include <asm/irqflags.h>
 void preempt_disable(void);
 void preempt_enable(void);
 #else
 static inline void preempt_disable(void) {}
 static inline void preempt_enable(void) {}
+static inline unsigned long local_irq_save(void) { return 0; }
+static inline void local_irq_restore(unsigned long flags) { (void)flags; }
 #endif
 
 typedef struct {
@@ -49,6 +52,23 @@ static inline void spin_unlock(spinlock_t *l)
 static inline bool spin_is_locked(const spinlock_t *l)
 {
 	return __atomic_load_n(&l->locked, __ATOMIC_RELAXED) != 0;
+}
+
+/*
+ * For a lock an interrupt handler also takes (wait queues, completions,
+ * driver queues): interrupts off while it is held, so the handler cannot
+ * interrupt its own lock holder. Restores the interrupt state of @flags.
+ */
+#define spin_lock_irqsave(l, flags)			\
+	do {						\
+		(flags) = local_irq_save();		\
+		spin_lock(l);				\
+	} while (0)
+
+static inline void spin_unlock_irqrestore(spinlock_t *l, unsigned long flags)
+{
+	spin_unlock(l);
+	local_irq_restore(flags);
 }
 
 #endif

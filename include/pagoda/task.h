@@ -13,23 +13,43 @@
 struct mm_struct;
 struct files_struct;
 struct pt_regs;
+struct completion;
 
 #define TASK_COMM_LEN		16
 #define KERNEL_STACK_ORDER	2		/* 16 KiB kernel stacks */
 #define KERNEL_STACK_SIZE	(PAGE_SIZE << KERNEL_STACK_ORDER)
 
-enum task_state {
-	TASK_RUNNING,		/* on the run queue or running */
-	TASK_SLEEPING,		/* waiting for an event (wait_event) */
-	TASK_ZOMBIE,		/* exited, waiting to be reaped */
-	TASK_DEAD,		/* reaped, being freed */
-};
+/*
+ * Task states (Linux's values for the sleeping ones). A sleeping state says
+ * what may wake the task besides the event it waits for: a signal
+ * (INTERRUPTIBLE), a fatal signal (KILLABLE), nothing (UNINTERRUPTIBLE).
+ */
+#define TASK_RUNNING		0x0000	/* on the run queue or running */
+#define TASK_INTERRUPTIBLE	0x0001	/* sleeping; any signal wakes it */
+#define TASK_UNINTERRUPTIBLE	0x0002	/* sleeping; only its event wakes it */
+#define TASK_WAKEKILL		0x0100	/* with UNINTERRUPTIBLE: a fatal signal wakes it */
+#define TASK_KILLABLE		(TASK_WAKEKILL | TASK_UNINTERRUPTIBLE)
+#define TASK_NORMAL		(TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE)
+#define TASK_ZOMBIE		0x1000	/* exited, waiting to be reaped */
+#define TASK_DEAD		0x2000	/* reaped, being freed */
+
+/* Is @state one of the sleeping states? */
+static inline bool task_state_sleeping(unsigned int state)
+{
+	return state & TASK_NORMAL;
+}
+
+/* task->flags */
+#define PF_KTHREAD		0x0001	/* managed kernel thread (kthread.h): never waited for */
+
+struct kthread;
 
 struct task {
 	int pid;
 	int tgid;			/* == pid until threads arrive */
 	char comm[TASK_COMM_LEN];
-	enum task_state state;
+	unsigned int state;		/* TASK_*; changed with interrupts off */
+	unsigned int flags;		/* PF_* */
 	struct task *parent;
 	struct list_head children;	/* of this task */
 	struct list_head sibling;	/* in parent->children */
@@ -48,7 +68,7 @@ struct task {
 
 	int exit_code;			/* wait status, Linux encoding */
 	bool need_resched;
-	u64 wake_time_ns;		/* nanosleep deadline */
+	int pagefault_disabled;		/* pagefault_disable() nesting */
 	u64 utime_ns, stime_ns;		/* getrusage */
 	unsigned long min_flt, maj_flt;	/* getrusage ru_minflt / ru_majflt */
 	u64 start_ns;
@@ -65,8 +85,10 @@ struct task {
 	/* process life cycle (kernel/fork.c, kernel/task.c) */
 	int exit_signal;		/* sent to the parent at exit: clone's CSIGNAL byte,
 					   SIGCHLD for fork and kernel threads, 0: none */
-	struct task *vfork_parent;	/* CLONE_VFORK: sleeps until this task execs or
-					   exits, which clears the field and wakes it */
+	struct completion *vfork_done;	/* CLONE_VFORK: the parent sleeps on it until
+					   this task execs or exits, which completes
+					   it and clears the field */
+	struct kthread *kthread;	/* PF_KTHREAD: stop/park state (kernel/kthread.c) */
 };
 
 /* The task running on this CPU. */
@@ -84,27 +106,38 @@ extern volatile u64 jiffies;
 void task_init(void);
 
 /*
- * Create a task that starts in the kernel at fn(arg) on its own stack,
- * runnable. NULL on -ENOMEM.
+ * Create a child task of current that starts in the kernel at fn(arg) on
+ * its own stack, runnable; its creator reaps it with task_wait() like a
+ * process (Linux's kernel_thread()). For background threads that are
+ * stopped rather than waited for, see kthread.h. NULL on -ENOMEM.
  */
-struct task *kthread_create(const char *name, int (*fn)(void *), void *arg);
+struct task *kernel_thread(const char *name, int (*fn)(void *), void *arg);
 
 /*
- * kthread_create without the start: the task has its pid and parent but
- * does not run until wake_up(t), so the creator can fill in fields first
- * (files, signal state). The thread function's return value is its exit
- * status: do_exit((ret & 0xff) << 8).
+ * kernel_thread without the start: the task has its pid and parent but
+ * does not run until wake_up_process(t), so the creator can fill in fields
+ * first (files, signal state). The thread function's return value is its
+ * exit status: do_exit((ret & 0xff) << 8).
  */
-struct task *kthread_prepare(const char *name, int (*fn)(void *), void *arg);
+struct task *kernel_thread_prepare(const char *name, int (*fn)(void *), void *arg);
 
 struct task *task_find(int pid);
 
 /*
- * kthread_prepare in two steps, for fork (kernel/fork.c), which fills the
+ * For kernel/kthread.c: a kernel thread that is a child of the boot task
+ * whoever creates it, not yet runnable (NULL on -ENOMEM); and the reaping
+ * of such a thread once its function returned: waits until it is a zombie,
+ * then frees it.
+ */
+struct task *kernel_thread_attach_boot(const char *name, int (*fn)(void *), void *arg);
+void task_reap_kthread(struct task *t);
+
+/*
+ * kernel_thread_prepare in two steps, for fork (kernel/fork.c), which fills the
  * new task completely before anyone can find it. task_new(): a task whose
  * first switch goes to kthread_start(fn, arg), not linked anywhere, no pid,
  * NULL on -ENOMEM. task_attach(): give it a pid and make it a child of
- * current (still not runnable: wake_up() starts it); 0 or -EAGAIN. A task
+ * current (still not runnable: wake_up_process() starts it); 0 or -EAGAIN. A task
  * that was never attached is freed by task_free_new(), which also drops its
  * mm and files if set.
  */
@@ -114,14 +147,24 @@ void task_free_new(struct task *t);
 
 /*
  * CLONE_VFORK's other half: if @t has a vfork parent waiting, clear
- * t->vfork_parent and wake it. exec (kernel/sys_exec.c) and exit call it.
+ * t->vfork_done and complete it. exec (kernel/sys_exec.c) and exit call it.
  */
 void task_vfork_done(struct task *t);
 
-/* Give up the CPU: pick the next runnable task (round robin). */
+/*
+ * Give up the CPU: pick the next runnable task (round robin). A task whose
+ * state is not TASK_RUNNING sleeps until woken. Panics if preemption is
+ * disabled (a spinlock held).
+ */
 void schedule(void);
 void sched_tick(void);			/* from the timer interrupt */
-void wake_up(struct task *t);
+/*
+ * Make @t runnable if it sleeps in a state of @mask. True if it woke it.
+ * Any context, including interrupts.
+ */
+bool wake_up_state(struct task *t, unsigned int mask);
+/* wake_up_state(t, TASK_NORMAL): whatever it sleeps in. */
+bool wake_up_process(struct task *t);
 
 /* Context switches so far (tests, statistics). */
 unsigned long sched_nr_switches(void);
@@ -153,27 +196,10 @@ void exit_to_user_mode(struct pt_regs *regs);
 /*
  * Sleep until time_ns() >= @deadline_ns (checked at each timer tick, so up
  * to one tick late). Returns 0, or -EINTR as soon as a signal is pending
- * for a user task.
+ * for a user task (the sleep is interruptible; kernel threads sleep
+ * through signals).
  */
 int sleep_until_ns(u64 deadline_ns);
-
-/*
- * Sleep until @cond is true, re-checked after each wake-up. Tasks that can
- * make it true call wake_up() on the sleeper. The state is set before the
- * test, so a wake_up() that comes between the test and schedule() (from an
- * interrupt, or a task that preempted this one) is not lost: it makes the
- * task runnable again and schedule() returns at once.
- */
-#define wait_event(cond)				\
-	do {						\
-		for (;;) {				\
-			current->state = TASK_SLEEPING;	\
-			if (cond)			\
-				break;			\
-			schedule();			\
-		}					\
-		current->state = TASK_RUNNING;		\
-	} while (0)
 
 /*
  * Leave the kernel for user mode at @entry with stack pointer @stack in the

@@ -89,7 +89,7 @@ static int audit(void)
 	out.n = 0;
 	ret = mm_audit_opts(mms, ids, child ? 2 : 1, &upmm, MM_AUDIT_UNMAPPED, &rep, collect, NULL);
 	KT_EXPECT_EQ(pmm_nr_free(&upmm), free_before);		/* scratch given back */
-	KT_EXPECT(!spin_is_locked(&mm->mmap_lock) && !spin_is_locked(&mm->page_table_lock));
+	KT_EXPECT(!rwsem_is_locked(&mm->mmap_lock) && !spin_is_locked(&mm->page_table_lock));
 	return ret;
 }
 
@@ -607,7 +607,7 @@ static void t_out_of_memory_is_enomem(void)
 	out.n = 0;
 	KT_EXPECT_EQ(mm_audit(&mm, NULL, 1, &upmm, &rep, collect, NULL), -ENOMEM);
 	KT_EXPECT_EQ(pmm_nr_free(&upmm), 0);
-	KT_EXPECT(!spin_is_locked(&mm->mmap_lock));
+	KT_EXPECT(!rwsem_is_locked(&mm->mmap_lock));
 	/* three of the four counter pages (4096 pfns): the ones it got go back */
 	for (int i = 0; i < 3; i++)
 		pmm_free_pages(&upmm, held[--n], 0);

@@ -325,7 +325,7 @@ static void t_gfp_zero(void)
 	memset(m, 0x5a, 4 * PAGE_SIZE);
 	pmm_free_pages(&pmm, p, 2);
 
-	p = pmm_alloc_pages(&pmm, 2, GFP_ZERO);
+	p = pmm_alloc_pages(&pmm, 2, __GFP_ZERO);
 	KT_ASSERT(p);
 	m = mem_of(p);
 	for (size_t i = 0; i < 4 * PAGE_SIZE; i++)
@@ -590,7 +590,7 @@ static const struct kt_case cases[] = {
 	KT_CASE(t_ranges_in_pieces_merge, "free ranges added in pieces merge into one max-order block"),
 	KT_CASE(t_merge_only_when_both_free, "buddies merge only when both are free blocks of the same order"),
 	KT_CASE(t_span_edges_never_merge_outside, "blocks at the span edges never look at pfns outside it"),
-	KT_CASE(t_gfp_zero, "GFP_ZERO returns zeroed memory and only the block"),
+	KT_CASE(t_gfp_zero, "__GFP_ZERO returns zeroed memory and only the block"),
 	KT_CASE(t_refcount_and_head, "allocated head has refcount 1, PG_head and its order; tails stay clean"),
 	KT_CASE(t_double_free_panics, "double free panics, also after the block merged"),
 	KT_CASE(t_bad_frees_panic, "freeing a reserved, tail, wrong-order or referenced page panics; adding a managed range panics"),

@@ -16,7 +16,7 @@
 
 void *kmalloc(size_t size, gfp_t gfp)
 {
-	return (gfp & GFP_ZERO) ? calloc(1, size ? size : 1) : malloc(size ? size : 1);
+	return (gfp & __GFP_ZERO) ? calloc(1, size ? size : 1) : malloc(size ? size : 1);
 }
 
 void kfree(const void *p)

@@ -123,7 +123,7 @@ static struct page *touch(uintptr_t va, char marker, bool writable)
 
 	if (!vma)
 		return NULL;
-	pg = pmm_alloc_pages(&upmm, 0, GFP_ZERO);
+	pg = pmm_alloc_pages(&upmm, 0, __GFP_ZERO);
 	pte = pte_walk_alloc(va);
 	if (!pg || !pte)
 		abort();
@@ -139,7 +139,7 @@ static struct page *touch(uintptr_t va, char marker, bool writable)
 /* A zero page of our own (PG_zero), mapped read-only at @va: no ref, no rss. */
 static struct page *map_zero_page(uintptr_t va)
 {
-	struct page *zp = pmm_alloc_pages(&upmm, 0, GFP_ZERO);
+	struct page *zp = pmm_alloc_pages(&upmm, 0, __GFP_ZERO);
 
 	page_set_flag(zp, PG_zero);
 	set_pte(pte_walk_alloc(va), pte_wrprotect(pfn_pte(page_pfn(zp), vma_at(va)->vm_page_prot)));
@@ -922,7 +922,7 @@ static void t_expand_stack(void)
 
 	KT_ASSERT(map(st, 4 * PG, RW, FIXED | MAP_GROWSDOWN) == (long)st);
 	v = vma_at(st);
-	spin_lock(&mm->mmap_lock);
+	mmap_write_lock(mm);
 	KT_EXPECT_EQ(expand_stack_locked(v, st - 10 * PG + 5), 0);
 	KT_EXPECT_EQ(v->vm_start, st - 10 * PG);
 	KT_EXPECT_EQ(v->vm_pgoff, (st >> PAGE_SHIFT) - 10);
@@ -932,14 +932,14 @@ static void t_expand_stack(void)
 	KT_EXPECT_EQ(expand_stack_locked(v, v->vm_end - mm->stack_limit - PG), -ENOMEM);
 	KT_EXPECT_EQ(expand_stack_locked(v, v->vm_end - mm->stack_limit), 0);
 	KT_EXPECT_EQ(v->vm_end - v->vm_start, mm->stack_limit);
-	spin_unlock(&mm->mmap_lock);
+	mmap_write_unlock(mm);
 
 	/* the guard gap against an accessible vma below */
 	KT_ASSERT(map(0x20000000, 4 * PG, RW, FIXED | MAP_GROWSDOWN) == 0x20000000);
 	KT_ASSERT(map(low, PG, RW, FIXED) == (long)low);
 	v = vma_at(0x20000000);
 	w = vma_at(low);
-	spin_lock(&mm->mmap_lock);
+	mmap_write_lock(mm);
 	KT_EXPECT_EQ(expand_stack_locked(v, low + PG + STACK_GUARD_GAP - PG), -ENOMEM);
 	KT_EXPECT_EQ(expand_stack_locked(v, low + PG + STACK_GUARD_GAP), 0);
 	/* an inaccessible (PROT_NONE) vma below does not keep a gap */
@@ -947,7 +947,7 @@ static void t_expand_stack(void)
 	KT_EXPECT_EQ(expand_stack_locked(v, low + PG), 0);
 	KT_EXPECT_EQ(expand_stack_locked(v, low), -ENOMEM);		/* overlap */
 	KT_EXPECT_EQ(expand_stack_locked(w, low - PG), -ENOMEM);	/* not a stack */
-	spin_unlock(&mm->mmap_lock);
+	mmap_write_unlock(mm);
 	KT_EXPECT(rb_check(&mm->mm_rb) > 0);
 }
 

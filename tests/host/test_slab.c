@@ -307,7 +307,7 @@ static void t_gfp_zero_object(void)
 	KT_EXPECT_EQ(a[299], 0xa5);	/* fresh slab memory is not zero */
 	memset(a, 0x77, 300);
 	kmem_cache_free(c, a);
-	b = kmem_cache_alloc(c, GFP_ZERO);
+	b = kmem_cache_alloc(c, __GFP_ZERO);
 	KT_ASSERT(b == a);
 	for (int i = 0; i < 300; i++)
 		zero &= b[i] == 0;
@@ -609,7 +609,7 @@ static const struct kt_case cases[] = {
 	KT_CASE(t_destroy_returns_every_page, "destroy returns every page to the pmm"),
 	KT_CASE(t_destroy_busy, "destroy with live objects reports -EBUSY and changes nothing"),
 	KT_CASE(t_large_objects_higher_order, "objects over 512 bytes get the smallest slab order holding 8"),
-	KT_CASE(t_gfp_zero_object, "GFP_ZERO returns a zeroed object"),
+	KT_CASE(t_gfp_zero_object, "__GFP_ZERO returns a zeroed object"),
 	KT_CASE(t_create_rejects_bad_geometry, "kmem_cache_create rejects a bad size or alignment"),
 	KT_CASE(t_bad_cache_frees_panic, "double free, foreign or misaligned free, and a scribbled freelist panic"),
 	KT_CASE(t_kmalloc_size_classes, "kmalloc rounds every size up to its documented class"),

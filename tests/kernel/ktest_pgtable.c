@@ -60,7 +60,7 @@ static void t_map_access(struct ktest *t)
 {
 	unsigned long free0 = pmm_nr_free(&kernel_pmm);
 	uintptr_t va = window(0);
-	struct page *pg = alloc_pages(GFP_ZERO, 0);
+	struct page *pg = alloc_pages(__GFP_ZERO, 0);
 	volatile u8 *v = (volatile u8 *)va;
 	u8 *direct;
 	phys_addr_t pa, got = 0;
@@ -90,7 +90,7 @@ static void t_touch_after_unmap(struct ktest *t)
 {
 	unsigned long free0 = pmm_nr_free(&kernel_pmm);
 	uintptr_t va = window(1);
-	struct page *pg = alloc_pages(GFP_ZERO, 0);
+	struct page *pg = alloc_pages(__GFP_ZERO, 0);
 	struct ktest_fault f = { 0 };
 	u8 val = 0;
 
@@ -116,7 +116,7 @@ static void t_read_only(struct ktest *t)
 {
 	unsigned long free0 = pmm_nr_free(&kernel_pmm);
 	uintptr_t va = window(2);
-	struct page *pg = alloc_pages(GFP_ZERO, 0);
+	struct page *pg = alloc_pages(__GFP_ZERO, 0);
 	struct ktest_fault f = { 0 };
 	u8 *direct;
 	u8 val = 0;

@@ -130,7 +130,7 @@ static void t_gfp_zero(struct ktest *t)
 	KTEST_ASSERT(t, p != NULL);
 	memset(page_mem(p), 0xa5, 2 * PAGE_SIZE);
 	free_pages(p, 1);
-	p = alloc_pages(GFP_ZERO, 1);
+	p = alloc_pages(__GFP_ZERO, 1);
 	KTEST_ASSERT(t, p != NULL);
 	m = page_mem(p);
 	for (size_t i = 0; i < 2 * PAGE_SIZE; i++)
@@ -225,7 +225,7 @@ static const struct ktest_case pmm_cases[] = {
 	KTEST_CASE(t_each_order_restores_free, "alloc and free of each order restores pmm_nr_free"),
 	KTEST_CASE(t_blocks_writable_and_disjoint, "blocks are writable through the direct map and do not overlap"),
 	KTEST_CASE(t_alloc_to_cap_and_free_all, "allocating 16 MiB of pages and freeing them all restores the count"),
-	KTEST_CASE(t_gfp_zero, "GFP_ZERO returns zeroed pages"),
+	KTEST_CASE(t_gfp_zero, "__GFP_ZERO returns zeroed pages"),
 	KTEST_CASE(t_kmalloc_every_class, "kmalloc/kfree of every size class and large sizes keeps objects intact"),
 	KTEST_CASE(t_kzalloc_zeroed, "kzalloc returns zeroed memory"),
 	KTEST_CASE(t_private_cache_lifecycle, "a private kmem_cache: create, use, -EBUSY while live, destroy"),

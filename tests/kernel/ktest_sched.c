@@ -63,7 +63,7 @@ static void t_kthreads_reaped_with_exit_codes(struct ktest *t)
 
 	ran_mask = 0;
 	for (int i = 0; i < 3; i++) {
-		k[i] = kthread_create("kt-exit", return_arg, (void *)(uintptr_t)(7 + i));
+		k[i] = kernel_thread("kt-exit", return_arg, (void *)(uintptr_t)(7 + i));
 		KTEST_ASSERT(t, k[i] != NULL);
 		KTEST_EXPECT(t, k[i]->pid > 0);
 		KTEST_EXPECT(t, k[i]->parent == current);
@@ -86,7 +86,7 @@ static void t_wait_any_child_reaps_each_once(struct ktest *t)
 	int seen = 0, status, pid;
 
 	for (int i = 0; i < 4; i++)
-		KTEST_ASSERT(t, kthread_create("kt-any", return_arg, (void *)(uintptr_t)(1 + i)));
+		KTEST_ASSERT(t, kernel_thread("kt-any", return_arg, (void *)(uintptr_t)(1 + i)));
 	while ((pid = task_wait(-1, &status)) > 0) {
 		KTEST_EXPECT(t, status >= 1 << 8 && status <= 4 << 8);
 		KTEST_EXPECT(t, !(seen & (1 << (status >> 8))));
@@ -104,13 +104,13 @@ static int mark_ran(void *arg)
 	return 5;
 }
 
-static void t_prepared_kthread_waits_for_wake_up(struct ktest *t)
+static void t_prepared_kernel_thread_waits_for_wake_up(struct ktest *t)
 {
 	struct task *k;
 	int status;
 
 	prepared_ran = false;
-	k = kthread_prepare("kt-prepared", mark_ran, NULL);
+	k = kernel_thread_prepare("kt-prepared", mark_ran, NULL);
 	KTEST_ASSERT(t, k != NULL);
 	KTEST_EXPECT(t, k->pid > 0 && k->parent == current);
 	KTEST_EXPECT_EQ(t, sleep_until_ns(time_ns() + 20 * MS), 0);
@@ -118,7 +118,7 @@ static void t_prepared_kthread_waits_for_wake_up(struct ktest *t)
 		schedule();
 	KTEST_EXPECT(t, !prepared_ran);
 	KTEST_EXPECT_EQ(t, task_wait_opts(k->pid, WNOHANG, NULL), 0);
-	wake_up(k);
+	wake_up_process(k);
 	KTEST_EXPECT_EQ(t, task_wait(k->pid, &status), k->pid);
 	KTEST_EXPECT(t, prepared_ran);
 	KTEST_EXPECT_EQ(t, status, 5 << 8);
@@ -148,8 +148,8 @@ static void t_yielding_kthreads_interleave(struct ktest *t)
 	struct task *a, *b;
 
 	yield_len = 0;
-	a = kthread_create("kt-yield-a", yield_writer, (void *)'a');
-	b = kthread_create("kt-yield-b", yield_writer, (void *)'b');
+	a = kernel_thread("kt-yield-a", yield_writer, (void *)'a');
+	b = kernel_thread("kt-yield-b", yield_writer, (void *)'b');
 	KTEST_ASSERT(t, a && b);
 	KTEST_EXPECT_EQ(t, task_wait(a->pid, &status), a->pid);
 	KTEST_EXPECT_EQ(t, task_wait(b->pid, &status), b->pid);
@@ -180,7 +180,7 @@ static void t_sleeping_kthread_wakes_after_deadline(struct ktest *t)
 
 	sleep_ret = -1;
 	sleep_deadline = time_ns() + 30 * MS;
-	k = kthread_create("kt-sleep", sleeper, NULL);
+	k = kernel_thread("kt-sleep", sleeper, NULL);
 	KTEST_ASSERT(t, k != NULL);
 	KTEST_EXPECT_EQ(t, task_wait(k->pid, &status), k->pid);
 	KTEST_EXPECT_EQ(t, sleep_ret, 0);
@@ -229,9 +229,9 @@ static void t_spinning_kthread_does_not_starve_others(struct ktest *t)
 
 	spin_stop = worker_done = false;
 	spin_count = 0;
-	s = kthread_create("kt-spin", spinner, NULL);
+	s = kernel_thread("kt-spin", spinner, NULL);
 	KTEST_ASSERT(t, s != NULL);
-	w = kthread_create("kt-worker", worker, NULL);
+	w = kernel_thread("kt-worker", worker, NULL);
 	KTEST_EXPECT(t, w != NULL);
 	KTEST_EXPECT(t, spin_until(&worker_done, 3000));
 	count_seen = spin_count;
@@ -275,7 +275,7 @@ static int grandchild(void *arg)
 static int middle(void *arg)
 {
 	bool orphan = arg != NULL;
-	struct task *g = kthread_create("kt-grandchild", grandchild, NULL);
+	struct task *g = kernel_thread("kt-grandchild", grandchild, NULL);
 	int status = 0;
 
 	if (!g)
@@ -297,7 +297,7 @@ static void t_wait_for_non_child_is_echild(struct ktest *t)
 	KTEST_EXPECT_EQ(t, task_wait(30000, &status), -ECHILD);
 	grandchild_release = false;
 	grandchild_pid = 0;
-	m = kthread_create("kt-middle", middle, NULL);
+	m = kernel_thread("kt-middle", middle, NULL);
 	KTEST_ASSERT(t, m != NULL);
 	while (!grandchild_pid)
 		schedule();
@@ -317,7 +317,7 @@ static void t_orphan_adopted_by_boot_task(struct ktest *t)
 
 	grandchild_release = false;
 	grandchild_pid = 0;
-	m = kthread_create("kt-middle", middle, (void *)1);
+	m = kernel_thread("kt-middle", middle, (void *)1);
 	KTEST_ASSERT(t, m != NULL);
 	KTEST_EXPECT_EQ(t, task_wait(m->pid, &status), m->pid);
 	KTEST_EXPECT_EQ(t, status, 3 << 8);
@@ -574,13 +574,13 @@ static void t_user_programs_run_in_ring3(struct ktest *t)
 		struct mm_struct *mm = user_mm_with(user_pid_prog, sizeof(user_pid_prog));
 
 		KTEST_ASSERT(t, mm != NULL);
-		k[i] = kthread_prepare("user-pid", enter_user, mm);
+		k[i] = kernel_thread_prepare("user-pid", enter_user, mm);
 		if (!k[i])
 			mm_put(mm);
 		KTEST_ASSERT(t, k[i] != NULL);
 	}
-	wake_up(k[0]);
-	wake_up(k[1]);
+	wake_up_process(k[0]);
+	wake_up_process(k[1]);
 	for (int i = 0; i < 2; i++) {
 		int pid = k[i]->pid;
 
@@ -598,7 +598,7 @@ static void t_user_exception_kills_with_signal(struct ktest *t)
 	int status;
 
 	KTEST_ASSERT(t, mm != NULL);
-	k = kthread_create("user-ud2", enter_user, mm);
+	k = kernel_thread("user-ud2", enter_user, mm);
 	if (!k)
 		mm_put(mm);
 	KTEST_ASSERT(t, k != NULL);
@@ -610,7 +610,7 @@ static const struct ktest_case sched_cases[] = {
 	KTEST_CASE(t_kthreads_reaped_with_exit_codes,
 		   "kthreads run and are reaped with their exit codes"),
 	KTEST_CASE(t_wait_any_child_reaps_each_once, "wait for any child reaps each child once"),
-	KTEST_CASE(t_prepared_kthread_waits_for_wake_up,
+	KTEST_CASE(t_prepared_kernel_thread_waits_for_wake_up,
 		   "a prepared kthread runs only after wake_up"),
 	KTEST_CASE(t_yielding_kthreads_interleave, "two yielding kthreads interleave"),
 	KTEST_CASE(t_sleeping_kthread_wakes_after_deadline,
