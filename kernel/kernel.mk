@@ -7,3 +7,4 @@ KERNEL_SRCS += kernel/task.c kernel/sched.c kernel/syscall.c kernel/sys_process.
 KERNEL_SRCS += kernel/exec.c kernel/exec_elf.c kernel/uinit.c
 KERNEL_SRCS += kernel/sys_mm.c
 KERNEL_SRCS += kernel/fork.c kernel/sys_exec.c
+KERNEL_SRCS += kernel/reboot.c

@@ -4,6 +4,7 @@
 #   2. in-kernel KTAP suites under QEMU, 5-level paging (-cpu max) and 4-level (no5lvl)
 #   3. crash scenarios: deliberate kernel faults whose oops must name the
 #      right CR2, error bits, function and page-walk levels
+#   3b. -machine pc; power-off and each restart method without isa-debug-exit
 #   4. the loader given a corrupt kernel ELF must say so and return to the firmware
 #   5. user space: the test programs of userland/tests.list on the host Linux,
 #      then in QEMU (`utest`, 5- and 4-level paging: the userland init forks and
@@ -43,6 +44,23 @@ echo "== in-kernel suites, 5-level paging"
 qemu ktest-5level --iso "$ISO" --cmdline "ktest" --expect-levels 5
 echo "== in-kernel suites, 4-level paging"
 qemu ktest-4level --iso "$ISO" --cmdline "ktest no5lvl" --expect-levels 4
+
+echo "== power-off and restart without isa-debug-exit (QEMU exits 0 by itself)"
+qemu poweroff-acpi-q35 --iso "$ISO" --cmdline "ktest=acpi" --no-debug-exit \
+	--expect '^pagoda: powering off \(status 0x10\)$' --reject 'still running|halted'
+qemu poweroff-syscall-pc --iso "$ISO" --machine pc --no-debug-exit \
+	--cmdline "init=/reboot initargs=poweroff" \
+	--expect '^reboot: power-off requested by a user program' \
+	--expect '^pagoda: powering off \(status 0x10\)$' --reject 'still running|halted'
+qemu reboot-acpi-q35 --iso "$ISO" --no-debug-exit --cmdline "init=/reboot initargs=restart reboot=acpi" \
+	--expect '^pagoda: restarting via ACPI reset register \(io 0xcf9 <- 0xf\)' \
+	--reject 'did not take effect|halted'
+qemu reboot-kbd-pc --iso "$ISO" --machine pc --no-debug-exit \
+	--cmdline "init=/reboot initargs=restart reboot=kbd" \
+	--expect '^pagoda: restarting via 8042 keyboard controller' \
+	--reject 'did not take effect|halted'
+qemu reboot-triple-q35 --iso "$ISO" --no-debug-exit --cmdline "init=/reboot initargs=restart reboot=triple" \
+	--expect '^pagoda: restarting via triple fault' --reject 'did not take effect|halted'
 
 # The test window of kernel/crashtest.c: vmalloc base + 3 GiB, the page after it.
 echo "== crash scenarios"

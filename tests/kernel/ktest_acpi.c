@@ -2,11 +2,14 @@
  * In-kernel tests of the ACPI tables as the firmware gave them, `ktest=acpi`.
  * Run under QEMU q35 or pc with OVMF: the tables exist, every checksum
  * holds, the MADT names at least one enabled CPU and an I/O APIC, the FADT
- * has a PM1a control block, \_S5_ decodes.
+ * has a PM1a control block, \_S5_ decodes, ACPI mode can be re-entered
+ * through SMI_CMD.
  */
 #include <pagoda/acpi.h>
 #include <pagoda/ktest.h>
+#include <pagoda/power.h>
 #include <pagoda/string.h>
+#include <asm/io.h>
 
 static void t_tables_found_with_valid_checksums(struct ktest *t)
 {
@@ -53,11 +56,34 @@ static void t_s5_decodes(struct ktest *t)
 	KTEST_EXPECT_EQ(t, acpi_get_s5(&st), 0);
 }
 
+/*
+ * Hand the PM registers back to the firmware's SMM (SCI_EN clear, as a
+ * BIOS that boots in legacy mode leaves them), then take them again the
+ * way power-off does: SMI_CMD <- ACPI_ENABLE, wait for SCI_EN.
+ */
+static void t_acpi_mode_reenabled_through_smi_cmd(struct ktest *t)
+{
+	const struct acpi_fadt *f = acpi_get_fadt();
+	u16 port;
+
+	KTEST_ASSERT(t, f != NULL);
+	if (f->pm1a_cnt.space_id != ACPI_SPACE_IO || !f->smi_cmd) {
+		ktest_skip(t, "PM1a_CNT not in I/O space or no SMI_CMD");
+		return;
+	}
+	port = (u16)f->pm1a_cnt.address;
+	outw(port, inw(port) & ~ACPI_PM1_SCI_EN);
+	KTEST_EXPECT_EQ(t, inw(port) & ACPI_PM1_SCI_EN, 0);
+	KTEST_EXPECT(t, acpi_enable_mode());
+	KTEST_EXPECT_EQ(t, inw(port) & ACPI_PM1_SCI_EN, ACPI_PM1_SCI_EN);
+}
+
 static const struct ktest_case acpi_cases[] = {
 	KTEST_CASE(t_tables_found_with_valid_checksums, "tables found with valid checksums"),
 	KTEST_CASE(t_madt_has_enabled_cpu_and_ioapic, "MADT: an enabled CPU, an I/O APIC, IRQ0 on GSI 2"),
 	KTEST_CASE(t_fadt_has_pm1a_control_block, "FADT: PM1a control block and DSDT"),
 	KTEST_CASE(t_s5_decodes, "\\_S5_ decodes from the DSDT"),
+	KTEST_CASE(t_acpi_mode_reenabled_through_smi_cmd, "SCI_EN cleared comes back through SMI_CMD"),
 };
 
 KTEST_SUITE(acpi_suite, "acpi", acpi_cases);
