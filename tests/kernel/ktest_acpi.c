@@ -3,12 +3,14 @@
  * Run under QEMU q35 or pc with OVMF: the tables exist, every checksum
  * holds, the MADT names at least one enabled CPU and an I/O APIC, the FADT
  * has a PM1a control block, \_S5_ decodes, ACPI mode can be re-entered
- * through SMI_CMD.
+ * through SMI_CMD, the HPET counter runs.
  */
 #include <pagoda/acpi.h>
 #include <pagoda/ktest.h>
 #include <pagoda/power.h>
 #include <pagoda/string.h>
+#include <pagoda/time.h>
+#include <asm/apic.h>
 #include <asm/io.h>
 
 static void t_tables_found_with_valid_checksums(struct ktest *t)
@@ -78,12 +80,34 @@ static void t_acpi_mode_reenabled_through_smi_cmd(struct ktest *t)
 	KTEST_EXPECT_EQ(t, inw(port) & ACPI_PM1_SCI_EN, ACPI_PM1_SCI_EN);
 }
 
+/* The HPET's main counter runs, at the rate its capabilities claim (10%). */
+static void t_hpet_counter_advances(struct ktest *t)
+{
+	u64 h0, h1, t0, ns;
+
+	if (!acpi_get_hpet()) {
+		ktest_skip(t, "no HPET table");
+		return;
+	}
+	KTEST_ASSERT(t, hpet_present());
+	h0 = hpet_read_counter();
+	t0 = time_ns();
+	while (time_ns() - t0 < 20000000)
+		__builtin_ia32_pause();
+	h1 = hpet_read_counter();
+	ns = time_ns() - t0;
+	KTEST_ASSERT(t, h1 > h0);
+	KTEST_EXPECT(t, (h1 - h0) * 10 >= hpet_frequency() * ns / 1000000000 * 9);
+	KTEST_EXPECT(t, (h1 - h0) * 10 <= hpet_frequency() * ns / 1000000000 * 11);
+}
+
 static const struct ktest_case acpi_cases[] = {
 	KTEST_CASE(t_tables_found_with_valid_checksums, "tables found with valid checksums"),
 	KTEST_CASE(t_madt_has_enabled_cpu_and_ioapic, "MADT: an enabled CPU, an I/O APIC, IRQ0 on GSI 2"),
 	KTEST_CASE(t_fadt_has_pm1a_control_block, "FADT: PM1a control block and DSDT"),
 	KTEST_CASE(t_s5_decodes, "\\_S5_ decodes from the DSDT"),
 	KTEST_CASE(t_acpi_mode_reenabled_through_smi_cmd, "SCI_EN cleared comes back through SMI_CMD"),
+	KTEST_CASE(t_hpet_counter_advances, "the HPET counter advances at its stated rate"),
 };
 
 KTEST_SUITE(acpi_suite, "acpi", acpi_cases);
