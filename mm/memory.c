@@ -161,6 +161,10 @@ static vm_fault_t vmf_pte_alloc(struct vm_fault *vmf)
 
 	if (vmf->pte)
 		return 0;
+	if (!pmd_none(*vmf->pmd)) {
+		vmf->pte = pte_offset(vmf->pmd, vmf->address);
+		return 0;
+	}
 	spin_lock(&mm->page_table_lock);
 	vmf->pte = pte_alloc(&mm->pt, vmf->pmd, vmf->address);
 	spin_unlock(&mm->page_table_lock);
@@ -573,9 +577,29 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 }
 
 /*
+ * The pmd covering @addr if every level above it is populated already (the
+ * common case: no lock needed, since tables are freed only under mmap_lock
+ * for write), else NULL.
+ */
+static pmd_t *pmd_lookup(struct mm_struct *mm, uintptr_t addr)
+{
+	pgd_t *pgd = pgd_offset(mm, addr);
+	p4d_t *p4d;
+	pud_t *pud;
+
+	if (pgd_none(*pgd))
+		return NULL;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(*p4d))
+		return NULL;
+	pud = pud_offset(p4d, addr);
+	return pud_none(*pud) ? NULL : pmd_offset(pud, addr);
+}
+
+/*
  * The seed's __handle_mm_fault: walk from the pgd to the pmd covering the
  * address, allocating each missing table (p4d_alloc is the pgd entry itself
- * when the level is folded, 4-level paging), under page_table_lock: faults
+ * when the level is folded, 4-level paging) under page_table_lock: faults
  * of one mm run concurrently under the read side of mmap_lock. User space
  * has no large leaves, so pmd_alloc never meets one.
  */
@@ -587,14 +611,17 @@ static vm_fault_t __handle_mm_fault(struct vm_fault *vmf)
 	p4d_t *p4d;
 	pud_t *pud = NULL;
 
-	spin_lock(&mm->page_table_lock);
-	p4d = p4d_alloc(pt, pgd_offset(mm, addr), addr);
-	if (p4d)
-		pud = pud_alloc(pt, p4d, addr);
-	vmf->pmd = pud ? pmd_alloc(pt, pud, addr) : NULL;
-	spin_unlock(&mm->page_table_lock);
-	if (!vmf->pmd)
-		return VM_FAULT_OOM;
+	vmf->pmd = pmd_lookup(mm, addr);
+	if (!vmf->pmd) {
+		spin_lock(&mm->page_table_lock);
+		p4d = p4d_alloc(pt, pgd_offset(mm, addr), addr);
+		if (p4d)
+			pud = pud_alloc(pt, p4d, addr);
+		vmf->pmd = pud ? pmd_alloc(pt, pud, addr) : NULL;
+		spin_unlock(&mm->page_table_lock);
+		if (!vmf->pmd)
+			return VM_FAULT_OOM;
+	}
 	return handle_pte_fault(vmf);
 }
 
