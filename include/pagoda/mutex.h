@@ -23,7 +23,7 @@ struct task;
 
 struct mutex {
 	struct task *owner;		/* NULL: unlocked (host: 1 when locked) */
-	spinlock_t wait_lock;		/* irqsave: protects owner hand-off and wait_list */
+	spinlock_t wait_lock;		/* protects owner hand-off and wait_list (never taken in interrupts) */
 	struct list_head wait_list;	/* struct mutex_waiter, FIFO */
 	const char *name;		/* for messages */
 };

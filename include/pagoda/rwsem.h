@@ -24,7 +24,7 @@ struct task;
 struct rw_semaphore {
 	long count;			/* readers holding it; -1: a writer holds it */
 	struct task *owner;		/* the writer, or NULL */
-	spinlock_t wait_lock;		/* irqsave: protects count, owner, wait_list */
+	spinlock_t wait_lock;		/* protects count, owner, wait_list (never taken in interrupts) */
 	struct list_head wait_list;	/* struct rwsem_waiter, FIFO */
 	const char *name;
 };

@@ -2,7 +2,7 @@
  * Mutexes (include/pagoda/mutex.h): an owner, a FIFO of sleeping waiters,
  * and hand-off at unlock.
  *
- * wait_lock (irqsave) protects owner and wait_list. A waiter queues itself
+ * wait_lock protects owner and wait_list. A waiter queues itself
  * and sleeps until mutex_unlock() hands it the mutex: the unlocker sets
  * owner to the first waiter, unqueues it and wakes it, so nobody can take
  * the mutex in between and waiters are served in arrival order. A waiter
@@ -48,15 +48,14 @@ void mutex_assert_held(struct mutex *m)
 
 bool mutex_trylock(struct mutex *m)
 {
-	unsigned long flags;
 	bool got = false;
 
-	spin_lock_irqsave(&m->wait_lock, flags);
+	spin_lock(&m->wait_lock);
 	if (!m->owner) {
 		m->owner = current;
 		got = true;
 	}
-	spin_unlock_irqrestore(&m->wait_lock, flags);
+	spin_unlock(&m->wait_lock);
 	return got;
 }
 
@@ -78,12 +77,10 @@ static bool mutex_wait_cut_short(unsigned int state)
 static int mutex_lock_slow(struct mutex *m, unsigned int state)
 {
 	struct mutex_waiter w = { .task = current };
-	unsigned long flags;
-
-	spin_lock_irqsave(&m->wait_lock, flags);
+	spin_lock(&m->wait_lock);
 	if (!m->owner) {
 		m->owner = current;
-		spin_unlock_irqrestore(&m->wait_lock, flags);
+		spin_unlock(&m->wait_lock);
 		return 0;
 	}
 	if (m->owner == current)
@@ -97,15 +94,15 @@ static int mutex_lock_slow(struct mutex *m, unsigned int state)
 		if (mutex_wait_cut_short(state)) {
 			list_del(&w.list);
 			current->state = TASK_RUNNING;
-			spin_unlock_irqrestore(&m->wait_lock, flags);
+			spin_unlock(&m->wait_lock);
 			return -EINTR;
 		}
-		spin_unlock_irqrestore(&m->wait_lock, flags);
+		spin_unlock(&m->wait_lock);
 		schedule();
-		spin_lock_irqsave(&m->wait_lock, flags);
+		spin_lock(&m->wait_lock);
 	}
 	current->state = TASK_RUNNING;
-	spin_unlock_irqrestore(&m->wait_lock, flags);
+	spin_unlock(&m->wait_lock);
 	return 0;
 }
 
@@ -130,11 +127,9 @@ int mutex_lock_killable(struct mutex *m)
 void mutex_unlock(struct mutex *m)
 {
 	struct mutex_waiter *next;
-	unsigned long flags;
-
-	spin_lock_irqsave(&m->wait_lock, flags);
+	spin_lock(&m->wait_lock);
 	if (m->owner != current) {
-		spin_unlock_irqrestore(&m->wait_lock, flags);
+		spin_unlock(&m->wait_lock);
 		panic("mutex_unlock: %s is held by pid %d, not by pid %d (%s)", m->name,
 		      m->owner ? m->owner->pid : -1, current->pid, current->comm);
 	}
@@ -146,5 +141,5 @@ void mutex_unlock(struct mutex *m)
 		m->owner = next->task;
 		wake_up_process(next->task);
 	}
-	spin_unlock_irqrestore(&m->wait_lock, flags);
+	spin_unlock(&m->wait_lock);
 }

@@ -2,7 +2,7 @@
  * Reader/writer semaphores (include/pagoda/rwsem.h).
  *
  * count > 0: that many readers hold it; -1: a writer (owner) holds it;
- * 0: free. wait_lock (irqsave) protects count, owner and wait_list.
+ * 0: free. wait_lock protects count, owner and wait_list.
  *
  * Fairness: a task takes the lock at once only when it is free for it AND
  * nobody is queued; otherwise it queues (FIFO) and sleeps until the lock
@@ -70,10 +70,9 @@ static bool rwsem_wait_cut_short(unsigned int state)
 /*
  * Queue as @want and sleep in @state until granted. 0, or -EINTR when a
  * fatal signal came first for a killable sleep (then not queued, not
- * holding). wait_lock held on entry (with @flags), released on return.
+ * holding). wait_lock held on entry, released on return.
  */
-static int rwsem_wait(struct rw_semaphore *s, enum rwsem_want want, unsigned int state,
-		      unsigned long flags)
+static int rwsem_wait(struct rw_semaphore *s, enum rwsem_want want, unsigned int state)
 {
 	struct rwsem_waiter w = { .task = current, .want = want };
 
@@ -87,51 +86,47 @@ static int rwsem_wait(struct rw_semaphore *s, enum rwsem_want want, unsigned int
 			/* leaving may let the readers behind a departing writer in */
 			rwsem_wake_locked(s);
 			current->state = TASK_RUNNING;
-			spin_unlock_irqrestore(&s->wait_lock, flags);
+			spin_unlock(&s->wait_lock);
 			return -EINTR;
 		}
-		spin_unlock_irqrestore(&s->wait_lock, flags);
+		spin_unlock(&s->wait_lock);
 		schedule();
-		spin_lock_irqsave(&s->wait_lock, flags);
+		spin_lock(&s->wait_lock);
 	}
 	current->state = TASK_RUNNING;
-	spin_unlock_irqrestore(&s->wait_lock, flags);
+	spin_unlock(&s->wait_lock);
 	return 0;
 }
 
 static int __down_read(struct rw_semaphore *s, unsigned int state)
 {
-	unsigned long flags;
-
 	might_sleep();
-	spin_lock_irqsave(&s->wait_lock, flags);
+	spin_lock(&s->wait_lock);
 	if (s->count >= 0 && list_empty(&s->wait_list)) {
 		s->count++;
-		spin_unlock_irqrestore(&s->wait_lock, flags);
+		spin_unlock(&s->wait_lock);
 		return 0;
 	}
 	if (s->owner == current)
 		panic("down_read: deadlock: pid %d (%s) holds %s for write",
 		      current->pid, current->comm, s->name);
-	return rwsem_wait(s, RWSEM_WANT_READ, state, flags);
+	return rwsem_wait(s, RWSEM_WANT_READ, state);
 }
 
 static int __down_write(struct rw_semaphore *s, unsigned int state)
 {
-	unsigned long flags;
-
 	might_sleep();
-	spin_lock_irqsave(&s->wait_lock, flags);
+	spin_lock(&s->wait_lock);
 	if (s->count == 0 && list_empty(&s->wait_list)) {
 		s->count = -1;
 		s->owner = current;
-		spin_unlock_irqrestore(&s->wait_lock, flags);
+		spin_unlock(&s->wait_lock);
 		return 0;
 	}
 	if (s->owner == current)
 		panic("down_write: deadlock: pid %d (%s) holds %s for write",
 		      current->pid, current->comm, s->name);
-	return rwsem_wait(s, RWSEM_WANT_WRITE, state, flags);
+	return rwsem_wait(s, RWSEM_WANT_WRITE, state);
 }
 
 void down_read(struct rw_semaphore *s)
@@ -156,75 +151,67 @@ int down_write_killable(struct rw_semaphore *s)
 
 bool down_read_trylock(struct rw_semaphore *s)
 {
-	unsigned long flags;
 	bool got = false;
 
-	spin_lock_irqsave(&s->wait_lock, flags);
+	spin_lock(&s->wait_lock);
 	if (s->count >= 0 && list_empty(&s->wait_list)) {
 		s->count++;
 		got = true;
 	}
-	spin_unlock_irqrestore(&s->wait_lock, flags);
+	spin_unlock(&s->wait_lock);
 	return got;
 }
 
 bool down_write_trylock(struct rw_semaphore *s)
 {
-	unsigned long flags;
 	bool got = false;
 
-	spin_lock_irqsave(&s->wait_lock, flags);
+	spin_lock(&s->wait_lock);
 	if (s->count == 0 && list_empty(&s->wait_list)) {
 		s->count = -1;
 		s->owner = current;
 		got = true;
 	}
-	spin_unlock_irqrestore(&s->wait_lock, flags);
+	spin_unlock(&s->wait_lock);
 	return got;
 }
 
 void up_read(struct rw_semaphore *s)
 {
-	unsigned long flags;
-
-	spin_lock_irqsave(&s->wait_lock, flags);
+	spin_lock(&s->wait_lock);
 	if (s->count <= 0) {
-		spin_unlock_irqrestore(&s->wait_lock, flags);
+		spin_unlock(&s->wait_lock);
 		panic("up_read: %s is not held for read (count %ld)", s->name, s->count);
 	}
 	if (--s->count == 0)
 		rwsem_wake_locked(s);
-	spin_unlock_irqrestore(&s->wait_lock, flags);
+	spin_unlock(&s->wait_lock);
 }
 
 void up_write(struct rw_semaphore *s)
 {
-	unsigned long flags;
-
-	spin_lock_irqsave(&s->wait_lock, flags);
+	spin_lock(&s->wait_lock);
 	if (s->count != -1 || s->owner != current) {
-		spin_unlock_irqrestore(&s->wait_lock, flags);
+		spin_unlock(&s->wait_lock);
 		panic("up_write: %s is not held for write by pid %d (%s)", s->name,
 		      current->pid, current->comm);
 	}
 	s->count = 0;
 	s->owner = NULL;
 	rwsem_wake_locked(s);
-	spin_unlock_irqrestore(&s->wait_lock, flags);
+	spin_unlock(&s->wait_lock);
 }
 
 void downgrade_write(struct rw_semaphore *s)
 {
-	unsigned long flags;
-
-	spin_lock_irqsave(&s->wait_lock, flags);
+	spin_lock(&s->wait_lock);
 	if (s->count != -1 || s->owner != current) {
-		spin_unlock_irqrestore(&s->wait_lock, flags);
+		spin_unlock(&s->wait_lock);
 		panic("downgrade_write: %s is not held for write by pid %d (%s)", s->name,
 		      current->pid, current->comm);
 	}
 	s->count = 1;
 	s->owner = NULL;
 	rwsem_wake_locked(s);
-	spin_unlock_irqrestore(&s->wait_lock, flags);
+	spin_unlock(&s->wait_lock);
 }
