@@ -35,6 +35,7 @@ qemu() {	# qemu NAME RUNNER-ARGS...
 
 echo "== host unit tests"
 host layering sh tests/layering.sh
+host nop-sites sh tests/nop_sites.sh
 for bin in $HOST_TEST_BINS; do
 	host "host-$(basename "$bin" | sed 's/^test_//')" "$bin"
 done

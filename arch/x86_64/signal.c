@@ -195,14 +195,6 @@ static void *fpstate_buf(u8 *stack_buf, void **alloc)
 	return buf;
 }
 
-static u64 read_xcr0(void)
-{
-	u32 lo, hi;
-
-	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-	return ((u64)hi << 32) | lo;
-}
-
 /*
  * Save the live (user) FPU state to @ufp in the Linux signal-frame format:
  * with XSAVE, the fpx_sw_bytes that tell user space and rt_sigreturn an
@@ -224,7 +216,7 @@ static int fpstate_save_user(uintptr_t ufp)
 		struct fpx_sw_bytes sw = {
 			.magic1 = FP_XSTATE_MAGIC1,
 			.extended_size = size + FP_XSTATE_MAGIC2_SIZE,
-			.xfeatures = read_xcr0(),
+			.xfeatures = arch_fpu_xfeatures(),
 			.xstate_size = size,
 		};
 		u32 magic2 = FP_XSTATE_MAGIC2;
@@ -268,7 +260,7 @@ static int fpstate_load_checked(const void *buf)
 	int err = 0;
 
 	if (arch_fpu_uses_xsave()) {
-		u64 xcr0 = read_xcr0();
+		u64 xcr0 = arch_fpu_xfeatures();
 
 		__asm__ volatile("1:	xrstor64 (%[buf])\n"
 				 ASM_EXTABLE_EFAULT
@@ -308,7 +300,7 @@ static int fpstate_read_xsave(u8 *buf, uintptr_t ufp)
 				   size - FXSAVE_SIZE))
 			return -EFAULT;
 		memcpy(&xstate_bv, hdr, sizeof(xstate_bv));
-		xstate_bv &= read_xcr0();
+		xstate_bv &= arch_fpu_xfeatures();
 	}
 	/* standard form: XCOMP_BV and the reserved header bytes must be 0 */
 	memset(hdr, 0, XSAVE_HDR_SIZE);

@@ -4,3 +4,4 @@ KTEST_SRCS += tests/kernel/ktest_uaccess.c
 KTEST_SRCS += tests/kernel/ktest_signal.c
 KTEST_SRCS += tests/kernel/ktest_sched.c
 KTEST_SRCS += tests/kernel/ktest_audit.c
+KTEST_SRCS += tests/kernel/ktest_cpu.c
