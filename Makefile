@@ -7,6 +7,8 @@
 #                 userland init on the fork/copy-on-write demo, then powers off
 #   make check    host unit tests + QEMU suites (5-level, 4-level) + crash scenario
 #   make gdb      boot halted with a gdbstub and attach gdb
+#   make matrix   the boot matrix: 42 boots over machines, CPU models, RAM
+#                 sizes, CPU counts and boot devices (long; build/logs/matrix.md)
 #
 # Every target depends on `deps`, which installs missing Debian packages.
 
@@ -111,7 +113,7 @@ $(BUILD)/pagoda.iso: $(BUILD)/efiboot.img tools/mkiso.sh
 	sh tools/mkiso.sh $@ $(BUILD)/efiboot.img
 
 # ---- top-level targets ----
-.PHONY: all deps run check gdb clean host-tests
+.PHONY: all deps run check gdb clean host-tests matrix
 
 all: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf $(BUILD)/pagoda.iso
 
@@ -163,6 +165,9 @@ CHECK_MEDIA := $(BUILD)/test/corrupt-kernel.iso $(BUILD)/test/not-elf.iso $(NOP_
 
 check: all host-tests $(TOOLS_RUNNER) $(CHECK_MEDIA)
 	@HOST_TEST_BINS="$(HOST_TEST_BINS)" sh tests/check.sh
+
+matrix: all $(TOOLS_RUNNER)
+	@sh tools/matrix.sh --full
 
 clean:
 	rm -rf $(BUILD)
