@@ -7,6 +7,8 @@
 #                 userland init on the fork/copy-on-write demo, then powers off
 #   make check    host unit tests + QEMU suites (5-level, 4-level) + crash scenario
 #   make gdb      boot halted with a gdbstub and attach gdb
+#   make matrix   the boot matrix: 42 boots over machines, CPU models, RAM
+#                 sizes, CPU counts and boot devices (long; build/logs/matrix.md)
 #
 # Every target depends on `deps`, which installs missing Debian packages.
 
@@ -29,7 +31,10 @@ KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-mgeneral-regs-only -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
 	-fno-strict-aliasing -fno-common -fno-asynchronous-unwind-tables \
 	-MD $(KERNEL_INCLUDES) -D__KERNEL__
-KNASMFLAGS := -f elf64 -g -F dwarf -w+all -Werror -MD
+KNASMFLAGS := -f elf64 -g -F dwarf -w+all -Werror
+# nasm 2.16's -MD leaves %include files out of the dependency file; a
+# separate -M pass lists them (regs.inc, alternative.inc...).
+KNASM_DEPS = $(NASM) -f elf64 -M -MT $@ -MF $(@:.o=.d) $<
 KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 	--no-warn-rwx-segments -T arch/x86_64/kernel.ld
 
@@ -53,6 +58,7 @@ include tests/host/host.mk
 -include tools/tools.mk
 include tests/host/host_tests_rules.mk
 include bench/bench.mk
+include tests/nop_sites/nop_sites.mk
 
 # ---- kernel link (two passes: the second embeds the symbol table) ----
 KERNEL_C_SRCS := $(filter %.c,$(ARCH_SRCS) $(MM_SRCS) $(KERNEL_SRCS) $(LIB_SRCS) \
@@ -67,7 +73,8 @@ $(BUILD)/kernel/%.o: %.c | deps
 
 $(BUILD)/kernel/%.asm.o: %.asm | deps
 	@mkdir -p $(@D)
-	$(NASM) $(KNASMFLAGS) -MF $(@:.o=.d) -MT $@ $< -o $@
+	$(KNASM_DEPS)
+	$(NASM) $(KNASMFLAGS) $< -o $@
 
 # Pass 1 links with an empty symbol table; the .ksyms section is last in the
 # image, so adding the real table in pass 2 moves no other symbol.
@@ -84,8 +91,12 @@ $(BUILD)/kernel.pass1.elf: $(KERNEL_OBJS) $(BUILD)/kernel/ksyms-empty.o arch/x86
 $(BUILD)/kernel/ksyms-full.S: $(BUILD)/kernel.pass1.elf tools/gen-ksyms.sh
 	nm -n --defined-only $< | sh tools/gen-ksyms.sh - > $@
 
-$(BUILD)/kernel.elf: $(KERNEL_OBJS) $(BUILD)/kernel/ksyms-full.o $(BUILD)/kernel.pass1.elf
+# Every stac/clac must be a recorded nop site (tools/check-nop-sites.sh): an
+# unrecorded one would raise #UD on a CPU without SMAP, so it fails the build.
+$(BUILD)/kernel.elf: $(KERNEL_OBJS) $(BUILD)/kernel/ksyms-full.o $(BUILD)/kernel.pass1.elf \
+		tools/check-nop-sites.sh
 	$(LD) $(KLDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/kernel/ksyms-full.o
+	@sh tools/check-nop-sites.sh $@ || { rm -f $@; exit 1; }
 	@nm -n --defined-only $(BUILD)/kernel.pass1.elf | grep -v -e ksyms_ -e __kernel_end > $(BUILD)/kernel/nm1.txt
 	@nm -n --defined-only $@ | grep -v -e ksyms_ -e __kernel_end > $(BUILD)/kernel/nm2.txt
 	@cmp -s $(BUILD)/kernel/nm1.txt $(BUILD)/kernel/nm2.txt || \
@@ -102,7 +113,7 @@ $(BUILD)/pagoda.iso: $(BUILD)/efiboot.img tools/mkiso.sh
 	sh tools/mkiso.sh $@ $(BUILD)/efiboot.img
 
 # ---- top-level targets ----
-.PHONY: all deps run check gdb clean host-tests
+.PHONY: all deps run check gdb clean host-tests matrix
 
 all: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf $(BUILD)/pagoda.iso
 
@@ -150,12 +161,16 @@ $(BUILD)/test/corrupt-kernel.iso: $(BUILD)/test/kernel-truncated.elf
 	sh tools/mkesp.sh $(BUILD)/test/corrupt.img $(BUILD)/BOOTX64.EFI $< efi/cmdline.txt
 	sh tools/mkiso.sh $@ $(BUILD)/test/corrupt.img
 
-CHECK_MEDIA := $(BUILD)/test/corrupt-kernel.iso $(BUILD)/test/not-elf.iso
+CHECK_MEDIA := $(BUILD)/test/corrupt-kernel.iso $(BUILD)/test/not-elf.iso $(NOP_SITES_FIXTURES)
 
 check: all host-tests $(TOOLS_RUNNER) $(CHECK_MEDIA)
 	@HOST_TEST_BINS="$(HOST_TEST_BINS)" sh tests/check.sh
 
+matrix: all $(TOOLS_RUNNER)
+	@sh tools/matrix.sh --full
+
 clean:
 	rm -rf $(BUILD)
 
--include $(KERNEL_OBJS:.o=.d) $(HOST_DEP_FILES) $(EFI_DEP_FILES)
+-include $(KERNEL_OBJS:.o=.d) $(HOST_DEP_FILES) $(EFI_DEP_FILES) \
+	$(wildcard $(BUILD)/test/nop-sites-*.d)

@@ -1,8 +1,9 @@
 /*
  * kernel_main: from the loader's hand-over to a running kernel.
  * Order matters and is explained in docs/boot-protocol.md:
- *   console -> own GDT/IDT -> CPU protections -> memory map -> buddy
- *   allocator -> own page tables -> reclaim boot memory -> kmalloc -> tests.
+ *   console -> CPU features -> patch nop sites -> own GDT/IDT -> CPU
+ *   protections -> memory map -> buddy allocator -> own page tables ->
+ *   reclaim boot memory -> kmalloc -> tests.
  */
 #include <pagoda/acpi.h>
 #include <pagoda/boot_info.h>
@@ -15,6 +16,7 @@
 #include <pagoda/sections.h>
 #include <pagoda/string.h>
 #include <pagoda/time.h>
+#include <asm/alternative.h>
 #include <asm/cpu.h>
 #include <asm/desc.h>
 #include <mm/arch.h>
@@ -50,20 +52,38 @@ static void set_paging_mode(void)
 }
 
 /* Copy what the loader handed over out of PAGODA_MEM_BOOT memory. */
-static void take_boot_info(u64 phys)
+static void copy_boot_info(u64 phys)
 {
 	const struct boot_info *bi = phys_to_virt(phys);
-	int err;
 
 	if (bi->magic != BOOT_INFO_MAGIC || bi->version != BOOT_INFO_VERSION)
 		panic("kernel_main: bad boot_info (magic %llx version %u)",
 		      (unsigned long long)bi->magic, bi->version);
 	memcpy(&boot_info, bi, MIN((size_t)bi->size, sizeof(boot_info)));
+}
+
+/* The command line and the memory map of the copied boot_info. */
+static void parse_boot_info(void)
+{
+	int err;
+
 	cmdline_init(boot_info.cmdline);
 	err = memmap_parse_efi(&boot_memmap, phys_to_virt(boot_info.mmap_phys),
 			       boot_info.mmap_size, boot_info.mmap_desc_size);
 	if (err)
 		panic("kernel_main: unusable UEFI memory map (error %d)", err);
+}
+
+/*
+ * Optional instructions the CPU lacks become NOPs (asm/alternative.h).
+ * Before gdt_init()/idt_init() on purpose: until our IDT is loaded no code
+ * of ours can run on an exception, so nothing sees a half-patched site.
+ */
+static unsigned int nop_sites_patched;
+
+static void patch_kernel_text(void)
+{
+	nop_sites_patched = alternatives_apply(boot_info.kernel_phys);
 }
 
 static void print_banner(void)
@@ -77,10 +97,6 @@ static void print_banner(void)
 	printk("pagoda: loader ran %llu ms before handing over; TSC %llu MHz\n",
 	       (unsigned long long)(tsc_to_ns(rdtsc() - bi->tsc_loader_start) / 1000000),
 	       (unsigned long long)(bi->tsc_hz / 1000000));
-	printk("pagoda: cpu %s \"%s\": nx=%d smep=%d smap=%d pdpe1gb=%d la57=%d pcid=%d\n",
-	       cpu_features.vendor, cpu_features.brand, cpu_features.nx,
-	       cpu_features.smep, cpu_features.smap, cpu_features.pdpe1gb,
-	       cpu_features.la57, cpu_features.pcid);
 	printk("pagoda: paging mode: %u-level (CR4.LA57=%d), firmware handed over %s LA57\n",
 	       pgtable_levels, (int)((read_cr4() & CR4_LA57) != 0),
 	       bi->firmware_la57 ? "with" : "without");
@@ -199,14 +215,17 @@ void kernel_main(u64 boot_info_phys)
 	serial_init();
 	cpu_detect_features();
 	set_paging_mode();
+	copy_boot_info(boot_info_phys);
+	patch_kernel_text();
 	gdt_init();
 	idt_init();
-	take_boot_info(boot_info_phys);
+	parse_boot_info();
 	time_init(boot_info.tsc_hz);
 	print_banner();
 	cpu_enable_protections();
-	printk("pagoda: protections: EFER.NXE=%d CR0.WP=1 CR4.SMEP=%d CR4.SMAP=%d\n",
-	       cpu_features.nx, cpu_features.smep, cpu_features.smap);
+	cpu_print_features();
+	printk("alternatives: %u of %u nop sites patched to NOPs\n", nop_sites_patched,
+	       (unsigned int)(__nop_sites_end - __nop_sites_start));
 	print_memmap();
 	setup_pmm();
 	setup_kernel_page_tables();

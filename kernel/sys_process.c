@@ -527,18 +527,6 @@ SYSCALL_DEFINE(__NR_uname, uname)
 #define GRND_INSECURE	0x0004
 #define GETRANDOM_MAX	0x7ffff000UL	/* Linux's MAX_RW_COUNT */
 
-static bool have_rdrand(void)
-{
-	static int known = -1;
-	u32 a, b, c, d;
-
-	if (known < 0) {
-		cpuid(1, 0, &a, &b, &c, &d);
-		known = (c >> 30) & 1;
-	}
-	return known;
-}
-
 /* RDRAND may run dry for a moment: retry a few times, as Intel advises. */
 static bool rdrand64(u64 *v)
 {
@@ -570,7 +558,7 @@ static u64 random_u64(void)
 {
 	u64 v;
 
-	if (have_rdrand() && rdrand64(&v))
+	if (cpu_features.rdrand && rdrand64(&v))
 		return v;
 	return xorshift_next();
 }

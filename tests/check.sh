@@ -7,6 +7,11 @@
 #   3b. -machine pc, -smp 4, no HPET; power-off and each restart method
 #       without isa-debug-exit
 #   4. the loader given a corrupt kernel ELF must say so and return to the firmware
+#   4b. CPUs without optional features (docs/cpu-features.md): the in-kernel
+#      suites on Nehalem (no SMEP/SMAP/XSAVE), on qemu64 without NX and on a
+#      CPU with XSAVE but no XSAVEOPT; the user programs without NX; the
+#      short boot matrix (tools/matrix.sh --short: every CPU model, machine
+#      type and boot device once, 128 MiB to 6 GiB, -smp 4)
 #   5. user space: the test programs of userland/tests.list on the host Linux,
 #      then in QEMU (`utest`, 5- and 4-level paging: the userland init forks and
 #      execs each one and fails it unless its status is as expected, the free
@@ -37,6 +42,7 @@ qemu() {	# qemu NAME RUNNER-ARGS...
 
 echo "== host unit tests"
 host layering sh tests/layering.sh
+host nop-sites sh tests/nop_sites.sh
 for bin in $HOST_TEST_BINS; do
 	host "host-$(basename "$bin" | sed 's/^test_//')" "$bin"
 done
@@ -123,6 +129,28 @@ qemu loader-corrupt-elf --iso "$B/test/corrupt-kernel.iso" --expect-loader-error
 	--expect 'pagoda-loader: returning to the firmware'
 qemu loader-not-elf --iso "$B/test/not-elf.iso" --expect-loader-error \
 	--expect 'pagoda-loader: error: .*kernel.elf is not a valid kernel: bad ELF magic'
+
+# The in-kernel suites where optional features are missing: the cpu suite
+# checks the patched nop sites, the control bits and the absence of NX bits.
+echo "== CPUs without optional features"
+qemu ktest-nehalem --iso "$ISO" --cpu Nehalem --cmdline "ktest" \
+	--expect '^cpu: protections on: NX WP; CPU lacks: SMEP SMAP$' \
+	--expect '^cpu: in use: fxsave ' \
+	--expect '^alternatives: [1-9][0-9]* of [1-9][0-9]* nop sites patched to NOPs$' \
+	--expect '# Subtest: cpu$'
+qemu ktest-qemu64-nonx --iso "$ISO" --cpu qemu64,-nx --cmdline "ktest" \
+	--expect '^cpu: protections on: WP; CPU lacks: NX SMEP SMAP$' \
+	--expect '# Subtest: cpu$'
+qemu ktest-xsave-no-xsaveopt --iso "$ISO" --cpu max,-xsaveopt --cmdline "ktest no5lvl" \
+	--expect-levels 4 \
+	--expect '^cpu: in use: xsave avx ' --expect '^fpu: xsave, ' \
+	--expect '# Subtest: cpu$'
+qemu utest-qemu64-nonx --iso "$ISO" --cpu qemu64,-nx --cmdline "utest" --timeout 900 \
+	--expect '^cpu: protections on: WP; CPU lacks: NX SMEP SMAP$' \
+	--expect 'ok 1 executing from a non-executable page is SIGSEGV, SEGV_ACCERR # SKIP CPU without NX$'
+
+echo "== boot matrix (short; make matrix runs the full one)"
+sh tools/matrix.sh --short --tally "$TALLY"
 
 echo "== user space: the test programs on the host Linux (reference outputs)"
 mkdir -p "$LOGS/userland-host"

@@ -8,7 +8,10 @@
  *   ktest-runner --name NAME [--iso ISO] [--drive IMG] [options]
  *       Boot Pagoda headless under QEMU/OVMF and judge the serial console
  *       (with --no-debug-exit: without isa-debug-exit, the kernel ends QEMU
- *       by ACPI power-off or reset and its console lines decide).
+ *       by ACPI power-off or reset and its console lines decide). The
+ *       machine (--machine, --cpu, --memory, --smp) and the device the ISO
+ *       is attached as (--boot-from cdrom|usb|nvme|virtio) are options, for
+ *       the boot matrix (tools/matrix.sh).
  *   ktest-runner --host --name NAME [options] -- PROGRAM [ARGS...]
  *       Run a host test program and judge its standard output.
  *   ktest-runner --summarize TALLY
@@ -63,6 +66,10 @@
 #define DEFAULT_OVMF_CODE	"/usr/share/OVMF/OVMF_CODE_4M.fd"
 #define DEFAULT_OVMF_VARS	"/usr/share/OVMF/OVMF_VARS_4M.fd"
 #define DEFAULT_CMDLINE		"ktest"
+#define DEFAULT_MACHINE		"q35"
+#define DEFAULT_CPU		"max"
+#define DEFAULT_MEMORY		"512M"
+#define DEFAULT_SMP		"1"
 
 #define MARK_KERNEL_ENTRY	"pagoda: kernel entry"
 #define MARK_PAGING_MODE	"pagoda: paging mode: "
@@ -369,13 +376,24 @@ enum scenario {
 	SCENARIO_LOADER_ERROR,	/* the loader must refuse; kernel must not run */
 };
 
+/* How the ISO is attached: every one of them boots under OVMF (hybrid ISO). */
+enum boot_device {
+	BOOT_CDROM,		/* -cdrom: IDE on pc, AHCI on q35 */
+	BOOT_USB,		/* usb-storage on an xHCI controller */
+	BOOT_NVME,		/* an NVMe namespace */
+	BOOT_VIRTIO,		/* virtio-blk (PCI) */
+};
+
+static const char *const boot_device_names[] = { "cdrom", "usb", "nvme", "virtio" };
+
 struct options {
 	enum run_mode mode;
 	enum scenario scenario;
 	const char *name;
 	const char *iso, *drive, *cmdline;
+	const char *machine, *cpu, *memory, *smp;
+	enum boot_device boot_from;
 	const char *qemu, *ovmf_code, *ovmf_vars;
-	const char *machine, *smp;	/* -machine, -smp values */
 	bool no_debug_exit;		/* QEMU without isa-debug-exit */
 	struct strvec rejects;		/* EREs no console line may match */
 	const char *log_path, *tally_path, *summarize_path;
@@ -395,7 +413,15 @@ static const char usage_text[] =
 "  ktest-runner --summarize TALLY\n"
 "\n"
 "QEMU options:\n"
-"  --iso FILE             boot FILE as CD-ROM\n"
+"  --iso FILE             boot FILE (a CD-ROM unless --boot-from says otherwise)\n"
+"  --boot-from DEV        attach the --iso image as cdrom (default), usb (usb-storage\n"
+"                         on qemu-xhci), nvme or virtio (virtio-blk); disks are\n"
+"                         snapshot=on, so the image is never written\n"
+"  --machine TYPE         QEMU machine, e.g. q35 (default) or pc\n"
+"  --cpu MODEL            QEMU CPU model with options, e.g. max (default), Nehalem,\n"
+"                         qemu64,-nx\n"
+"  --memory SIZE          guest RAM, e.g. 512M (default), 6G\n"
+"  --smp N                CPUs (default 1)\n"
 "  --drive FILE           attach raw image FILE as IDE disk (snapshot=on)\n"
 "  --cmdline STRING       kernel command line, fw_cfg opt/pagoda/cmdline (default \"" DEFAULT_CMDLINE "\")\n"
 "  --expect-levels 4|5    add test 'paging mode N-level'\n"
@@ -405,8 +431,6 @@ static const char usage_text[] =
 "                         matched (QEMU is then killed); the kernel must not start\n"
 "  --boot-timeout S       seconds until '" MARK_KERNEL_ENTRY "' (default 60, 0 = off)\n"
 "  --icount               add -icount shift=0\n"
-"  --machine TYPE         QEMU machine type (default q35)\n"
-"  --smp N                QEMU -smp value (default 1)\n"
 "  --no-debug-exit        run QEMU without isa-debug-exit: the kernel ends it by\n"
 "                         ACPI power-off or reset, so QEMU exits 0; that counts\n"
 "                         as success only after the kernel's power-off line\n"
@@ -435,8 +459,8 @@ enum opt_id {
 	OPT_EXPECT_OOPS, OPT_EXPECT_LOADER_ERROR, OPT_EXPECT, OPT_BOOT_TIMEOUT,
 	OPT_TEST_TIMEOUT, OPT_TIMEOUT, OPT_LOG, OPT_TALLY, OPT_VERBOSE,
 	OPT_ICOUNT, OPT_QEMU_ARG, OPT_QEMU, OPT_OVMF_CODE, OPT_OVMF_VARS,
-	OPT_HOST, OPT_SUMMARIZE, OPT_HELP, OPT_MACHINE, OPT_SMP, OPT_NO_DEBUG_EXIT,
-	OPT_REJECT,
+	OPT_HOST, OPT_SUMMARIZE, OPT_HELP, OPT_BOOT_FROM, OPT_MACHINE, OPT_CPU,
+	OPT_MEMORY, OPT_SMP, OPT_NO_DEBUG_EXIT, OPT_REJECT,
 };
 
 enum opt_arg { OPTARG_NONE, OPTARG_VALUE };
@@ -470,7 +494,10 @@ static const struct opt_spec {
 	{ "host",		 OPT_HOST,		  OPTARG_NONE,  SCOPE_ANY },
 	{ "summarize",		 OPT_SUMMARIZE,		  OPTARG_VALUE, SCOPE_ANY },
 	{ "help",		 OPT_HELP,		  OPTARG_NONE,  SCOPE_ANY },
+	{ "boot-from",		 OPT_BOOT_FROM,		  OPTARG_VALUE, SCOPE_QEMU_ONLY },
 	{ "machine",		 OPT_MACHINE,		  OPTARG_VALUE, SCOPE_QEMU_ONLY },
+	{ "cpu",		 OPT_CPU,		  OPTARG_VALUE, SCOPE_QEMU_ONLY },
+	{ "memory",		 OPT_MEMORY,		  OPTARG_VALUE, SCOPE_QEMU_ONLY },
 	{ "smp",		 OPT_SMP,		  OPTARG_VALUE, SCOPE_QEMU_ONLY },
 	{ "no-debug-exit",	 OPT_NO_DEBUG_EXIT,	  OPTARG_NONE,  SCOPE_QEMU_ONLY },
 	{ "reject",		 OPT_REJECT,		  OPTARG_VALUE, SCOPE_ANY },
@@ -500,6 +527,27 @@ static double parse_seconds(const char *opt, const char *s)
 	if (errno || end == s || *end || !isfinite(v) || v < 0)
 		usage_error("--%s: '%s' is not a number of seconds", opt, s);
 	return v;
+}
+
+static enum boot_device parse_boot_device(const char *s)
+{
+	for (size_t i = 0; i < sizeof(boot_device_names) / sizeof(boot_device_names[0]); i++) {
+		if (strcmp(s, boot_device_names[i]) == 0)
+			return (enum boot_device)i;
+	}
+	usage_error("--boot-from takes cdrom, usb, nvme or virtio, not '%s'", s);
+}
+
+/* A QEMU option value that must not smuggle in other options: no blanks. */
+static const char *parse_word(const char *opt, const char *s)
+{
+	if (!*s)
+		usage_error("--%s needs a non-empty value", opt);
+	for (const char *p = s; *p; p++) {
+		if (isspace((unsigned char)*p))
+			usage_error("--%s: '%s' contains a blank", opt, s);
+	}
+	return s;
 }
 
 static const struct opt_spec *find_option(const char *name, size_t len)
@@ -538,8 +586,6 @@ static void apply_option(struct options *o, const struct opt_spec *spec,
 	case OPT_OVMF_CODE:	o->ovmf_code = val; break;
 	case OPT_OVMF_VARS:	o->ovmf_vars = val; break;
 	case OPT_HOST:		o->mode = MODE_HOST; break;
-	case OPT_MACHINE:	o->machine = val; break;
-	case OPT_SMP:		o->smp = val; break;
 	case OPT_NO_DEBUG_EXIT:	o->no_debug_exit = true; break;
 	case OPT_REJECT:	strvec_push(&o->rejects, (char *)val); break;
 	case OPT_SUMMARIZE:
@@ -554,6 +600,11 @@ static void apply_option(struct options *o, const struct opt_spec *spec,
 	case OPT_HELP:
 		fputs(usage_text, stdout);
 		exit(RUNNER_OK);
+	case OPT_BOOT_FROM:	o->boot_from = parse_boot_device(val); break;
+	case OPT_MACHINE:	o->machine = parse_word(spec->name, val); break;
+	case OPT_CPU:		o->cpu = parse_word(spec->name, val); break;
+	case OPT_MEMORY:	o->memory = parse_word(spec->name, val); break;
+	case OPT_SMP:		o->smp = parse_word(spec->name, val); break;
 	}
 }
 
@@ -582,6 +633,8 @@ static void finish_options(struct options *o)
 	}
 	if (o->host_argv)
 		usage_error("'-- PROGRAM' is only valid with --host");
+	if (o->boot_from != BOOT_CDROM && !o->iso)
+		usage_error("--boot-from needs --iso");
 	if (o->scenario == SCENARIO_LOADER_ERROR) {
 		if (o->expects.n == 0)
 			usage_error("--expect-loader-error needs at least one --expect");
@@ -604,11 +657,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->mode = MODE_QEMU;
 	o->scenario = SCENARIO_NORMAL;
 	o->cmdline = DEFAULT_CMDLINE;
+	o->machine = DEFAULT_MACHINE;
+	o->cpu = DEFAULT_CPU;
+	o->memory = DEFAULT_MEMORY;
+	o->smp = DEFAULT_SMP;
+	o->boot_from = BOOT_CDROM;
 	o->qemu = DEFAULT_QEMU;
 	o->ovmf_code = DEFAULT_OVMF_CODE;
 	o->ovmf_vars = DEFAULT_OVMF_VARS;
-	o->machine = "q35";
-	o->smp = "1";
 	o->boot_timeout = o->test_timeout = o->total_timeout = -1;
 
 	for (int i = 1; i < argc; i++) {
@@ -1942,6 +1998,31 @@ static void run_free(struct run *r)
 	free(w->restart_line);
 }
 
+/* Attaches the ISO as the --boot-from device (read-only use: snapshot=on). */
+static void push_boot_device(const struct options *o, struct strvec *argv)
+{
+	switch (o->boot_from) {
+	case BOOT_CDROM:
+		strvec_push(argv, xstrdup("-cdrom"));
+		strvec_push(argv, xstrdup(o->iso));
+		break;
+	case BOOT_USB:
+		push_option(argv, "-drive", "if=none,id=bootdisk,format=raw,snapshot=on,file=",
+			    o->iso, "");
+		push_option(argv, "-device", "qemu-xhci,id=xhci", "", "");
+		push_option(argv, "-device", "usb-storage,bus=xhci.0,drive=bootdisk", "", "");
+		break;
+	case BOOT_NVME:
+		push_option(argv, "-drive", "if=none,id=bootdisk,format=raw,snapshot=on,file=",
+			    o->iso, "");
+		push_option(argv, "-device", "nvme,serial=pagoda0,drive=bootdisk", "", "");
+		break;
+	case BOOT_VIRTIO:
+		push_option(argv, "-drive", "if=virtio,format=raw,snapshot=on,file=", o->iso, "");
+		break;
+	}
+}
+
 /*
  * Builds the QEMU command line into @argv.  Returns false (with *err set)
  * when the firmware files are unusable.
@@ -1950,7 +2031,7 @@ static bool build_qemu_argv(const struct options *o, struct strvec *argv,
 			    char **err)
 {
 	static const char *const fixed[] = {
-		"-cpu", "max", "-m", "512M", "-no-reboot", "-display", "none", "-monitor", "none",
+		"-no-reboot", "-display", "none", "-monitor", "none",
 		"-serial", "stdio",
 	};
 	const char *vars;
@@ -1967,10 +2048,11 @@ static bool build_qemu_argv(const struct options *o, struct strvec *argv,
 		return false;
 
 	strvec_push(argv, xstrdup(o->qemu));
-	strvec_push(argv, xstrdup("-machine"));
-	strvec_push(argv, xstrdup(o->machine));
-	strvec_push(argv, xstrdup("-smp"));
-	strvec_push(argv, xstrdup(o->smp));
+	/* given whole: a CPU model's options are comma-separated (qemu64,-nx) */
+	push_option(argv, "-machine", o->machine, "", "");
+	push_option(argv, "-cpu", o->cpu, "", "");
+	push_option(argv, "-m", o->memory, "", "");
+	push_option(argv, "-smp", o->smp, "", "");
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		strvec_push(argv, xstrdup(fixed[i]));
 	push_option(argv, "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=",
@@ -1979,10 +2061,8 @@ static bool build_qemu_argv(const struct options *o, struct strvec *argv,
 	if (!o->no_debug_exit)
 		push_option(argv, "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "", "");
 	push_option(argv, "-fw_cfg", "name=opt/pagoda/cmdline,string=", o->cmdline, "");
-	if (o->iso) {
-		strvec_push(argv, xstrdup("-cdrom"));
-		strvec_push(argv, xstrdup(o->iso));
-	}
+	if (o->iso)
+		push_boot_device(o, argv);
 	if (o->drive) {
 		push_option(argv, "-drive", "format=raw,file=", o->drive,
 			    ",if=ide,snapshot=on");

@@ -2,7 +2,8 @@
 ARCH_SRCS += arch/x86_64/entry.asm arch/x86_64/gdt.c arch/x86_64/idt.c \
 	arch/x86_64/traps.c arch/x86_64/oops.c arch/x86_64/insn.c \
 	arch/x86_64/stacktrace.c arch/x86_64/cpu.c arch/x86_64/mmu.c \
-	arch/x86_64/time.c arch/x86_64/power.c arch/x86_64/probe.c
+	arch/x86_64/time.c arch/x86_64/power.c arch/x86_64/probe.c \
+	arch/x86_64/alternative.c
 ARCH_SRCS += arch/x86_64/mm/pte.c
 ARCH_HOST_SRCS += arch/x86_64/mm/pte.c
 HOST_CFLAGS += -Iarch/x86_64/include

@@ -28,6 +28,7 @@ extern exit_to_kernel_mode
 ; pt_regs offsets (asm/regs.h): 15 general registers, vector, error code,
 ; then the CPU's frame.
 %include "arch/x86_64/include/asm/regs.inc"
+%include "arch/x86_64/include/asm/alternative.inc"
 
 ; Entry after a stub pushed error code and vector: [rsp + 24] is the saved CS.
 %macro SAVE_REGS 0
@@ -38,10 +39,9 @@ extern exit_to_kernel_mode
 	PUSH_GPRS
 	cld
 	; An interrupt gate does not clear AC: a user (or a stac window) may
-	; have left it set, which would switch SMAP off in the handler.
-	pushfq
-	and	qword [rsp], ~(1 << 18)
-	popfq
+	; have left it set, which would switch SMAP off in the handler. A nop
+	; site: without SMAP, AC means nothing in ring 0 and clac would #UD.
+	CLAC
 %endmacro
 
 %macro RESTORE_REGS 0

@@ -49,10 +49,7 @@
 #define CR0_EM			(1UL << 2)
 #define CR0_TS			(1UL << 3)
 #define CR4_OSXMMEXCPT		(1UL << 10)
-#define CR4_OSXSAVE		(1UL << 18)
 
-#define CPUID1_ECX_XSAVE	(1U << 26)
-#define CPUID1_ECX_AVX		(1U << 28)
 #define XFEATURE_X87		(1ULL << 0)
 #define XFEATURE_SSE		(1ULL << 1)
 #define XFEATURE_AVX		(1ULL << 2)
@@ -68,8 +65,17 @@ __noreturn void enter_user_frame(struct pt_regs *regs);
 
 /* ---- FPU state ---- */
 
+/* The save instruction, chosen once from CPUID by fpu_init(). */
+enum fpu_save_insn {
+	FPU_FXSAVE,		/* no XSAVE: the 512-byte legacy image */
+	FPU_XSAVE,		/* XSAVE, standard form */
+	FPU_XSAVEOPT,		/* XSAVE for any buffer, XSAVEOPT for the switch */
+};
+
+static const char *const fpu_save_names[] = { "fxsave", "xsave", "xsaveopt" };
+
 static unsigned int fpu_size = FXSAVE_SIZE;
-static bool fpu_xsave;
+static enum fpu_save_insn fpu_insn = FPU_FXSAVE;
 static u64 fpu_xcr0;
 static void *fpu_initial;
 
@@ -85,12 +91,21 @@ unsigned int arch_fpu_state_size(void)
 
 bool arch_fpu_uses_xsave(void)
 {
-	return fpu_xsave;
+	return fpu_insn != FPU_FXSAVE;
 }
 
+u64 arch_fpu_xfeatures(void)
+{
+	return fpu_xcr0;
+}
+
+/*
+ * A complete image in @buf whatever was loaded last: XSAVE (never
+ * XSAVEOPT, see fpu_switch_out()) or FXSAVE.
+ */
 void arch_fpu_save(void *buf)
 {
-	if (fpu_xsave)
+	if (fpu_insn != FPU_FXSAVE)
 		__asm__ volatile("xsave64 (%0)" :: "r"(buf), "a"((u32)fpu_xcr0),
 				 "d"((u32)(fpu_xcr0 >> 32)) : "memory");
 	else
@@ -99,11 +114,31 @@ void arch_fpu_save(void *buf)
 
 void arch_fpu_restore(const void *buf)
 {
-	if (fpu_xsave)
+	if (fpu_insn != FPU_FXSAVE)
 		__asm__ volatile("xrstor64 (%0)" :: "r"(buf), "a"((u32)fpu_xcr0),
 				 "d"((u32)(fpu_xcr0 >> 32)) : "memory");
 	else
 		__asm__ volatile("fxrstor64 (%0)" :: "r"(buf) : "memory");
+}
+
+/*
+ * Save a user task's registers into its own buffer as it is switched out.
+ * XSAVEOPT may skip a component that is in its initial state (the header
+ * then says so) or that has not changed since the last XRSTOR *from this
+ * same buffer*. Both are right here and only here: the task's buffer is
+ * what its switch-in (or exec) loaded with XRSTOR, and nothing writes the
+ * buffer of a running task; any other XRSTOR (sigreturn, a signal's initial
+ * state) makes the CPU's record point elsewhere, and XSAVEOPT then saves
+ * everything. Signal frames and fork copy through arch_fpu_save() instead:
+ * their buffers are not that XRSTOR's, and XSAVEOPT would leave stale bytes.
+ */
+static void fpu_switch_out(struct task *t)
+{
+	if (fpu_insn == FPU_XSAVEOPT)
+		__asm__ volatile("xsaveopt64 (%0)" :: "r"(t->fpu), "a"((u32)fpu_xcr0),
+				 "d"((u32)(fpu_xcr0 >> 32)) : "memory");
+	else
+		arch_fpu_save(t->fpu);
 }
 
 const void *arch_fpu_initial_state(void)
@@ -113,12 +148,13 @@ const void *arch_fpu_initial_state(void)
 
 /*
  * SSE on for user code (CR4.OSFXSR/OSXMMEXCPT, CR0.MP, no EM/TS); with
- * XSAVE, also AVX when the CPU has it (XCR0 = x87 | SSE | AVX; the AVX-512
- * and other components stay off, so the save area stays small), as CPUID's
- * OSXSAVE bit then tells user code. Then build the initial state: a zeroed
- * area with the default control words. In XSAVE form a zero XSTATE_BV
- * means "every component in its init state", and MXCSR is still loaded
- * from the legacy area.
+ * XSAVE (CPUID, asm/cpu.h), CR4.OSXSAVE and XCR0 = x87 | SSE, plus AVX when
+ * the CPU has it (the AVX-512 and other components stay off, so the save
+ * area stays small), as CPUID's OSXSAVE bit then tells user code; without
+ * XSAVE, CR4.OSXSAVE stays off and FXSAVE's 512 bytes are the whole state.
+ * Then build the initial state: a zeroed area with the default control
+ * words. In XSAVE form a zero XSTATE_BV means "every component in its init
+ * state", and MXCSR is still loaded from the legacy area.
  */
 static int fpu_init(void)
 {
@@ -126,13 +162,12 @@ static int fpu_init(void)
 
 	write_cr0((read_cr0() | CR0_MP) & ~(CR0_EM | CR0_TS));
 	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
-	cpuid(1, 0, &a, &b, &c, &d);
-	if (c & CPUID1_ECX_XSAVE) {
+	if (cpu_features.xsave) {
 		write_cr4(read_cr4() | CR4_OSXSAVE);
-		fpu_xcr0 = XFEATURE_X87 | XFEATURE_SSE | ((c & CPUID1_ECX_AVX) ? XFEATURE_AVX : 0);
+		fpu_xcr0 = XFEATURE_X87 | XFEATURE_SSE | (cpu_features.avx ? XFEATURE_AVX : 0);
 		xsetbv(0, fpu_xcr0);
 		cpuid(0xd, 0, &a, &b, &c, &d);	/* ebx: size for the XCR0 now set */
-		fpu_xsave = true;
+		fpu_insn = cpu_features.xsaveopt ? FPU_XSAVEOPT : FPU_XSAVE;
 		fpu_size = b;
 	}
 	fpu_initial = kzalloc(fpu_size + FPU_STATE_ALIGN, GFP_KERNEL);
@@ -141,7 +176,7 @@ static int fpu_init(void)
 	fpu_initial = (void *)ALIGN_UP((uintptr_t)fpu_initial, FPU_STATE_ALIGN);
 	*(u16 *)fpu_initial = FCW_DEFAULT;
 	*(u32 *)((u8 *)fpu_initial + FX_MXCSR_OFFSET) = MXCSR_DEFAULT;
-	printk("fpu: %s, %u-byte save area, XCR0 %#llx\n", fpu_xsave ? "xsave" : "fxsave",
+	printk("fpu: %s, %u-byte save area, XCR0 %#llx\n", fpu_save_names[fpu_insn],
 	       fpu_size, (unsigned long long)fpu_xcr0);
 	return 0;
 }
@@ -247,7 +282,7 @@ void arch_context_switch(struct task *prev, struct task *next)
 	boot_percpu.kernel_rsp = next->kstack_top;
 	tss_set_rsp0(next->kstack_top);
 	if (prev->mm)
-		arch_fpu_save(prev->fpu);
+		fpu_switch_out(prev);
 	if (next->mm) {
 		arch_activate_mm(next);
 		wrmsr(MSR_FS_BASE, next->fs_base);

@@ -195,46 +195,38 @@ static void *fpstate_buf(u8 *stack_buf, void **alloc)
 	return buf;
 }
 
-static u64 read_xcr0(void)
-{
-	u32 lo, hi;
-
-	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-	return ((u64)hi << 32) | lo;
-}
-
 /*
  * Save the live (user) FPU state to @ufp in the Linux signal-frame format:
- * with XSAVE, the fpx_sw_bytes that tell user space and rt_sigreturn an
- * XSAVE image follows, and FP_XSTATE_MAGIC2 after it. The kernel never
- * touches FPU registers (-mgeneral-regs-only) and the context switch saves
- * and reloads them, so the live state is the task's. 0 or -EFAULT/-ENOMEM.
+ * the image, and in its software-available bytes the fpx_sw_bytes; with
+ * XSAVE also FP_XSTATE_MAGIC2 right after the image, which with magic1 tells
+ * user space and rt_sigreturn an XSAVE image is there. Without XSAVE the
+ * fpx_sw_bytes are written all the same (magic1, a 512-byte image, no
+ * features) and MAGIC2 is not, exactly what Linux 6.1 writes on such a CPU
+ * (measured under QEMU -cpu Nehalem and qemu64, docs/cpu-features.md). The
+ * kernel never touches FPU registers (-mgeneral-regs-only) and the context
+ * switch saves and reloads them, so the live state is the task's.
+ * 0 or -EFAULT/-ENOMEM.
  */
 static int fpstate_save_user(uintptr_t ufp)
 {
 	u8 stack_buf[FPSTATE_STACK_MAX + FPU_STATE_ALIGN];
 	size_t size = arch_fpu_state_size();
 	void *alloc, *buf = fpstate_buf(stack_buf, &alloc);
-	int err;
+	struct fpx_sw_bytes sw = {
+		.magic1 = FP_XSTATE_MAGIC1,
+		.extended_size = size + FP_XSTATE_MAGIC2_SIZE,
+		.xfeatures = arch_fpu_xfeatures(),
+		.xstate_size = size,
+	};
+	u32 magic2 = FP_XSTATE_MAGIC2;
+	int err = 0;
 
 	if (!buf)
 		return -ENOMEM;
 	arch_fpu_save(buf);
-	if (arch_fpu_uses_xsave()) {
-		struct fpx_sw_bytes sw = {
-			.magic1 = FP_XSTATE_MAGIC1,
-			.extended_size = size + FP_XSTATE_MAGIC2_SIZE,
-			.xfeatures = read_xcr0(),
-			.xstate_size = size,
-		};
-		u32 magic2 = FP_XSTATE_MAGIC2;
-
-		memcpy((u8 *)buf + FX_SW_BYTES_OFFSET, &sw, sizeof(sw));
+	memcpy((u8 *)buf + FX_SW_BYTES_OFFSET, &sw, sizeof(sw));
+	if (arch_fpu_uses_xsave())
 		err = copy_to_user((void *)(ufp + size), &magic2, sizeof(magic2));
-	} else {
-		memset((u8 *)buf + FX_SW_BYTES_OFFSET, 0, sizeof(struct fpx_sw_bytes));
-		err = 0;
-	}
 	if (!err)
 		err = copy_to_user((void *)ufp, buf, size);
 	kfree(alloc);
@@ -268,7 +260,7 @@ static int fpstate_load_checked(const void *buf)
 	int err = 0;
 
 	if (arch_fpu_uses_xsave()) {
-		u64 xcr0 = read_xcr0();
+		u64 xcr0 = arch_fpu_xfeatures();
 
 		__asm__ volatile("1:	xrstor64 (%[buf])\n"
 				 ASM_EXTABLE_EFAULT
@@ -308,7 +300,7 @@ static int fpstate_read_xsave(u8 *buf, uintptr_t ufp)
 				   size - FXSAVE_SIZE))
 			return -EFAULT;
 		memcpy(&xstate_bv, hdr, sizeof(xstate_bv));
-		xstate_bv &= read_xcr0();
+		xstate_bv &= arch_fpu_xfeatures();
 	}
 	/* standard form: XCOMP_BV and the reserved header bytes must be 0 */
 	memset(hdr, 0, XSAVE_HDR_SIZE);

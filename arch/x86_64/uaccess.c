@@ -38,19 +38,17 @@ bool access_ok(uintptr_t addr, size_t len)
 
 /*
  * stac/clac raise #UD on a CPU without SMAP, where the window is always open
- * anyway, so they run only when the CPU has it (cpu_enable_protections()
- * turns CR4.SMAP on exactly then).
+ * anyway: both are nop sites, patched to NOPs at boot on such a CPU
+ * (asm/alternative.h), so no branch is needed here.
  */
 static inline void user_access_begin(void)
 {
-	if (cpu_features.smap)
-		stac();
+	stac();
 }
 
 static inline void user_access_end(void)
 {
-	if (cpu_features.smap)
-		clac();
+	clac();
 }
 
 /*

@@ -26,6 +26,7 @@
 #include <mm/pmm.h>
 #include <mm/slab.h>
 #include <pagoda/errno.h>
+#include <asm/pte_bits.h>	/* x86_pte_set_nx(), X86_PTE_NX: the no-NX case */
 #include <signal.h>	/* the host's SEGV_* / BUS_* : Pagoda's are Linux's values */
 #include <stdlib.h>
 #include <string.h>
@@ -670,6 +671,46 @@ static void t_pte_disagreeing_with_vma_is_sigsegv(void)
 	KT_EXPECT_EQ(si, SEGV_MAPERR);
 }
 
+/* Whether the leaf mapping @addr has PTE bit 63 (NX, or reserved without NX). */
+static bool pte_has_bit63(uintptr_t addr)
+{
+	return pte_of(mm, addr).val & X86_PTE_NX;
+}
+
+/*
+ * On a CPU without NX bit 63 is reserved: no leaf the fault path, a
+ * copy-on-write or mprotect builds may carry it (and every page is
+ * executable). With NX the non-executable ones do, which shows the check
+ * sees the bit.
+ */
+static void t_no_nx_bit_on_a_cpu_without_nx(void)
+{
+	uintptr_t rw, ro, rx, later;
+
+	x86_pte_set_nx(false);		/* as at boot: before any mapping exists */
+	rw = map(AREA, 2 * PG, RW, PRIV);
+	ro = map(AREA + 4 * PG, PG, PROT_READ, PRIV);
+	rx = map(AREA + 6 * PG, PG, PROT_READ | PROT_EXEC, PRIV);
+	KT_EXPECT_EQ(fault(rw, F_WRITE, NULL), 0);		/* private page */
+	KT_EXPECT_EQ(fault(rw + PG, F_READ, NULL), 0);		/* zero page */
+	KT_EXPECT_EQ(fault(rw + PG, F_WRITE, NULL), 0);		/* copy of the zero page */
+	KT_EXPECT_EQ(fault(ro, F_READ, NULL), 0);
+	KT_EXPECT_EQ(fault(rx, F_EXEC, NULL), 0);
+	KT_EXPECT_EQ(mm_mprotect(mm, rw, PG, PROT_READ), 0);
+	for (uintptr_t a = AREA; a < AREA + 8 * PG; a += PG) {
+		if (!pte_present(pte_of(mm, a)))
+			continue;
+		KT_EXPECT(!pte_has_bit63(a));
+		KT_EXPECT(pte_exec(pte_of(mm, a)));
+	}
+	KT_EXPECT(pte_present(pte_of(mm, rw)) && pte_present(pte_of(mm, rx)));
+	x86_pte_set_nx(true);
+	later = map(AREA + 8 * PG, PG, RW, PRIV);
+	KT_EXPECT_EQ(fault(later, F_WRITE, NULL), 0);
+	KT_EXPECT(pte_has_bit63(later));
+	KT_EXPECT(!pte_exec(pte_of(mm, later)));
+}
+
 /* ---- counters ---- */
 
 static void t_counters_per_mm_and_global(void)
@@ -1009,6 +1050,7 @@ static void t_mm_put_frees_everything(void)
 	X(t_wp_copies_page_with_extra_reference, "write to a page someone else holds copies it") \
 	X(t_spurious_fault_only_flushes, "a fault the pte already allows only flushes the TLB and counts spurious") \
 	X(t_pte_disagreeing_with_vma_is_sigsegv, "a pte that denies what its vma allows is SIGSEGV, not a fault loop") \
+	X(t_no_nx_bit_on_a_cpu_without_nx, "without NX no user pte carries bit 63 (fault, COW, mprotect); with NX non-exec ones do") \
 	X(t_counters_per_mm_and_global, "fault counters are kept per mm and summed globally") \
 	X(t_shared_anon_two_mms_see_one_page, "shared anonymous memory: two mms see the same page") \
 	X(t_shared_anon_readonly_vma, "shared anonymous read-only vma maps read-only and refuses writes") \

@@ -706,6 +706,47 @@ static void t_arch_encoding(void)
 	KT_EXPECT_EQ(x86_pte_describe(big, 6, small, sizeof(small)), -1);
 }
 
+/* Present entries of the table at @pa (level 5..1) and below with bit 63. */
+static unsigned long count_bit63(phys_addr_t pa, unsigned int level)
+{
+	const u64 *e = phys_to_virt(pa);
+	unsigned long n = 0;
+
+	for (unsigned int i = 0; i < PTRS_PER_TABLE; i++) {
+		if (!(e[i] & X86_PTE_P))
+			continue;
+		n += !!(e[i] & X86_PTE_NX);
+		if (level > 1 && !((level == 3 || level == 2) && (e[i] & X86_PTE_PS)))
+			n += count_bit63(e[i] & X86_PTE_ADDR_MASK, level - 1);
+	}
+	return n;
+}
+
+/*
+ * Without NX (x86_pte_set_nx(false)) no protection sets bit 63, so no
+ * entry at any level of a map with 1 GiB, 2 MiB and 4 KiB leaves (nor of
+ * the split a partial unmap makes) has it; with NX the same map has it.
+ */
+static void t_no_nx_bit_without_nx(void)
+{
+	uintptr_t v = 0x40000000UL - SZ_4K;	/* a 4 KiB, then 2 MiB and 1 GiB leaves */
+	pgprot_t data;
+
+	x86_pte_set_nx(false);
+	data = arch_pgprot(PP_READ | PP_WRITE | PP_GLOBAL);
+	KT_EXPECT_EQ(arch_pgprot(0).val, X86_PTE_P);
+	KT_EXPECT_EQ(arch_pgprot(PP_READ | PP_USER).val, X86_PTE_P | X86_PTE_US);
+	KT_EXPECT(pte_exec(pfn_pte(0x1234, arch_pgprot(PP_READ))));
+	MAP(v, 0x80000000UL - SZ_4K, SZ_4K + SZ_1G + SZ_2M, data, PT_MAP_LARGE);
+	UNMAP(v + SZ_4K + SZ_4K, SZ_4K);	/* splits the 1 GiB leaf */
+	KT_EXPECT_EQ(count_bit63(root_phys(), levels()), 0);
+	UNMAP(v, SZ_4K + SZ_1G + SZ_2M);
+	x86_pte_set_nx(true);
+	MAP(v, 0x80000000UL - SZ_4K, SZ_4K + SZ_1G + SZ_2M,
+	    arch_pgprot(PP_READ | PP_WRITE | PP_GLOBAL), PT_MAP_LARGE);
+	KT_EXPECT(count_bit63(root_phys(), levels()) >= 3);
+}
+
 /* ---- registration: every case in both modes ---- */
 
 #define PGTABLE_CASES(X)						\
@@ -727,7 +768,8 @@ static void t_arch_encoding(void)
 	X(t_random_vs_shadow, "random map and unmap agree with a shadow model and leave only the root") \
 	X(t_destroy_frees_all, "destroy frees every table page") \
 	X(t_enomem, "map fails with -ENOMEM when no table page is left and unmap cleans up") \
-	X(t_arch_encoding, "x86 encoding of protections, large leaves and the entry decoder")
+	X(t_arch_encoding, "x86 encoding of protections, large leaves and the entry decoder") \
+	X(t_no_nx_bit_without_nx, "without NX no protection and no entry at any level carries bit 63")
 
 #define DEFINE_MODE_WRAPPERS(fn, desc)					\
 	static void fn##_l4(void) { run_in_mode(4, fn); }		\

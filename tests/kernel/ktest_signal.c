@@ -496,8 +496,13 @@ static void t_fpu_state_saved(struct ktest *t)
 	KTEST_EXPECT_EQ(t, frame_u64(fp, 24) & 0xffffffff, MXCSR_RZ);	/* fxsave MXCSR */
 	KTEST_EXPECT_EQ(t, frame_u64(fp, 160), pattern[0]);		/* fxsave XMM0 */
 	KTEST_EXPECT_EQ(t, frame_u64(fp, 168), pattern[1]);
-	if (arch_fpu_uses_xsave())
-		KTEST_EXPECT_EQ(t, frame_u64(fp, 464) & 0xffffffff, 0x46505853);	/* magic1 */
+	/* fpx_sw_bytes as Linux 6.1 writes them, with or without XSAVE */
+	KTEST_EXPECT_EQ(t, frame_u64(fp, 464), 0x46505853ULL |			/* magic1 */
+			(u64)(arch_fpu_state_size() + 4) << 32);		/* extended */
+	KTEST_EXPECT_EQ(t, frame_u64(fp, 472), arch_fpu_xfeatures());
+	KTEST_EXPECT_EQ(t, frame_u64(fp, 480) & 0xffffffff, arch_fpu_state_size());
+	KTEST_EXPECT_EQ(t, (frame_u64(fp, arch_fpu_state_size()) & 0xffffffff) == 0x46505845,
+			arch_fpu_uses_xsave());				/* magic2 */
 	frame_set_u64(fp, 160, 0x5555);			/* the handler edits xmm0 */
 	r.rsp = f + 8;
 	arch_rt_sigreturn(&r);

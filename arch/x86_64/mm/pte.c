@@ -19,6 +19,19 @@
 unsigned int pgtable_levels = 4;
 bool pgtable_has_pud_leaf;
 
+/*
+ * The NX bit when the CPU has it, else 0: without NX, bit 63 is reserved and
+ * a PTE carrying it makes every access through it fault with RSVD set. Every
+ * leaf of the kernel and of user space gets its protection from
+ * arch_pgprot(), so this one mask keeps the bit out of all of them.
+ */
+static u64 pte_nx_mask = X86_PTE_NX;
+
+void x86_pte_set_nx(bool supported)
+{
+	pte_nx_mask = supported ? X86_PTE_NX : 0;
+}
+
 /* Flags that every populated intermediate entry carries: the leaf alone
  * decides the effective permission (pgtable.h). */
 #define X86_TABLE_FLAGS		(X86_PTE_P | X86_PTE_RW | X86_PTE_US)
@@ -29,7 +42,8 @@ bool pgtable_has_pud_leaf;
  * Encode PP_* as 4 KiB-pte bits. Always present: x86 cannot express a
  * write- or exec-only page, so PP_READ is implied. No PP_EXEC means NX.
  * PP_NOCACHE selects PAT entry 3 (PCD|PWT), which is UC in the power-on
- * PAT. Accessed and dirty are left clear for the CPU to set.
+ * PAT. Accessed and dirty are left clear for the CPU to set. On a CPU
+ * without NX nothing is non-executable: no PP_EXEC then sets no bit.
  */
 pgprot_t arch_pgprot(unsigned int page_prot)
 {
@@ -44,7 +58,7 @@ pgprot_t arch_pgprot(unsigned int page_prot)
 	if (page_prot & PP_NOCACHE)
 		v |= X86_PTE_PCD | X86_PTE_PWT;
 	if (!(page_prot & PP_EXEC))
-		v |= X86_PTE_NX;
+		v |= pte_nx_mask;
 	return (pgprot_t){ v };
 }
 

@@ -3,6 +3,7 @@
 #define ASM_CPU_H
 
 #include <pagoda/types.h>
+#include <asm/alternative.h>
 
 #define CR0_WP		(1UL << 16)
 #define CR0_PG		(1UL << 31)
@@ -11,6 +12,8 @@
 #define CR4_OSFXSR	(1UL << 9)
 #define CR4_LA57	(1UL << 12)
 #define CR4_FSGSBASE	(1UL << 16)
+#define CR4_PCIDE	(1UL << 17)
+#define CR4_OSXSAVE	(1UL << 18)
 #define CR4_SMEP	(1UL << 20)
 #define CR4_SMAP	(1UL << 21)
 
@@ -69,13 +72,42 @@ static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
 static inline void hlt(void) { __asm__ volatile("hlt" ::: "memory"); }
 
-/* SMAP: open/close the window for deliberate kernel access to user pages. */
-static inline void stac(void) { __asm__ volatile("stac" ::: "memory"); }
-static inline void clac(void) { __asm__ volatile("clac" ::: "memory"); }
+/*
+ * SMAP: open/close the window for deliberate kernel access to user pages.
+ * Both are nop sites (asm/alternative.h): NOPs on a CPU without SMAP, where
+ * they would raise #UD and where the window is always open anyway.
+ */
+static inline void stac(void) { __asm__ volatile(NOP_SITE("stac", NOP_SITE_SMAP) ::: "memory"); }
+static inline void clac(void) { __asm__ volatile(NOP_SITE("clac", NOP_SITE_SMAP) ::: "memory"); }
 
-/* CPU features detected at boot (arch/x86_64/cpu.c). */
+/*
+ * CPU features detected at boot (arch/x86_64/cpu.c), each from its CPUID
+ * bit and nothing else: the kernel uses an optional instruction or control
+ * bit only when its field here is true (docs/cpu-features.md).
+ */
 struct cpu_features {
-	bool nx, smep, smap, pdpe1gb, la57, pcid, pge, fsgsbase, hypervisor;
+	/* protections */
+	bool nx;		/* 80000001h EDX[20]: EFER.NXE, PTE bit 63 */
+	bool smep;		/* 7.0 EBX[7]:  CR4.SMEP */
+	bool smap;		/* 7.0 EBX[20]: CR4.SMAP, stac/clac */
+	/* paging */
+	bool pge;		/* 1 EDX[13]:   CR4.PGE, global kernel pages */
+	bool pdpe1gb;		/* 80000001h EDX[26]: 1 GiB leaves in the direct map */
+	bool la57;		/* 7.0 ECX[16]: 5-level paging (the loader decides) */
+	bool pcid;		/* 1 ECX[17]:   detected, not used (CR4.PCIDE off) */
+	bool invpcid;		/* 7.0 EBX[10]: detected, not used */
+	/* FPU state */
+	bool xsave;		/* 1 ECX[26]:   CR4.OSXSAVE, XCR0, xsave/xrstor */
+	bool xsaveopt;		/* 0Dh.1 EAX[0]: the context switch's save */
+	bool xsavec;		/* 0Dh.1 EAX[1]: detected, not used */
+	bool xsaves;		/* 0Dh.1 EAX[3]: detected, not used */
+	bool avx;		/* 1 ECX[28] and XCR0-capable: AVX state in XCR0 */
+	/* other instructions */
+	bool rdrand;		/* 1 ECX[30]:   getrandom's source */
+	bool fsgsbase;		/* 7.0 EBX[0]:  detected; CR4.FSGSBASE stays off */
+	bool tsc_deadline;	/* 1 ECX[24]:   for the local APIC timer */
+	bool hypervisor;	/* 1 ECX[31]:   running under a hypervisor */
+	u32 xcr0_supported;	/* 0Dh.0 EAX: XCR0 bits the CPU accepts (low half) */
 	char vendor[13];
 	char brand[49];
 };
@@ -84,5 +116,6 @@ extern struct cpu_features cpu_features;
 
 void cpu_detect_features(void);
 void cpu_enable_protections(void);	/* EFER.NXE, CR0.WP, CR4.SMEP/SMAP/PGE */
+void cpu_print_features(void);		/* the two "cpu:" lines of the boot log */
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * x86-64 page-table entry bits (Intel SDM vol. 3A, 4.5; AMD APM vol. 2, 5.3).
  * Arch-only: nothing under mm/ includes this; mm/ sees entries through
- * include/mm/pgtable.h. Pure definitions, host-compilable.
+ * include/mm/pgtable.h. Definitions and the NX switch of pte.c;
+ * host-compilable.
  *
  * One layout serves every level, with two positions that depend on it:
  *   bit 7   PS in a pud/pmd entry (1 GiB / 2 MiB leaf), PAT in a 4 KiB pte,
@@ -9,7 +10,8 @@
  *   bit 12  PAT in a large leaf, the lowest address bit everywhere else.
  * The physical address occupies bits 12..51 (MAXPHYADDR is at most 52);
  * bits 52..58 are ignored by the CPU, 59..62 hold the protection key of a
- * leaf when CR4.PKE is on, and 63 is NX (with EFER.NXE).
+ * leaf when CR4.PKE is on, and 63 is NX (with EFER.NXE; reserved on a CPU
+ * without NX).
  */
 #ifndef ASM_PTE_BITS_H
 #define ASM_PTE_BITS_H
@@ -36,6 +38,13 @@
  * bits below the leaf's alignment. */
 #define X86_PMD_LEAF_ADDR_MASK	0x000fffffffe00000ULL	/* 2 MiB leaf */
 #define X86_PUD_LEAF_ADDR_MASK	0x000fffffc0000000ULL	/* 1 GiB leaf */
+
+/*
+ * Whether the CPU has NX (cpu_detect_features() says so once, before any
+ * table is built; the default is yes). Without it arch_pgprot() never sets
+ * X86_PTE_NX, which would be a reserved bit (arch/x86_64/mm/pte.c).
+ */
+void x86_pte_set_nx(bool supported);
 
 /*
  * Write a human-readable decoding of @entry, read from a table at @level
