@@ -89,17 +89,53 @@ static bool run_suite(const struct ktest_suite *s, unsigned int index)
 	return ok;
 }
 
+/* Does a suite called @name (@len bytes, not terminated) exist? */
+static bool suite_exists(const char *name, size_t len)
+{
+	for (const struct ktest_suite *s = __ktest_suites_start; s < __ktest_suites_end; s++)
+		if (strlen(s->name) == len && !strncmp(s->name, name, len))
+			return true;
+	return false;
+}
+
+/*
+ * Names in @filter that no suite has: each is one failed test (a typo in
+ * `ktest=...` must not pass by running nothing). With @index, report each
+ * as "not ok INDEX+i NAME # no such suite"; returns how many there are.
+ */
+static unsigned int unknown_suites(const char *filter, unsigned int *index)
+{
+	unsigned int n = 0;
+
+	for (const char *p = filter; p && *p;) {
+		const char *s = p;
+
+		while (*p && *p != ',')
+			p++;
+		if (p > s && !suite_exists(s, (size_t)(p - s))) {
+			n++;
+			if (index)
+				printk("not ok %u %.*s # no such suite\n", ++*index,
+				       (int)(p - s), s);
+		}
+		if (*p == ',')
+			p++;
+	}
+	return n;
+}
+
 int ktest_run_all(const char *filter)
 {
-	unsigned int n = 0, index = 0;
+	unsigned int n = 0, index = 0, unknown = unknown_suites(filter, NULL);
 	int failed = 0;
 
 	for (const struct ktest_suite *s = __ktest_suites_start; s < __ktest_suites_end; s++)
 		n += selected(filter, s->name);
-	printk("KTAP version 1\n1..%u\n", n);
+	printk("KTAP version 1\n1..%u\n", n + unknown);
 	for (const struct ktest_suite *s = __ktest_suites_start; s < __ktest_suites_end; s++)
 		if (selected(filter, s->name))
 			failed += !run_suite(s, ++index);
-	printk("# ktest: %u suites, %d failed\n", n, failed);
+	failed += unknown_suites(filter, &index);
+	printk("# ktest: %u suites, %d failed\n", n + unknown, failed);
 	return failed;
 }
