@@ -191,6 +191,15 @@ bool fatal_signal_pending(const struct task *t)
 	return false;
 }
 
+bool signal_pending_state(unsigned int state, const struct task *t)
+{
+	if (state & TASK_INTERRUPTIBLE)
+		return signal_pending(t);
+	if (state & TASK_WAKEKILL)
+		return fatal_signal_pending(t);
+	return false;
+}
+
 /*
  * Make a sleeping @t run so it sees @sig on its way to user mode: an
  * interruptible sleep ends for any signal, a killable one for a fatal one,

@@ -28,23 +28,13 @@ void init_wait_entry(struct wait_queue_entry *we, unsigned int flags)
 	list_init(&we->entry);
 }
 
-/* Would a pending signal end a sleep in @state? */
-static bool signal_ends_sleep(unsigned int state)
-{
-	if (state & TASK_INTERRUPTIBLE)
-		return signal_pending(current);
-	if (state & TASK_WAKEKILL)
-		return fatal_signal_pending(current);
-	return false;
-}
-
 long prepare_to_wait_event(struct wait_queue_head *wq, struct wait_queue_entry *we,
 			   unsigned int state)
 {
 	unsigned long flags;
 
 	spin_lock_irqsave(&wq->lock, flags);
-	if (signal_ends_sleep(state)) {
+	if (signal_pending_state(state, current)) {
 		list_del_init(&we->entry);
 		spin_unlock_irqrestore(&wq->lock, flags);
 		current->state = TASK_RUNNING;

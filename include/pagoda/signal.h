@@ -161,6 +161,13 @@ bool signal_pending(const struct task *t);
 bool fatal_signal_pending(const struct task *t);
 
 /*
+ * Would a signal pending for @t end a sleep in @state (Linux's
+ * signal_pending_state)? Any signal for TASK_INTERRUPTIBLE, a fatal one
+ * for TASK_KILLABLE, none for TASK_UNINTERRUPTIBLE.
+ */
+bool signal_pending_state(unsigned int state, const struct task *t);
+
+/*
  * On the way back to user space: deliver pending signals to the current
  * task, building signal frames on its user stack (may terminate it).
  */

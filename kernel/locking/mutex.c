@@ -59,16 +59,6 @@ bool mutex_trylock(struct mutex *m)
 	return got;
 }
 
-/* Would a pending signal end a sleep in @state? */
-static bool mutex_wait_cut_short(unsigned int state)
-{
-	if (state & TASK_INTERRUPTIBLE)
-		return signal_pending(current);
-	if (state & TASK_WAKEKILL)
-		return fatal_signal_pending(current);
-	return false;
-}
-
 /*
  * The slow path: queue, sleep in @state until handed the mutex. 0, or
  * -EINTR when a signal @state admits came first (then not queued, not
@@ -91,7 +81,7 @@ static int mutex_lock_slow(struct mutex *m, unsigned int state)
 		current->state = state;
 		if (m->owner == current)
 			break;
-		if (mutex_wait_cut_short(state)) {
+		if (signal_pending_state(state, current)) {
 			list_del(&w.list);
 			current->state = TASK_RUNNING;
 			spin_unlock(&m->wait_lock);

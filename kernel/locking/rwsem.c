@@ -62,11 +62,6 @@ static void rwsem_wake_locked(struct rw_semaphore *s)
 	}
 }
 
-static bool rwsem_wait_cut_short(unsigned int state)
-{
-	return (state & TASK_WAKEKILL) && fatal_signal_pending(current);
-}
-
 /*
  * Queue as @want and sleep in @state until granted. 0, or -EINTR when a
  * fatal signal came first for a killable sleep (then not queued, not
@@ -81,7 +76,7 @@ static int rwsem_wait(struct rw_semaphore *s, enum rwsem_want want, unsigned int
 		current->state = state;
 		if (w.granted)
 			break;
-		if (rwsem_wait_cut_short(state)) {
+		if (signal_pending_state(state, current)) {
 			list_del(&w.list);
 			/* leaving may let the readers behind a departing writer in */
 			rwsem_wake_locked(s);
