@@ -7,9 +7,11 @@
  *
  * /proc/pagoda/ holds Pagoda's own global files, generated the same way:
  * free_pages (the free page count) and faults (the fault counters).
+ * /proc/interrupts is the interrupt counts (arch/x86_64/irq.c).
  */
 #include <pagoda/fs.h>
 #include <pagoda/errno.h>
+#include <pagoda/irq.h>
 #include <pagoda/string.h>
 #include <pagoda/task.h>
 #include <pagoda/vsprintf.h>
@@ -92,6 +94,17 @@ static size_t proc_faults_format(struct mm_struct *mm, char *buf, size_t len)
 				f->anon, f->zero_page, f->wp_copy, f->wp_reuse, f->shared,
 				f->stack_expand, f->sigsegv, f->sigbus, f->spurious, f->minor,
 				f->major);
+}
+
+/* /proc/interrupts: the vectors in use and the LOC/SPU/ERR rows (irq.c). */
+static size_t proc_interrupts_format(struct mm_struct *mm, char *buf, size_t len)
+{
+	return irq_show_interrupts(buf, len);
+}
+
+static int proc_interrupts_open(struct inode *inode, struct file *f)
+{
+	return proc_generate(f, proc_interrupts_format);
 }
 
 static int proc_free_pages_open(struct inode *inode, struct file *f)
@@ -284,6 +297,13 @@ static const struct file_operations proc_audit_fops = {
 	.seekable = true,
 };
 
+static const struct file_operations proc_interrupts_fops = {
+	.open = proc_interrupts_open,
+	.read = proc_read,
+	.release = proc_release,
+	.seekable = true,
+};
+
 static const struct file_operations proc_faults_fops = {
 	.open = proc_faults_open,
 	.read = proc_read,
@@ -303,6 +323,7 @@ int procfs_init(void)
 		{ "/proc/pagoda/free_pages", &proc_free_pages_fops },
 		{ "/proc/pagoda/faults", &proc_faults_fops },
 		{ "/proc/pagoda/audit", &proc_audit_fops },
+		{ "/proc/interrupts", &proc_interrupts_fops },
 	};
 	long err;
 

@@ -4,6 +4,7 @@
  *   console -> own GDT/IDT -> CPU protections -> memory map -> buddy
  *   allocator -> own page tables -> reclaim boot memory -> kmalloc -> tests.
  */
+#include <pagoda/acpi.h>
 #include <pagoda/boot_info.h>
 #include <pagoda/cmdline.h>
 #include <pagoda/init.h>
@@ -35,6 +36,11 @@ void kernel_main(u64 boot_info_phys);
 const struct boot_info *boot_info_get(void)
 {
 	return &boot_info;
+}
+
+const struct memmap *kernel_memmap(void)
+{
+	return &boot_memmap;
 }
 
 static void set_paging_mode(void)
@@ -205,6 +211,7 @@ void kernel_main(u64 boot_info_phys)
 	setup_pmm();
 	setup_kernel_page_tables();
 	kmalloc_init();
+	acpi_init();
 	run_initcalls();
 	print_memory_summary();
 	printk("pagoda: boot complete\n");

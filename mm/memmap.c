@@ -212,3 +212,21 @@ unsigned long memmap_count_pages(const struct memmap *map, enum mem_use use)
 			n += PHYS_PFN(map->range[i].end - map->range[i].start);
 	return n;
 }
+
+bool memmap_is_ram(const struct memmap *map, phys_addr_t start, u64 len)
+{
+	phys_addr_t end = start + len;
+
+	if (end < start)
+		return false;
+	for (unsigned int i = 0; i < map->nr && start < end; i++) {
+		const struct mem_range *r = &map->range[i];
+
+		if (r->end <= start)
+			continue;
+		if (r->start > start || r->use == MEM_NOT_RAM)
+			return false;
+		start = r->end;
+	}
+	return start >= end;
+}

@@ -4,6 +4,8 @@
 #   2. in-kernel KTAP suites under QEMU, 5-level paging (-cpu max) and 4-level (no5lvl)
 #   3. crash scenarios: deliberate kernel faults whose oops must name the
 #      right CR2, error bits, function and page-walk levels
+#   3b. -machine pc, -smp 4, no HPET; power-off and each restart method
+#       without isa-debug-exit
 #   4. the loader given a corrupt kernel ELF must say so and return to the firmware
 #   5. user space: the test programs of userland/tests.list on the host Linux,
 #      then in QEMU (`utest`, 5- and 4-level paging: the userland init forks and
@@ -40,9 +42,39 @@ for bin in $HOST_TEST_BINS; do
 done
 
 echo "== in-kernel suites, 5-level paging"
-qemu ktest-5level --iso "$ISO" --cmdline "ktest" --expect-levels 5
+qemu ktest-5level --iso "$ISO" --cmdline "ktest" --expect-levels 5 \
+	--expect '^apic: timer in (periodic|TSC-deadline) mode at 100 Hz; calibrated against the HPET' \
+	--expect '^serial: COM1 receive interrupt on ISA IRQ 4'
+
 echo "== in-kernel suites, 4-level paging"
 qemu ktest-4level --iso "$ISO" --cmdline "ktest no5lvl" --expect-levels 4
+
+echo "== in-kernel suites on -machine pc (i440FX/PIIX4: FADT rev 1, no MCFG)"
+qemu ktest-pc --iso "$ISO" --cmdline "ktest" --machine pc
+
+echo "== -smp 4: application processors parked, counted from the MADT"
+qemu smp4 --iso "$ISO" --smp 4 --cmdline "ktest=irq,acpi" \
+	--expect '^smp: MADT lists 4 processors \(4 enabled, 0 online-capable\); running on the boot CPU \(APIC id 0\), 3 application processors parked'
+echo "== no HPET: the APIC timer calibrated against PIT channel 2"
+qemu no-hpet --iso "$ISO" --machine q35,hpet=off --cmdline "ktest=irq,sched" \
+	--expect '^apic: timer in (periodic|TSC-deadline) mode at 100 Hz; calibrated against the PIT channel 2'
+
+echo "== power-off and restart without isa-debug-exit (QEMU exits 0 by itself)"
+qemu poweroff-acpi-q35 --iso "$ISO" --cmdline "ktest=acpi" --no-debug-exit \
+	--expect '^pagoda: powering off \(status 0x10\)$' --reject 'still running|halted'
+qemu poweroff-syscall-pc --iso "$ISO" --machine pc --no-debug-exit \
+	--cmdline "init=/reboot initargs=poweroff" \
+	--expect '^reboot: power-off requested by a user program' \
+	--expect '^pagoda: powering off \(status 0x10\)$' --reject 'still running|halted'
+qemu reboot-acpi-q35 --iso "$ISO" --no-debug-exit --cmdline "init=/reboot initargs=restart reboot=acpi" \
+	--expect '^pagoda: restarting via ACPI reset register \(io 0xcf9 <- 0xf\)' \
+	--reject 'did not take effect|halted'
+qemu reboot-kbd-pc --iso "$ISO" --machine pc --no-debug-exit \
+	--cmdline "init=/reboot initargs=restart reboot=kbd" \
+	--expect '^pagoda: restarting via 8042 keyboard controller' \
+	--reject 'did not take effect|halted'
+qemu reboot-triple-q35 --iso "$ISO" --no-debug-exit --cmdline "init=/reboot initargs=restart reboot=triple" \
+	--expect '^pagoda: restarting via triple fault' --reject 'did not take effect|halted'
 
 # The test window of kernel/crashtest.c: vmalloc base + 3 GiB, the page after it.
 echo "== crash scenarios"

@@ -6,7 +6,9 @@
  * file.  Three modes:
  *
  *   ktest-runner --name NAME [--iso ISO] [--drive IMG] [options]
- *       Boot Pagoda headless under QEMU/OVMF and judge the serial console.
+ *       Boot Pagoda headless under QEMU/OVMF and judge the serial console
+ *       (with --no-debug-exit: without isa-debug-exit, the kernel ends QEMU
+ *       by ACPI power-off or reset and its console lines decide).
  *   ktest-runner --host --name NAME [options] -- PROGRAM [ARGS...]
  *       Run a host test program and judge its standard output.
  *   ktest-runner --summarize TALLY
@@ -68,6 +70,8 @@
 #define MARK_OOPS_END		"---[ end trace"
 #define MARK_PANIC		"Kernel panic - "
 #define MARK_LOADER_ERROR	"pagoda-loader: error:"
+#define MARK_POWEROFF		"pagoda: powering off (status 0x"
+#define MARK_RESTART		"pagoda: restarting via "
 
 /* QEMU exit statuses: the kernel writes v to isa-debug-exit, QEMU exits 2v+1. */
 enum qemu_exit {
@@ -75,6 +79,13 @@ enum qemu_exit {
 	QEMU_EXIT_PASSED = 2 * 0x10 + 1,
 	QEMU_EXIT_FAILED = 2 * 0x11 + 1,
 	QEMU_EXIT_CRASHED = 2 * 0x12 + 1,
+};
+
+/* The kernel's power-off statuses (include/pagoda/power.h). */
+enum poweroff_status {
+	POWEROFF_OK = 0x10,
+	POWEROFF_TESTS_FAILED = 0x11,
+	POWEROFF_CRASH = 0x12,
 };
 
 /* Exit statuses of this program. */
@@ -364,6 +375,9 @@ struct options {
 	const char *name;
 	const char *iso, *drive, *cmdline;
 	const char *qemu, *ovmf_code, *ovmf_vars;
+	const char *machine, *smp;	/* -machine, -smp values */
+	bool no_debug_exit;		/* QEMU without isa-debug-exit */
+	struct strvec rejects;		/* EREs no console line may match */
 	const char *log_path, *tally_path, *summarize_path;
 	int expect_levels;		/* 0: no paging-mode check */
 	struct strvec expects;		/* POSIX EREs (borrowed from argv) */
@@ -391,6 +405,13 @@ static const char usage_text[] =
 "                         matched (QEMU is then killed); the kernel must not start\n"
 "  --boot-timeout S       seconds until '" MARK_KERNEL_ENTRY "' (default 60, 0 = off)\n"
 "  --icount               add -icount shift=0\n"
+"  --machine TYPE         QEMU machine type (default q35)\n"
+"  --smp N                QEMU -smp value (default 1)\n"
+"  --no-debug-exit        run QEMU without isa-debug-exit: the kernel ends it by\n"
+"                         ACPI power-off or reset, so QEMU exits 0; that counts\n"
+"                         as success only after the kernel's power-off line\n"
+"                         ('" MARK_POWEROFF "10)', or 11 with failed tests)\n"
+"                         or a '" MARK_RESTART "' line, and no oops/panic\n"
 "  --qemu-arg ARG         append ARG to the QEMU command line (repeatable)\n"
 "  --qemu BIN             QEMU binary (default " DEFAULT_QEMU ", searched in PATH)\n"
 "  --ovmf-code FILE       firmware code (default " DEFAULT_OVMF_CODE ")\n"
@@ -399,6 +420,8 @@ static const char usage_text[] =
 "common options:\n"
 "  --name NAME            run name used in reports and the tally (no blanks)\n"
 "  --expect REGEX         add a test passing iff some console line matches the\n"
+"                         POSIX extended REGEX (repeatable)\n"
+"  --reject REGEX         add a test failing iff some console line matches the\n"
 "                         POSIX extended REGEX (repeatable)\n"
 "  --test-timeout S       seconds without a new console line (QEMU default 60,\n"
 "                         host default off)\n"
@@ -412,7 +435,8 @@ enum opt_id {
 	OPT_EXPECT_OOPS, OPT_EXPECT_LOADER_ERROR, OPT_EXPECT, OPT_BOOT_TIMEOUT,
 	OPT_TEST_TIMEOUT, OPT_TIMEOUT, OPT_LOG, OPT_TALLY, OPT_VERBOSE,
 	OPT_ICOUNT, OPT_QEMU_ARG, OPT_QEMU, OPT_OVMF_CODE, OPT_OVMF_VARS,
-	OPT_HOST, OPT_SUMMARIZE, OPT_HELP,
+	OPT_HOST, OPT_SUMMARIZE, OPT_HELP, OPT_MACHINE, OPT_SMP, OPT_NO_DEBUG_EXIT,
+	OPT_REJECT,
 };
 
 enum opt_arg { OPTARG_NONE, OPTARG_VALUE };
@@ -446,6 +470,10 @@ static const struct opt_spec {
 	{ "host",		 OPT_HOST,		  OPTARG_NONE,  SCOPE_ANY },
 	{ "summarize",		 OPT_SUMMARIZE,		  OPTARG_VALUE, SCOPE_ANY },
 	{ "help",		 OPT_HELP,		  OPTARG_NONE,  SCOPE_ANY },
+	{ "machine",		 OPT_MACHINE,		  OPTARG_VALUE, SCOPE_QEMU_ONLY },
+	{ "smp",		 OPT_SMP,		  OPTARG_VALUE, SCOPE_QEMU_ONLY },
+	{ "no-debug-exit",	 OPT_NO_DEBUG_EXIT,	  OPTARG_NONE,  SCOPE_QEMU_ONLY },
+	{ "reject",		 OPT_REJECT,		  OPTARG_VALUE, SCOPE_ANY },
 };
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -510,6 +538,10 @@ static void apply_option(struct options *o, const struct opt_spec *spec,
 	case OPT_OVMF_CODE:	o->ovmf_code = val; break;
 	case OPT_OVMF_VARS:	o->ovmf_vars = val; break;
 	case OPT_HOST:		o->mode = MODE_HOST; break;
+	case OPT_MACHINE:	o->machine = val; break;
+	case OPT_SMP:		o->smp = val; break;
+	case OPT_NO_DEBUG_EXIT:	o->no_debug_exit = true; break;
+	case OPT_REJECT:	strvec_push(&o->rejects, (char *)val); break;
 	case OPT_SUMMARIZE:
 		o->mode = MODE_SUMMARIZE;
 		o->summarize_path = val;
@@ -575,6 +607,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->qemu = DEFAULT_QEMU;
 	o->ovmf_code = DEFAULT_OVMF_CODE;
 	o->ovmf_vars = DEFAULT_OVMF_VARS;
+	o->machine = "q35";
+	o->smp = "1";
 	o->boot_timeout = o->test_timeout = o->total_timeout = -1;
 
 	for (int i = 1; i < argc; i++) {
@@ -1430,12 +1464,16 @@ struct console_watch {
 	bool oops_ended;
 	char *panic_line;
 	char *loader_line;	/* first loader error line */
+	int poweroff_status;	/* from MARK_POWEROFF, -1 until seen */
+	char *restart_line;	/* first MARK_RESTART line */
 };
 
 struct expectation {
 	const char *pattern;
 	regex_t re;
 	bool matched;
+	bool reject;		/* --reject: matching is the failure */
+	char *line;		/* --reject: the first line that matched */
 };
 
 enum stop_reason {
@@ -1526,6 +1564,10 @@ static void watch_scan(struct run *r, const char *text, double now)
 		w->oops_ended = true;
 	if (strstr(text, MARK_PANIC))
 		keep_first(&w->panic_line, text);
+	if ((pm = strstr(text, MARK_POWEROFF)) && w->poweroff_status < 0)
+		w->poweroff_status = (int)strtol(pm + strlen(MARK_POWEROFF), NULL, 16);
+	if (strstr(text, MARK_RESTART))
+		keep_first(&w->restart_line, text);
 	if (strstr(text, MARK_LOADER_ERROR)) {
 		keep_first(&w->loader_line, text);
 		if (r->opt->scenario != SCENARIO_LOADER_ERROR)
@@ -1543,10 +1585,13 @@ static void expect_scan(struct run *r, const char *text, double now)
 		if (e->matched || regexec(&e->re, text, 0, NULL, 0) != 0)
 			continue;
 		e->matched = true;
-		r->nmatched++;
+		if (e->reject)
+			e->line = xstrdup(text);
+		else
+			r->nmatched++;
 	}
-	if (r->opt->scenario == SCENARIO_LOADER_ERROR && r->nexpects &&
-	    r->nmatched == r->nexpects)
+	if (r->opt->scenario == SCENARIO_LOADER_ERROR && r->opt->expects.n &&
+	    r->nmatched == r->opt->expects.n)
 		request_stop(r, STOP_EXPECT_MET, now);
 }
 
@@ -1813,21 +1858,25 @@ static void run_init(struct run *r, const struct options *o)
 	r->ktap.completeness = o->scenario == SCENARIO_EXPECT_OOPS ?
 			       ALLOW_INCOMPLETE : REQUIRE_COMPLETE;
 	r->ktap.diag_target = -1;
+	r->watch.poweroff_status = -1;
 	r->ktap_enabled = o->scenario != SCENARIO_LOADER_ERROR;
-	r->nexpects = o->expects.n;
+	r->nexpects = o->expects.n + o->rejects.n;
 	r->expects = xrealloc(NULL, (r->nexpects + 1) * sizeof(*r->expects));
 	for (size_t i = 0; i < r->nexpects; i++) {
 		struct expectation *e = &r->expects[i];
+		bool reject = i >= o->expects.n;
 		int rc;
 
-		e->pattern = o->expects.v[i];
-		e->matched = false;
+		memset(e, 0, sizeof(*e));
+		e->pattern = reject ? o->rejects.v[i - o->expects.n] : o->expects.v[i];
+		e->reject = reject;
 		rc = regcomp(&e->re, e->pattern, REG_EXTENDED | REG_NOSUB);
 		if (rc) {
 			char msg[256];
 
 			regerror(rc, &e->re, msg, sizeof(msg));
-			usage_error("--expect '%s': %s", e->pattern, msg);
+			usage_error("--%s '%s': %s", reject ? "reject" : "expect",
+				    e->pattern, msg);
 		}
 	}
 	if (o->log_path) {
@@ -1879,8 +1928,10 @@ static void run_free(struct run *r)
 	for (int d = 0; d < r->ktap.depth; d++)
 		free(r->ktap.lv[d].name);
 	report_free(&r->rep);
-	for (size_t i = 0; i < r->nexpects; i++)
+	for (size_t i = 0; i < r->nexpects; i++) {
 		regfree(&r->expects[i].re);
+		free(r->expects[i].line);
+	}
 	free(r->expects);
 	for (size_t i = 0; i < TAIL_LINES; i++)
 		free(r->tail.line[i]);
@@ -1888,6 +1939,7 @@ static void run_free(struct run *r)
 	free(w->oops_line);
 	free(w->panic_line);
 	free(w->loader_line);
+	free(w->restart_line);
 }
 
 /*
@@ -1898,8 +1950,7 @@ static bool build_qemu_argv(const struct options *o, struct strvec *argv,
 			    char **err)
 {
 	static const char *const fixed[] = {
-		"-machine", "q35", "-cpu", "max", "-m", "512M", "-smp", "1",
-		"-no-reboot", "-display", "none", "-monitor", "none",
+		"-cpu", "max", "-m", "512M", "-no-reboot", "-display", "none", "-monitor", "none",
 		"-serial", "stdio",
 	};
 	const char *vars;
@@ -1916,12 +1967,17 @@ static bool build_qemu_argv(const struct options *o, struct strvec *argv,
 		return false;
 
 	strvec_push(argv, xstrdup(o->qemu));
+	strvec_push(argv, xstrdup("-machine"));
+	strvec_push(argv, xstrdup(o->machine));
+	strvec_push(argv, xstrdup("-smp"));
+	strvec_push(argv, xstrdup(o->smp));
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		strvec_push(argv, xstrdup(fixed[i]));
 	push_option(argv, "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=",
 		    o->ovmf_code, "");
 	push_option(argv, "-drive", "if=pflash,format=raw,unit=1,file=", vars, "");
-	push_option(argv, "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "", "");
+	if (!o->no_debug_exit)
+		push_option(argv, "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "", "");
 	push_option(argv, "-fw_cfg", "name=opt/pagoda/cmdline,string=", o->cmdline, "");
 	if (o->iso) {
 		strvec_push(argv, xstrdup("-cdrom"));
@@ -2002,6 +2058,40 @@ static void judge_stop_reason(struct run *r)
 	}
 }
 
+/*
+ * --no-debug-exit: QEMU exits 0 after an ACPI power-off and after a reset
+ * or triple fault alike, so the console decides: the kernel's power-off
+ * line with a passing status (oops and panic are judge_crash()'s), or a
+ * restart line. Anything else that exits 0 is an unexplained reset.
+ */
+static void judge_exit_without_debug_device(struct run *r, int code)
+{
+	const struct console_watch *w = &r->watch;
+
+	if (code != 0) {
+		fail_run(r, xasprintf("unexpected qemu exit status %d without isa-debug-exit",
+				      code), NULL);
+		return;
+	}
+	if (w->poweroff_status == POWEROFF_OK || w->poweroff_status == POWEROFF_CRASH)
+		return;		/* a crash is judge_crash()'s */
+	if (w->poweroff_status == POWEROFF_TESTS_FAILED) {
+		if (r->rep.ktap_failed == 0)
+			fail_run(r, xstrdup("kernel reported failures (status 0x11) but KTAP shows none"),
+				 NULL);
+		return;
+	}
+	if (w->poweroff_status >= 0) {
+		fail_run(r, xasprintf("kernel powered off with status %#x", w->poweroff_status),
+			 NULL);
+		return;
+	}
+	if (w->restart_line)
+		return;
+	fail_run(r, xstrdup("exit 0 without the kernel's power-off or restart line "
+			    "(triple fault or reset?)"), NULL);
+}
+
 /* QEMU's own exit status, for a QEMU that exited by itself. */
 static void judge_qemu_exit(struct run *r)
 {
@@ -2018,6 +2108,10 @@ static void judge_qemu_exit(struct run *r)
 		return;
 	}
 	code = WEXITSTATUS(c->wstatus);
+	if (r->opt->no_debug_exit) {
+		judge_exit_without_debug_device(r, code);
+		return;
+	}
 	if (code == QEMU_EXIT_RESET) {
 		fail_run(r, xstrdup("triple fault or reset (exit 0)"), NULL);
 		return;
@@ -2050,7 +2144,8 @@ static void judge_crash(struct run *r)
 {
 	const struct console_watch *w = &r->watch;
 	bool status37 = r->stop == STOP_CHILD_EXITED &&
-			exited_with(&r->child, QEMU_EXIT_CRASHED);
+			(exited_with(&r->child, QEMU_EXIT_CRASHED) ||
+			 (r->opt->no_debug_exit && w->poweroff_status == POWEROFF_CRASH));
 	const char *kind;
 
 	if (w->oops_line && w->panic_line)
@@ -2115,8 +2210,13 @@ static void judge_expectations(struct run *r)
 	for (size_t i = 0; i < r->nexpects; i++) {
 		const struct expectation *e = &r->expects[i];
 
-		report_check(&r->rep, e->matched ? VERDICT_PASS : VERDICT_FAIL,
-			     xasprintf("%s /%s/", what, e->pattern), NULL);
+		if (e->reject)
+			report_check(&r->rep, e->matched ? VERDICT_FAIL : VERDICT_PASS,
+				     xasprintf("console never shows /%s/", e->pattern),
+				     e->line ? xstrdup(e->line) : NULL);
+		else
+			report_check(&r->rep, e->matched ? VERDICT_PASS : VERDICT_FAIL,
+				     xasprintf("%s /%s/", what, e->pattern), NULL);
 	}
 }
 
@@ -2436,5 +2536,6 @@ int main(int argc, char **argv)
 	status = run_scenario(&o);
 	free(o.expects.v);
 	free(o.qemu_args.v);
+	free(o.rejects.v);
 	return status;
 }

@@ -26,7 +26,9 @@ PROC_PROGS := fork_wait exec_args vfork_clone
 USERLAND_PROGS += $(PROC_PROGS)
 # At the initrd's root: the userland init (pid 1 under `utest` and `demo`)
 # and the `make run` demo with its one-line list (kernel/uinit.c).
-INITRD_ROOT_FILES := $(BUILD)/userland/init $(BUILD)/userland/demo userland/demo.list
+# /reboot ends the machine through reboot(2): Pagoda-only, run by check.sh.
+INITRD_ROOT_FILES := $(BUILD)/userland/init $(BUILD)/userland/demo userland/demo.list \
+	$(BUILD)/userland/reboot
 USERLAND_BAD := bad_magic bad_machine bad_phentsize truncated entry_outside dynamic
 
 USERLAND_BINS := $(USERLAND_PROGS:%=$(BUILD)/userland/%) $(BUILD)/userland/hello_pie

@@ -75,6 +75,18 @@ unsigned long memmap_free_to_pmm(const struct memmap *map, struct pmm *pmm,
 /* Sum of pages of @use. */
 unsigned long memmap_count_pages(const struct memmap *map, enum mem_use use);
 
+/*
+ * Is every byte of [start, start + len) RAM of some kind (anything but
+ * MEM_NOT_RAM), i.e. reachable through the direct map? False for len
+ * ranges that wrap.
+ */
+bool memmap_is_ram(const struct memmap *map, phys_addr_t start, u64 len);
+
+#ifdef __KERNEL__
+/* The boot memory map as kernel_main parsed it (kernel/main.c). */
+const struct memmap *kernel_memmap(void);
+#endif
+
 #define PAGODA_MEM_PAGE_ARRAY	0x80000004u	/* struct page array, carved by the kernel */
 
 #endif

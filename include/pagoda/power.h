@@ -1,12 +1,17 @@
 /*
- * Ending the machine. Under QEMU the status reaches the host through the
- * isa-debug-exit device (QEMU exits with 2 * status + 1: 33, 35, 37); on
- * real hardware the CPU halts with a message.
+ * Ending the machine (arch/x86_64/power.c, docs/acpi-and-interrupts.md).
+ *
+ * Power-off prints "pagoda: powering off (status 0xNN)", writes the status
+ * to QEMU's isa-debug-exit device when CPUID says hypervisor (QEMU exits
+ * with 2 * status + 1: 33, 35, 37), then enters ACPI S5 (QEMU without that
+ * device exits with 0; real hardware turns off). If the machine is still
+ * running after that, it says so and halts.
  */
 #ifndef PAGODA_POWER_H
 #define PAGODA_POWER_H
 
 #include <pagoda/compiler.h>
+#include <pagoda/types.h>
 
 enum poweroff_status {
 	POWEROFF_OK = 0x10,		/* QEMU exit 33 */
@@ -28,5 +33,24 @@ __noreturn void machine_poweroff(enum poweroff_status status);
 #define POWEROFF_INIT_BASE	0x40
 #define POWEROFF_INIT_RANGE	0x3f
 __noreturn void machine_poweroff_code(unsigned int code);
+
+/*
+ * Reset the machine: the FADT reset register (when RESET_REG_SUP), then
+ * the 8042 keyboard controller, then a triple fault; `reboot=acpi|kbd|triple`
+ * on the command line starts the list at that method. Each attempt prints
+ * "pagoda: restarting via ..." and gets half a second before the next.
+ * Interrupts off; allocates nothing.
+ */
+__noreturn void machine_restart(void);
+
+/*
+ * ACPI mode: if PM1a_CNT.SCI_EN is clear, write ACPI_ENABLE to SMI_CMD and
+ * wait up to a second for it. True when SCI_EN is set (the OS owns the
+ * power-management registers); false without a FADT or on timeout.
+ */
+bool acpi_enable_mode(void);
+
+/* Stop the CPU for good after "pagoda: system halted" (no power-off). */
+__noreturn void machine_halt(void);
 
 #endif

@@ -305,7 +305,10 @@ void arch_set_user_fs_base(u64 base);
 void arch_set_user_gs_base(u64 base);
 /* False if returning to user mode at @rip would fault in the kernel (non-canonical). */
 bool arch_user_rip_ok(u64 rip);
-/* PIC remap and mask, PIT at @hz on IRQ0 (arch/x86_64/irq.c). */
+/*
+ * The interrupt system and the tick (arch/x86_64/irq.c): 8259 masked, local
+ * APIC, I/O APICs, HPET, the local APIC timer at @hz. Interrupts stay off.
+ */
 void arch_timer_init(unsigned int hz);
 /* Load @t's address space if it has one and it is not loaded already. */
 void arch_activate_mm(struct task *t);

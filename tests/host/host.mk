@@ -61,3 +61,6 @@ HOST_TEST_audit_SRCS := tests/host/test_audit.c tests/host/fake_mm.c mm/audit.c 
 HOST_TESTS += ioremap
 HOST_TEST_ioremap_SRCS := tests/host/test_ioremap.c mm/ioremap.c mm/pgtable.c mm/buddy.c \
 	arch/x86_64/mm/pte.c
+
+HOST_TESTS += acpi
+HOST_TEST_acpi_SRCS := tests/host/test_acpi.c $(ACPI_PARSER_SRCS)
