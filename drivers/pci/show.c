@@ -79,6 +79,16 @@ static const char *pci_cap_name(u8 id)
 		return "PCIe";
 	case PCI_CAP_ID_VNDR:
 		return "vendor";
+	case PCI_CAP_ID_VPD:
+		return "VPD";
+	case PCI_CAP_ID_SLOTID:
+		return "SlotID";
+	case PCI_CAP_ID_PCIX:
+		return "PCI-X";
+	case PCI_CAP_ID_HT:
+		return "HT";
+	case PCI_CAP_ID_SHPC:
+		return "SHPC";
 	case PCI_CAP_ID_SSVID:
 		return "SSVID";
 	case PCI_CAP_ID_SATA:

@@ -97,6 +97,7 @@
 #define PCI_CAP_ID_HT		0x08
 #define PCI_CAP_ID_VNDR		0x09	/* vendor specific (virtio's structures) */
 #define PCI_CAP_ID_DBG		0x0a
+#define PCI_CAP_ID_SHPC		0x0c	/* standard hot-plug controller */
 #define PCI_CAP_ID_SSVID	0x0d	/* bridge subsystem vendor/device */
 #define PCI_CAP_ID_SECDEV	0x0f
 #define PCI_CAP_ID_EXP		0x10	/* PCI Express */

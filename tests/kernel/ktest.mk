@@ -7,3 +7,4 @@ KTEST_SRCS += tests/kernel/ktest_audit.c
 KTEST_SRCS += tests/kernel/ktest_wait.c
 KTEST_SRCS += tests/kernel/ktest_acpi.c
 KTEST_SRCS += tests/kernel/ktest_irq.c
+KTEST_SRCS += tests/kernel/ktest_pci.c
