@@ -28,6 +28,7 @@
 #define PAGODA_PCI_H
 
 #include <pagoda/compiler.h>
+#include <pagoda/init.h>
 #include <pagoda/irq.h>
 #include <pagoda/list.h>
 #include <pagoda/pci_regs.h>
