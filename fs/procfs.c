@@ -11,6 +11,7 @@
  */
 #include <pagoda/fs.h>
 #include <pagoda/errno.h>
+#include <pagoda/pci.h>
 #include <pagoda/irq.h>
 #include <pagoda/string.h>
 #include <pagoda/task.h>
@@ -105,6 +106,17 @@ static size_t proc_interrupts_format(struct mm_struct *mm, char *buf, size_t len
 static int proc_interrupts_open(struct inode *inode, struct file *f)
 {
 	return proc_generate(f, proc_interrupts_format);
+}
+
+/* /proc/bus/pci/devices: what PCI enumeration found, as Linux shows it. */
+static size_t proc_pci_devices_format(struct mm_struct *mm, char *buf, size_t len)
+{
+	return pci_format_proc_devices(&pci_system, buf, len);
+}
+
+static int proc_pci_devices_open(struct inode *inode, struct file *f)
+{
+	return proc_generate(f, proc_pci_devices_format);
 }
 
 static int proc_free_pages_open(struct inode *inode, struct file *f)
@@ -304,6 +316,13 @@ static const struct file_operations proc_interrupts_fops = {
 	.seekable = true,
 };
 
+static const struct file_operations proc_pci_devices_fops = {
+	.open = proc_pci_devices_open,
+	.read = proc_read,
+	.release = proc_release,
+	.seekable = true,
+};
+
 static const struct file_operations proc_faults_fops = {
 	.open = proc_faults_open,
 	.read = proc_read,
@@ -323,6 +342,7 @@ int procfs_init(void)
 		{ "/proc/pagoda/free_pages", &proc_free_pages_fops },
 		{ "/proc/pagoda/faults", &proc_faults_fops },
 		{ "/proc/pagoda/audit", &proc_audit_fops },
+		{ "/proc/bus/pci/devices", &proc_pci_devices_fops },
 		{ "/proc/interrupts", &proc_interrupts_fops },
 	};
 	long err;

@@ -65,6 +65,44 @@ echo "== no HPET: the APIC timer calibrated against PIT channel 2"
 qemu no-hpet --iso "$ISO" --machine q35,hpet=off --cmdline "ktest=irq,sched" \
 	--expect '^apic: timer in (periodic|TSC-deadline) mode at 100 Hz; calibrated against the PIT channel 2'
 
+# Null block backends (no image file) for the storage devices of the PCI runs.
+NULLBLK="--qemu-arg -blockdev --qemu-arg null-co,node-name=nul0,size=1048576,read-zeroes=on
+	--qemu-arg -blockdev --qemu-arg null-co,node-name=nul1,size=1048576,read-zeroes=on
+	--qemu-arg -blockdev --qemu-arg null-co,node-name=nul2,size=1048576,read-zeroes=on"
+echo "== PCI on q35 (ECAM): root ports with nvme and virtio-blk behind them, e1000e (MSI-X), edu (MSI)"
+# shellcheck disable=SC2086 # word lists on purpose
+qemu pci-q35 --iso "$ISO" --cmdline "ktest=pci" $NULLBLK \
+	--qemu-arg -device --qemu-arg virtio-blk-pci,drive=nul0 \
+	--qemu-arg -device --qemu-arg pcie-root-port,id=rp1,chassis=1 \
+	--qemu-arg -device --qemu-arg nvme,bus=rp1,serial=pagoda1,drive=nul1 \
+	--qemu-arg -device --qemu-arg pcie-root-port,id=rp2,chassis=2 \
+	--qemu-arg -device --qemu-arg virtio-blk-pci,bus=rp2,drive=nul2 \
+	--qemu-arg -device --qemu-arg e1000e --qemu-arg -device --qemu-arg edu \
+	--reject '# SKIP' \
+	--expect '^pci: ECAM at 0xb0000000 for segment 0000 buses 00-ff$' \
+	--expect '^pci: 12 functions on 3 buses, 0 skipped$' \
+	--expect '^pci 0000:00:00\.0 \[8086:29c0\] class 0600 Host bridge ' \
+	--expect '^pci 0000:00:1f\.0 \[8086:2918\] class 0601 ISA bridge ' \
+	--expect '^pci 0000:00:1f\.2 \[8086:2922\] class 0106 SATA controller .*BAR5 mem 0x[0-9a-f]+ size 0x1000, INTA line [0-9]+, caps MSI SATA$' \
+	--expect '^pci 0000:00:0[0-9a-f]\.0 \[1af4:1001\] class 0100 SCSI storage controller .*BAR0 io 0x[0-9a-f]+ size 0x80, .*caps MSI-X\(2\) vendor\(5\)$' \
+	--expect '^pci 0000:00:0[0-9a-f]\.0 \[1b36:000c\] class 0604 PCI bridge \(rev 00\), buses 01-01, ' \
+	--expect '^pci 0000:01:00\.0 \[1b36:0010\] class 0108 Non-Volatile memory controller .*BAR0 mem64 0x[0-9a-f]+ size 0x4000, .*MSI-X\(65\)' \
+	--expect '^pci 0000:02:00\.0 \[1af4:1042\] class 0100 .*BAR4 mem64 pref 0x[0-9a-f]+ size 0x4000' \
+	--expect '^pci 0000:00:0[0-9a-f]\.0: bound to ktest-edu$'
+echo "== PCI on -machine pc (port I/O): a PCI-to-PCI bridge with nvme behind it"
+# shellcheck disable=SC2086 # word lists on purpose
+qemu pci-pc --iso "$ISO" --machine pc --cmdline "ktest=pci" $NULLBLK \
+	--qemu-arg -device --qemu-arg virtio-blk-pci,drive=nul0 \
+	--qemu-arg -device --qemu-arg pci-bridge,id=br1,chassis_nr=1 \
+	--qemu-arg -device --qemu-arg nvme,bus=br1,addr=3,serial=pagoda1,drive=nul1 \
+	--qemu-arg -device --qemu-arg e1000e --qemu-arg -device --qemu-arg edu \
+	--reject '# SKIP (needs|no |none)' \
+	--expect '^pci: port I/O \(0xcf8/0xcfc\) for segment 0000 buses 00-ff$' \
+	--expect '^pci 0000:00:00\.0 \[8086:1237\] class 0600 Host bridge ' \
+	--expect '^pci 0000:00:01\.0 \[8086:7000\] class 0601 ISA bridge ' \
+	--expect '^pci 0000:00:0[0-9a-f]\.0 \[1b36:0001\] class 0604 PCI bridge \(rev 00\), buses 01-01, ' \
+	--expect '^pci 0000:01:03\.0 \[1b36:0010\] class 0108 Non-Volatile memory controller .*MSI-X\(65\)'
+
 echo "== power-off and restart without isa-debug-exit (QEMU exits 0 by itself)"
 qemu poweroff-acpi-q35 --iso "$ISO" --cmdline "ktest=acpi" --no-debug-exit \
 	--expect '^pagoda: powering off \(status 0x10\)$' --reject 'still running|halted'

@@ -12,3 +12,4 @@ ARCH_SRCS += arch/x86_64/syscall.asm arch/x86_64/switch.asm arch/x86_64/irq.c \
 	arch/x86_64/percpu.c arch/x86_64/process.c arch/x86_64/rtc.c
 ARCH_SRCS += arch/x86_64/apic.c arch/x86_64/ioapic.c arch/x86_64/hpet.c \
 	arch/x86_64/apic_timer.c
+ARCH_SRCS += arch/x86_64/pci.c

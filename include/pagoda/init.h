@@ -6,6 +6,8 @@
  *   arch_initcall     interrupts, timer, syscall MSRs, the task system
  *   subsys_initcall   mm objects (zero page), the syscall table
  *   fs_initcall       the initrd and the file system
+ *   device_initcall   device drivers (PCI is enumerated at subsys level);
+ *                     probes run here, in the boot task, and may sleep
  *   late_initcall     after the in-kernel tests: whatever the command line
  *                     asks to run in user space. Returns the number of
  *                     failed tests (0 if none), which decides the exit status.
@@ -33,6 +35,7 @@ struct initcall {
 #define arch_initcall(fn)	__INITCALL(1, fn)
 #define subsys_initcall(fn)	__INITCALL(2, fn)
 #define fs_initcall(fn)		__INITCALL(3, fn)
+#define device_initcall(fn)	__INITCALL(4, fn)
 #define late_initcall(func)					\
 	static const struct initcall __initcall_##func			\
 	__attribute__((used, section(".initcall_late"), aligned(8))) = { \

@@ -64,3 +64,6 @@ HOST_TEST_ioremap_SRCS := tests/host/test_ioremap.c mm/ioremap.c mm/pgtable.c mm
 
 HOST_TESTS += acpi
 HOST_TEST_acpi_SRCS := tests/host/test_acpi.c $(ACPI_PARSER_SRCS)
+
+HOST_TESTS += pci
+HOST_TEST_pci_SRCS := tests/host/test_pci.c $(PCI_CORE_SRCS) mm/slab.c mm/buddy.c

@@ -8,3 +8,4 @@ KTEST_SRCS += tests/kernel/ktest_wait.c
 KTEST_SRCS += tests/kernel/ktest_acpi.c
 KTEST_SRCS += tests/kernel/ktest_irq.c
 KTEST_SRCS += tests/kernel/ktest_cpu.c
+KTEST_SRCS += tests/kernel/ktest_pci.c
