@@ -61,3 +61,11 @@ HOST_TEST_audit_SRCS := tests/host/test_audit.c tests/host/fake_mm.c mm/audit.c 
 HOST_TESTS += ioremap
 HOST_TEST_ioremap_SRCS := tests/host/test_ioremap.c mm/ioremap.c mm/pgtable.c mm/buddy.c \
 	arch/x86_64/mm/pte.c
+
+HOST_TESTS += partitions
+HOST_TEST_partitions_SRCS := tests/host/test_partitions.c block/partitions/core.c \
+	block/partitions/efi.c block/partitions/msdos.c lib/crc32.c tests/lib/part_image.c
+PART_IMAGES_STAMP := $(BUILD)/test/part/stamp
+$(PART_IMAGES_STAMP): tests/host/mkpartimg.sh | deps
+	sh tests/host/mkpartimg.sh $(@D)
+$(BUILD)/host/test_partitions: | $(PART_IMAGES_STAMP)
