@@ -1,2 +1,3 @@
 # drivers/: device drivers.
 DRIVER_SRCS := drivers/serial.c
+DRIVER_SRCS += drivers/block/testblk.c

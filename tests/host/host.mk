@@ -69,3 +69,6 @@ PART_IMAGES_STAMP := $(BUILD)/test/part/stamp
 $(PART_IMAGES_STAMP): tests/host/mkpartimg.sh | deps
 	sh tests/host/mkpartimg.sh $(@D)
 $(BUILD)/host/test_partitions: | $(PART_IMAGES_STAMP)
+
+HOST_TESTS += blk_split
+HOST_TEST_blk_split_SRCS := tests/host/test_blk_split.c block/blk_split.c mm/buddy.c
