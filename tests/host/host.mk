@@ -72,3 +72,7 @@ $(BUILD)/host/test_partitions: | $(PART_IMAGES_STAMP)
 
 HOST_TESTS += blk_split
 HOST_TEST_blk_split_SRCS := tests/host/test_blk_split.c block/blk_split.c mm/buddy.c
+
+HOST_TESTS += blk_util
+HOST_TEST_blk_util_SRCS := tests/host/test_blk_util.c block/disk_name.c lib/crc32.c
+$(BUILD)/host/test_blk_util: | build/tools/blk-pattern

@@ -556,6 +556,61 @@ static void t_busy_driver_is_retried(struct ktest *t)
 	kfree(buf);
 }
 
+static void cancel_request(struct request *rq, void *data)
+{
+	int *n = data;
+
+	(*n)++;
+	blk_mq_complete_request(rq, BLK_STS_IOERR);
+}
+
+/*
+ * What a driver does around a controller reset: stop dispatch, cancel
+ * what is in flight, start again. Bios submitted meanwhile wait.
+ */
+static void t_quiesce_and_cancel_in_flight(struct ktest *t)
+{
+	struct testblk_params p = { .capacity = 1 << 20, .queue_depth = 4 };
+	u8 *buf = kmalloc(4 * 4096, GFP_KERNEL);
+	struct testblk *tb = buf ? tb_new(t, &p) : NULL;
+	struct bio *bios[4] = { NULL };
+	struct waiter w, later;
+	unsigned long seen;
+	int visited = 0;
+
+	KTEST_ASSERT(t, tb);
+	waiter_init(&w);
+	waiter_init(&later);
+	tb->disks[0]->never_complete = true;
+	for (int i = 0; i < 4; i++) {
+		bios[i] = async_bio(whole(tb), REQ_OP_READ, 8 * i, buf + 4096 * i, 4096,
+				    i < 3 ? &w : &later);
+		CHECK_OR_GOTO(t, bios[i], out);
+	}
+	for (int i = 0; i < 3; i++)
+		submit_bio(bios[i]);
+	seen = tb->nr_requests;
+	blk_mq_quiesce(&tb->set);
+	submit_bio(bios[3]);
+	KTEST_EXPECT_EQ(t, tb->nr_requests, seen);		/* held back */
+	blk_mq_tagset_busy_iter(&tb->set, cancel_request, &visited);
+	KTEST_EXPECT_EQ(t, visited, 3);
+	KTEST_EXPECT(t, waiter_wait(&w, 3, 1000));
+	KTEST_EXPECT_EQ(t, w.failed, 3);
+	KTEST_EXPECT_EQ(t, w.last_error, -EIO);
+	KTEST_EXPECT_EQ(t, READ_ONCE(later.done), 0);
+	tb->disks[0]->never_complete = false;
+	blk_mq_unquiesce(&tb->set);
+	KTEST_EXPECT(t, waiter_wait(&later, 1, 1000));
+	KTEST_EXPECT_EQ(t, later.failed, 0);
+	KTEST_EXPECT_EQ(t, tb->nr_requests, seen + 1);
+out:
+	testblk_destroy(tb);
+	for (int i = 0; i < 4; i++)
+		bio_put(bios[i]);
+	kfree(buf);
+}
+
 /* Two namespaces on one controller share its tags. */
 static void t_disks_share_the_tag_set(struct ktest *t)
 {
@@ -897,6 +952,7 @@ static const struct ktest_case block_cases[] = {
 	KTEST_CASE(t_timeout_handler_decides, "the driver's timeout handler can extend, complete or fail"),
 	KTEST_CASE(t_more_bios_than_tags, "more bios than tags wait in the software queue"),
 	KTEST_CASE(t_busy_driver_is_retried, "a busy driver gets the request again"),
+	KTEST_CASE(t_quiesce_and_cancel_in_flight, "a quiesced queue holds bios back; requests in flight can be cancelled"),
 	KTEST_CASE(t_disks_share_the_tag_set, "two disks of one controller share its tags"),
 	KTEST_CASE(t_gpt_written_then_found, "a GPT written to a disk gives p1 p2; I/O remapped and bounded"),
 	KTEST_CASE(t_partitions_found_at_add_disk, "MBR logicals and a 4 KiB-block GPT are found at add_disk"),
