@@ -10,3 +10,7 @@ PCI_CORE_SRCS := drivers/pci/access.c drivers/pci/probe.c drivers/pci/cap.c \
 	drivers/pci/driver.c drivers/pci/show.c
 DRIVER_SRCS += $(PCI_CORE_SRCS) drivers/pci/ecam.c drivers/pci/msi.c drivers/pci/pci.c
 DRIVER_SRCS += drivers/block/testblk.c
+# virtio: split virtqueues (host-tested, tests/host/test_virtio_ring.c), the
+# modern PCI transport, and the virtio-blk driver (docs/virtio.md).
+VIRTIO_RING_SRCS := drivers/virtio/virtio_ring.c
+DRIVER_SRCS += $(VIRTIO_RING_SRCS)
