@@ -13,4 +13,4 @@ DRIVER_SRCS += drivers/block/testblk.c
 # virtio: split virtqueues (host-tested, tests/host/test_virtio_ring.c), the
 # modern PCI transport, and the virtio-blk driver (docs/virtio.md).
 VIRTIO_RING_SRCS := drivers/virtio/virtio_ring.c
-DRIVER_SRCS += $(VIRTIO_RING_SRCS)
+DRIVER_SRCS += $(VIRTIO_RING_SRCS) drivers/virtio/virtio_pci_modern.c drivers/block/virtio_blk.c
