@@ -95,7 +95,9 @@ qemu pci-q35 --iso "$ISO" --cmdline "ktest=pci" $NULLBLK \
 	--expect '^pci 0000:00:0[0-9a-f]\.0 \[1b36:000c\] class 0604 PCI bridge \(rev 00\), buses 01-01, ' \
 	--expect '^pci 0000:01:00\.0 \[1b36:0010\] class 0108 Non-Volatile memory controller .*BAR0 mem64 0x[0-9a-f]+ size 0x4000, .*MSI-X\(65\)' \
 	--expect '^pci 0000:02:00\.0 \[1af4:1042\] class 0100 .*BAR4 mem64 pref 0x[0-9a-f]+ size 0x4000' \
-	--expect '^pci 0000:00:0[0-9a-f]\.0: bound to ktest-edu$'
+	--expect '^pci 0000:00:0[0-9a-f]\.0: bound to ktest-edu$' \
+	--expect '^virtio-blk 0000:00:0[0-9a-f]\.0: vda: .*MSI-X \(configuration 0, queue 1\)$' \
+	--expect '^virtio-blk 0000:02:00\.0: vdb: .*MSI-X \(configuration 0, queue 1\)$'
 echo "== PCI on -machine pc (port I/O): a PCI-to-PCI bridge with nvme behind it"
 # shellcheck disable=SC2086 # word lists on purpose
 qemu pci-pc --iso "$ISO" --machine pc --cmdline "ktest=pci" $NULLBLK \
@@ -108,7 +110,32 @@ qemu pci-pc --iso "$ISO" --machine pc --cmdline "ktest=pci" $NULLBLK \
 	--expect '^pci 0000:00:00\.0 \[8086:1237\] class 0600 Host bridge ' \
 	--expect '^pci 0000:00:01\.0 \[8086:7000\] class 0601 ISA bridge ' \
 	--expect '^pci 0000:00:0[0-9a-f]\.0 \[1b36:0001\] class 0604 PCI bridge \(rev 00\), buses 01-01, ' \
-	--expect '^pci 0000:01:03\.0 \[1b36:0010\] class 0108 Non-Volatile memory controller .*MSI-X\(65\)'
+	--expect '^pci 0000:01:03\.0 \[1b36:0010\] class 0108 Non-Volatile memory controller .*MSI-X\(65\)' \
+	--expect '^vda: 1\.0 MiB, 2048 512-byte logical blocks \(physical 512\), write cache$'
+
+echo "== virtio-blk: eleven disks (data, flush, 4K blocks, read-only, blkdebug errors, no indirect, timeouts, one or no MSI-X vector, refused devices)"
+VIRTIO_DIR=$B/test/virtio
+sh tests/virtio_images.sh make "$VIRTIO_DIR"
+# shellcheck disable=SC2046 # word list on purpose
+qemu virtio --iso "$ISO" --cmdline "ktest=virtio" $(sh tests/virtio_images.sh args "$VIRTIO_DIR") \
+	--reject '# SKIP' \
+	--expect '^virtio-blk 0000:00:0[0-9a-f]\.0: vda: features 0x[0-9a-f]+, queue of 256 \(device allows 256\), indirect descriptors, 126 segments of up to [0-9]+ bytes, MSI-X \(configuration 0, queue 1\), serial .pat.$' \
+	--expect '^vda: 64\.0 MiB, 131072 512-byte logical blocks \(physical 512\), write cache$' \
+	--expect '^vdc: 16\.0 MiB, 4096 4096-byte logical blocks \(physical 4096\), write cache$' \
+	--expect '^vdd: 4\.0 MiB, 8192 512-byte logical blocks \(physical 512\), read-only, write cache$' \
+	--expect '^virtio-blk 0000:00:0[0-9a-f]\.0: vdf: features 0x[0-9a-f]+, queue of 256 \(device allows 256\), 126 segments of up to [0-9]+ bytes, MSI-X .*serial .direct.$' \
+	--expect '^virtio-blk 0000:00:0[0-9a-f]\.0: vdh: .*MSI-X \(one shared vector\), serial .shared.$' \
+	--expect '^virtio-blk 0000:00:0[0-9a-f]\.0: vdi: .*no interrupts: polled every tick, serial .novec.$' \
+	--expect '^virtio-blk 0000:00:0[0-9a-f]\.0: device refused features 0x[0-9a-f]+ \(offered 0x[0-9a-f]+\): FEATURES_OK not kept$' \
+	--expect '^virtio-blk 0000:00:0[0-9a-f]\.0: transitional device without the modern interface: there is no legacy driver$' \
+	--expect '^I/O error, dev vde, sector 4096 op 0x0:\(READ\) flags 0x0$' \
+	--expect '^I/O error, dev vde, sector 6144 op 0x1:\(WRITE\) flags 0x0$' \
+	--expect '^vdd: write to a read-only block device refused \(sector 8\)$' \
+	--expect '^vdg: READ at sector 0 not answered in 300 ms: resetting the device$' \
+	--expect '^timeout error, dev vdg, sector 0 op 0x0:\(READ\) flags 0x0$' \
+	--expect '^vdg: device reset; 2 requests it held failed$' \
+	--expect '^vdg: device did not come back after a reset \(-5\): disk offline, I/O fails with -EIO$'
+host virtio-images sh tests/virtio_images.sh check "$VIRTIO_DIR" "$LOGS/virtio.log"
 
 echo "== power-off and restart without isa-debug-exit (QEMU exits 0 by itself)"
 qemu poweroff-acpi-q35 --iso "$ISO" --cmdline "ktest=acpi" --no-debug-exit \

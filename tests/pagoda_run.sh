@@ -26,7 +26,7 @@ echo "KTAP version 1"
 echo "1..1"
 echo "    KTAP version 1"
 echo "    # Subtest: pagoda-run"
-echo "    1..3"
+echo "    1..4"
 st=$(run "$tmp/hello" "$B/userland/hello")
 cat "$tmp/hello.err" >> "$tmp/hello"
 ok=0
@@ -37,5 +37,16 @@ st=$(run "$tmp/exit" "$B/userland/exit_code" 3)
 result "$([ "$st" = 3 ] && echo 1)" "a program exiting with 3 makes pagoda-run exit 3 (got $st)" "$tmp/exit.err"
 st=$(run "$tmp/segv" "$B/userland/segv_default")
 result "$([ "$st" = 139 ] && echo 1)" "a program killed by SIGSEGV makes pagoda-run exit 139 (got $st)" "$tmp/segv.err"
+# --disk virtio:FILE and virtio:ro:FILE: vda and a read-only vdb in the boot log
+truncate -s 8M "$tmp/d0.img"
+truncate -s 2M "$tmp/d1.img"
+st=$(PAGODA_RUN_VERBOSE=1 run "$tmp/disks" --disk "virtio:$tmp/d0.img" --disk "virtio:ro:$tmp/d1.img" \
+	"$B/userland/hello")
+ok=0
+[ "$st" = 0 ] &&
+	grep -q '\] vda: 8\.0 MiB, 16384 512-byte logical blocks (physical 512), write cache' "$tmp/disks.err" &&
+	grep -q '\] vdb: 2\.0 MiB, 4096 512-byte logical blocks (physical 512), read-only, write cache' \
+		"$tmp/disks.err" && ok=1
+result $ok "--disk virtio:FILE and virtio:ro:FILE attach vda and a read-only vdb" "$tmp/disks.err"
 [ $failed = 0 ] && echo "ok 1 pagoda-run" || echo "not ok 1 pagoda-run"
 exit $failed
