@@ -735,6 +735,11 @@ static enum blk_eh_timer_return virtblk_timeout(struct request *rq)
 
 /* ---- the tag set's requests ---- */
 
+/*
+ * ->init_request (tag-set allocation, process context): the request's
+ * buffer list, which is also its indirect table: max_segments + 2 entries,
+ * 16-byte aligned, in the direct map. 0 or -ENOMEM. Sleeps.
+ */
 static int virtblk_init_request(struct blk_mq_tag_set *set, struct request *rq)
 {
 	struct virtio_blk *vblk = set->driver_data;
@@ -752,6 +757,7 @@ static int virtblk_init_request(struct blk_mq_tag_set *set, struct request *rq)
 	return 0;
 }
 
+/* ->exit_request: free the table (the device holds no chain any more). */
 static void virtblk_exit_request(struct blk_mq_tag_set *set, struct request *rq)
 {
 	struct virtblk_req *vbr = blk_mq_rq_to_pdu(rq);
@@ -898,11 +904,18 @@ static int virtblk_add_disk(struct virtio_blk *vblk)
 	return add_disk(vblk->disk);
 }
 
-/* Undo whatever of the probe was done, the device reset first. Sleeps. */
+/*
+ * Undo whatever of the probe was done: the disk deleted (its I/O ended),
+ * a reset in progress waited for, then the device reset before its
+ * memory and vectors go. Sleeps.
+ */
 static void virtblk_teardown(struct virtio_blk *vblk)
 {
 	if (vblk->disk && (vblk->disk->state & GD_ADDED))
 		del_gendisk(vblk->disk);
+	/* nothing in flight now, so no new timeout; let a running reset finish */
+	mutex_lock(&vblk->reset_mutex);
+	mutex_unlock(&vblk->reset_mutex);
 	if (vblk->vp.common) {
 		vp_reset(&vblk->vp, VIRTBLK_RESET_TIMEOUT);
 		vp_add_status(&vblk->vp, VIRTIO_STATUS_FAILED);
@@ -942,6 +955,11 @@ static int virtblk_init_device(struct virtio_blk *vblk)
 	return virtblk_get_id(vblk);
 }
 
+/*
+ * Bind to @pci: bring the device up and register its disk. 0, or -errno
+ * with a message and everything undone (the device reset and marked
+ * FAILED). Process context under pci_bus_mutex; sleeps.
+ */
 static int virtblk_probe(struct pci_dev *pci, const struct pci_device_id *id)
 {
 	struct virtio_blk *vblk;
@@ -975,6 +993,7 @@ static int virtblk_probe(struct pci_dev *pci, const struct pci_device_id *id)
 	return 0;
 }
 
+/* Unbind: delete the disk (waiting for its I/O), reset the device, free everything. Sleeps. */
 static void virtblk_remove(struct pci_dev *pci)
 {
 	struct virtio_blk *vblk = pci_get_drvdata(pci);
@@ -982,8 +1001,6 @@ static void virtblk_remove(struct pci_dev *pci)
 	mutex_lock(&virtblk_mutex);
 	list_del(&vblk->node);
 	mutex_unlock(&virtblk_mutex);
-	mutex_lock(&vblk->reset_mutex);		/* no reset in progress */
-	mutex_unlock(&vblk->reset_mutex);
 	virtblk_teardown(vblk);
 	pci_set_drvdata(pci, NULL);
 }
@@ -1039,6 +1056,7 @@ struct virtio_blk *virtblk_find_serial(const char *serial)
 	return virtblk_lookup(match_serial, serial);
 }
 
+/* See virtio_blk.h. Any context. */
 void virtblk_hold_notify(struct virtio_blk *vblk, bool hold)
 {
 	unsigned long flags;
