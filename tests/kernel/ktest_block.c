@@ -435,10 +435,10 @@ static void t_lost_request_times_out(struct ktest *t)
 	/* the system lives: another disk works meanwhile */
 	KTEST_EXPECT_EQ(t, blkdev_read(whole(other), 0, buf + 4096, 4096), 0);
 	KTEST_EXPECT_EQ(t, READ_ONCE(w.done), 0);
-	KTEST_EXPECT(t, waiter_wait(&w, 1, 2000));
+	KTEST_EXPECT(t, waiter_wait(&w, 1, 3000));
 	KTEST_EXPECT_EQ(t, w.last_error, -ETIMEDOUT);
 	KTEST_EXPECT(t, time_ns() - start >= 200 * MS);
-	KTEST_EXPECT(t, time_ns() - start < 700 * MS);
+	KTEST_EXPECT(t, time_ns() - start < 2000 * MS);	/* a deadline, not a hang: TCG slack */
 	KTEST_EXPECT_EQ(t, tb->nr_timeouts_seen, 1);
 	KTEST_EXPECT_EQ(t, tb->set.nr_timeouts, 1);
 	bio_put(bio);
@@ -468,7 +468,7 @@ static void t_late_answer_is_ignored(struct ktest *t)
 	memset(buf, 0x5a, 4096);
 	start = time_ns();
 	KTEST_EXPECT_EQ(t, blkdev_read(whole(tb), 0, buf, 4096), -ETIMEDOUT);
-	while (READ_ONCE(tb->nr_stale) == 0 && time_ns() - start < 1000 * MS)
+	while (READ_ONCE(tb->nr_stale) == 0 && time_ns() - start < 3000 * MS)
 		schedule();
 	KTEST_EXPECT_EQ(t, tb->nr_stale, 1);
 	KTEST_EXPECT(t, buf[0] == 0x5a && buf[4095] == 0x5a);	/* no late DMA */
