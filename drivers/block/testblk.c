@@ -328,8 +328,8 @@ static enum blk_eh_timer_return testblk_timeout(struct request *rq)
 		slot->used = false;
 		tb->inflight--;
 	}
-	if (slot && action == TESTBLK_TIMEOUT_EXTEND)
-		slot->due_ns = time_ns() + tb->params.completion_delay_ns;
+	if (slot && (action == TESTBLK_TIMEOUT_EXTEND || action == TESTBLK_TIMEOUT_LEAVE))
+		slot->due_ns = time_ns() + tb->params.completion_delay_ns + slot->d->extra_delay_ns;
 	arm_timer_locked(tb);
 	spin_unlock_irqrestore(&tb->lock, flags);
 	switch (action) {

@@ -30,8 +30,8 @@ enum testblk_completion {
 /* What ->timeout does with a late request. */
 enum testblk_timeout_action {
 	TESTBLK_TIMEOUT_ABORT,		/* forget the command, BLK_EH_FAIL (default) */
-	TESTBLK_TIMEOUT_LEAVE,		/* BLK_EH_FAIL but keep it: the device may answer late */
-	TESTBLK_TIMEOUT_EXTEND,		/* make it answer soon, BLK_EH_RESET_TIMER */
+	TESTBLK_TIMEOUT_LEAVE,		/* BLK_EH_FAIL, and the device answers after the delays */
+	TESTBLK_TIMEOUT_EXTEND,		/* make it answer after the delays, BLK_EH_RESET_TIMER */
 	TESTBLK_TIMEOUT_COMPLETE,	/* forget it, complete it with BLK_STS_IOERR, BLK_EH_DONE */
 	TESTBLK_TIMEOUT_NONE,		/* behave as a driver without ->timeout */
 };

@@ -417,7 +417,7 @@ static void t_error_fails_only_its_bio(struct ktest *t)
 
 static void t_lost_request_times_out(struct ktest *t)
 {
-	struct testblk_params p = { .capacity = 1 << 20, .timeout_ns = 200 * MS };
+	struct testblk_params p = { .capacity = 1 << 20, .timeout_ns = 400 * MS };
 	struct testblk_params q = { .capacity = 1 << 20 };
 	u8 *buf = kmalloc(8192, GFP_KERNEL);
 	struct testblk *tb = buf ? tb_new(t, &p) : NULL, *other = tb ? tb_new(t, &q) : NULL;
@@ -437,8 +437,8 @@ static void t_lost_request_times_out(struct ktest *t)
 	KTEST_EXPECT_EQ(t, READ_ONCE(w.done), 0);
 	KTEST_EXPECT(t, waiter_wait(&w, 1, 3000));
 	KTEST_EXPECT_EQ(t, w.last_error, -ETIMEDOUT);
-	KTEST_EXPECT(t, time_ns() - start >= 200 * MS);
-	KTEST_EXPECT(t, time_ns() - start < 2000 * MS);	/* a deadline, not a hang: TCG slack */
+	KTEST_EXPECT(t, time_ns() - start >= 400 * MS);
+	KTEST_EXPECT(t, time_ns() - start < 2400 * MS);	/* a deadline, not a hang: TCG slack */
 	KTEST_EXPECT_EQ(t, tb->nr_timeouts_seen, 1);
 	KTEST_EXPECT_EQ(t, tb->set.nr_timeouts, 1);
 	bio_put(bio);
@@ -463,6 +463,8 @@ static void t_late_answer_is_ignored(struct ktest *t)
 	d = tb->disks[0];
 	blk_pattern_fill(buf, 0, 4096, 9);
 	testblk_store_write(d, 0, buf, 4096);
+	/* silent until the timeout handler has run, then an answer 150 ms later */
+	d->never_complete = true;
 	tb->timeout_action = TESTBLK_TIMEOUT_LEAVE;
 	d->extra_delay_ns = 150 * MS;
 	memset(buf, 0x5a, 4096);
@@ -473,6 +475,7 @@ static void t_late_answer_is_ignored(struct ktest *t)
 	KTEST_EXPECT_EQ(t, tb->nr_stale, 1);
 	KTEST_EXPECT(t, buf[0] == 0x5a && buf[4095] == 0x5a);	/* no late DMA */
 	d->extra_delay_ns = 0;
+	d->never_complete = false;
 	KTEST_EXPECT_EQ(t, blkdev_read(whole(tb), 0, buf, 4096), 0);
 	KTEST_EXPECT_EQ(t, blk_pattern_check(buf, 0, 4096, 9), 4096);
 	testblk_destroy(tb);
@@ -484,18 +487,21 @@ static void t_timeout_handler_decides(struct ktest *t)
 	struct testblk_params p = { .capacity = 1 << 20, .timeout_ns = 50 * MS };
 	u8 *buf = kmalloc(4096, GFP_KERNEL);
 	struct testblk *tb = buf ? tb_new(t, &p) : NULL;
+	unsigned long seen;
 
 	KTEST_ASSERT(t, tb);
 	tb->disks[0]->never_complete = true;
 	tb->timeout_action = TESTBLK_TIMEOUT_EXTEND;	/* more time, then it answers */
 	KTEST_EXPECT_EQ(t, blkdev_read(whole(tb), 0, buf, 4096), 0);
-	KTEST_EXPECT_EQ(t, tb->nr_timeouts_seen, 1);
+	KTEST_EXPECT(t, tb->nr_timeouts_seen >= 1);	/* more if TCG stalls past 50 ms */
+	seen = tb->nr_timeouts_seen;
 	tb->timeout_action = TESTBLK_TIMEOUT_COMPLETE;	/* the driver completes it itself */
 	KTEST_EXPECT_EQ(t, blkdev_read(whole(tb), 0, buf, 4096), -EIO);
-	KTEST_EXPECT_EQ(t, tb->nr_timeouts_seen, 2);
+	KTEST_EXPECT_EQ(t, tb->nr_timeouts_seen, seen + 1);
 	tb->timeout_action = TESTBLK_TIMEOUT_ABORT;
 	KTEST_EXPECT_EQ(t, blkdev_read(whole(tb), 0, buf, 4096), -ETIMEDOUT);
-	KTEST_EXPECT_EQ(t, tb->set.nr_timeouts, 3);
+	KTEST_EXPECT_EQ(t, tb->nr_timeouts_seen, seen + 2);
+	KTEST_EXPECT_EQ(t, tb->set.nr_timeouts, tb->nr_timeouts_seen);
 	KTEST_EXPECT_EQ(t, tb->inflight, 0);
 	testblk_destroy(tb);
 	kfree(buf);
