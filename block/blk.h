@@ -65,6 +65,9 @@ unsigned int blk_split_count(const struct bio_vec *vecs, u32 size,
 
 /* ---- block/bio.c ---- */
 
+/* Is [buf, buf + len) direct-map memory the allocator manages (so it has struct pages)? */
+bool blk_kbuf_ok(const void *buf, size_t len);
+
 /*
  * Add the pages of kernel buffer [@buf, +@len) (direct map) to @bio, one
  * vector per page, as far as its vectors go; if not all of @len fits, cut

@@ -283,7 +283,7 @@ static void requeue_busy_locked(struct blk_mq_tag_set *set, struct request *rq)
  * The dispatch loop, lock held on entry and exit (dropped around driver
  * calls). Stops when nothing can be dispatched or the driver is busy.
  */
-static void dispatch_locked(struct blk_mq_tag_set *set, unsigned long *flags, bool locked)
+static void dispatch_locked(struct blk_mq_tag_set *set, unsigned long *flags, bool *locked)
 {
 	bool need_commit = false;
 
@@ -295,9 +295,9 @@ static void dispatch_locked(struct blk_mq_tag_set *set, unsigned long *flags, bo
 		if (!rq)
 			break;
 		set->rerun = false;
-		blk_set_unlock(set, *flags, locked);
+		blk_set_unlock(set, *flags, *locked);
 		ret = set->ops->queue_rq(rq, last);
-		locked = blk_set_lock(set, flags);
+		*locked = blk_set_lock(set, flags);
 		if (ret == BLK_STS_OK) {
 			set->nr_dispatched++;
 			need_commit = !last;
@@ -309,14 +309,14 @@ static void dispatch_locked(struct blk_mq_tag_set *set, unsigned long *flags, bo
 				continue;
 			break;
 		}
-		blk_set_unlock(set, *flags, locked);
+		blk_set_unlock(set, *flags, *locked);
 		blk_mq_complete_request(rq, ret);	/* the driver refused it */
-		locked = blk_set_lock(set, flags);
+		*locked = blk_set_lock(set, flags);
 	}
 	if (need_commit && set->ops->commit_rqs) {
-		blk_set_unlock(set, *flags, locked);
+		blk_set_unlock(set, *flags, *locked);
 		set->ops->commit_rqs(set);
-		locked = blk_set_lock(set, flags);
+		*locked = blk_set_lock(set, flags);
 	}
 }
 
@@ -333,7 +333,7 @@ void blk_mq_run_queue(struct blk_mq_tag_set *set)
 	set->dispatching = true;
 	do {
 		set->rerun = false;
-		dispatch_locked(set, &flags, locked);
+		dispatch_locked(set, &flags, &locked);
 	} while (set->rerun && !set->quiesced);
 	set->dispatching = false;
 	blk_set_unlock(set, flags, locked);

@@ -562,6 +562,30 @@ static void t_busy_driver_is_retried(struct ktest *t)
 	kfree(buf);
 }
 
+/*
+ * A batch (requests passed with last == false) cut short by a busy answer
+ * is committed: testblk, like an NVMe queue, starts nothing before a
+ * doorbell, so a missing ->commit_rqs would leave the first piece waiting.
+ */
+static void t_busy_batch_is_committed(struct ktest *t)
+{
+	struct testblk_params p = { .capacity = 1 << 20, .queue_depth = 4,
+				    .limits = { .max_hw_sectors = 8 } };
+	u8 *buf = kmalloc(16384, GFP_KERNEL);
+	struct testblk *tb = buf ? tb_new(t, &p) : NULL;
+
+	KTEST_ASSERT(t, tb);
+	tb->busy_skip = 1;		/* piece 1 goes, piece 2 meets a busy device */
+	tb->busy_next = 1;
+	KTEST_EXPECT_EQ(t, blkdev_read(whole(tb), 0, buf, 16384), 0);
+	KTEST_EXPECT_EQ(t, tb->nr_busy_said, 1);
+	KTEST_EXPECT(t, tb->nr_commits >= 1);
+	KTEST_EXPECT(t, tb->nr_doorbells >= 2);
+	KTEST_EXPECT_EQ(t, violations(tb), 0);
+	testblk_destroy(tb);
+	kfree(buf);
+}
+
 static void cancel_request(struct request *rq, void *data)
 {
 	int *n = data;
@@ -960,6 +984,7 @@ static const struct ktest_case block_cases[] = {
 	KTEST_CASE(t_timeout_handler_decides, "the driver's timeout handler can extend, complete or fail"),
 	KTEST_CASE(t_more_bios_than_tags, "more bios than tags wait in the software queue"),
 	KTEST_CASE(t_busy_driver_is_retried, "a busy driver gets the request again"),
+	KTEST_CASE(t_busy_batch_is_committed, "a batch cut short by a busy driver is committed"),
 	KTEST_CASE(t_quiesce_and_cancel_in_flight, "a quiesced queue holds bios back; requests in flight can be cancelled"),
 	KTEST_CASE(t_disks_share_the_tag_set, "two disks of one controller share its tags"),
 	KTEST_CASE(t_gpt_written_then_found, "a GPT written to a disk gives p1 p2; I/O remapped and bounded"),
