@@ -134,6 +134,7 @@ qemu virtio --iso "$ISO" --cmdline "ktest=virtio" $(sh tests/virtio_images.sh ar
 	--expect '^vdg: READ at sector 0 not answered in 300 ms: resetting the device$' \
 	--expect '^timeout error, dev vdg, sector 0 op 0x0:\(READ\) flags 0x0$' \
 	--expect '^vdg: device reset; 2 requests it held failed$' \
+	--expect '^vdg: the device broke the ring \(used element names no chain the device holds\): its requests will time out and it will be reset$' \
 	--expect '^vdg: device did not come back after a reset \(-5\): disk offline, I/O fails with -EIO$'
 host virtio-images sh tests/virtio_images.sh check "$VIRTIO_DIR" "$LOGS/virtio.log"
 

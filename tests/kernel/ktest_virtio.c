@@ -720,6 +720,56 @@ out:
 }
 
 /*
+ * The test plays a device that lies: it posts a used element naming no
+ * chain. The driver completes nothing on it and marks the ring broken;
+ * the request in it times out and the reset mends the ring.
+ */
+static void t_bogus_used_element_breaks_the_ring(struct ktest *t)
+{
+	struct virtio_blk *vblk = disk_or_skip(t, "tmo");
+	static struct tracked_bio tb;
+	struct bio *bio = NULL;
+	unsigned long flags;
+	struct waiter w;
+	u8 *buf;
+
+	if (!vblk)
+		return;
+	buf = buf_alloc();
+	KTEST_ASSERT(t, buf);
+	blk_queue_rq_timeout(vblk->disk, 300 * MS);
+	waiter_init(&w);
+	tb = (struct tracked_bio){ &w, 0 };
+	bio = buf_bio(bdev_of(vblk), REQ_OP_READ, 16, buf, 4096, &tb);
+	CHECK(bio);
+	virtblk_hold_notify(vblk, true);
+	submit_bio(bio);
+	spin_lock_irqsave(&vblk->lock, flags);
+	{
+		struct vring_used *used = vblk->vq->used;
+
+		used->ring[used->idx & (vblk->vq->num - 1)] =
+			(struct vring_used_elem){ vblk->vq->num + 5, 0 };
+		WRITE_ONCE(used->idx, used->idx + 1);
+	}
+	spin_unlock_irqrestore(&vblk->lock, flags);
+	KTEST_EXPECT_EQ(t, vblk->set.ops->poll(&vblk->set), 0);
+	KTEST_EXPECT(t, vblk->vq->broken != NULL);
+	KTEST_EXPECT_EQ(t, READ_ONCE(w.done), 0);
+	KTEST_EXPECT(t, waiter_wait(&w, 1, 10000));
+	KTEST_EXPECT_EQ(t, w.err[0], -ETIMEDOUT);
+	KTEST_EXPECT(t, vblk->vq->broken == NULL);
+	KTEST_EXPECT_EQ(t, vblk->state, VIRTBLK_LIVE);
+	virtblk_hold_notify(vblk, false);
+	KTEST_EXPECT(t, roundtrip(t, bdev_of(vblk), buf, 128, 65536, SEED_SMALL));
+out:
+	virtblk_hold_notify(vblk, false);
+	blk_queue_rq_timeout(vblk->disk, BLK_DEFAULT_TIMEOUT_NS);
+	bio_put(bio);
+	buf_free(buf);
+}
+
+/*
  * A device that does not come back after the reset (the fail_reinit hook
  * stands in for it) takes the disk offline: the late request fails with
  * -ETIMEDOUT, every later one at once with -EIO. Leaves "tmo" dead: last.
@@ -780,6 +830,8 @@ static const struct ktest_case virtio_cases[] = {
 		   "one shared MSI-X vector, or none (tick polling), still completes I/O"),
 	KTEST_CASE(t_timeout_resets_the_device,
 		   "a request never seen by the device times out, the device is reset and works again"),
+	KTEST_CASE(t_bogus_used_element_breaks_the_ring,
+		   "a used element naming no request breaks the ring, completes nothing; the reset mends it"),
 	KTEST_CASE(t_dead_device_fails_fast,
 		   "a device that does not come back after a reset fails later I/O at once with -EIO"),
 };
