@@ -51,6 +51,7 @@ include mm/mm.mk
 include kernel/kernel.mk
 include lib/lib.mk
 include drivers/drivers.mk
+include block/block.mk
 include fs/fs.mk
 include userland/userland.mk
 -include tests/kernel/ktest.mk
@@ -62,7 +63,7 @@ include tests/nop_sites/nop_sites.mk
 
 # ---- kernel link (two passes: the second embeds the symbol table) ----
 KERNEL_C_SRCS := $(filter %.c,$(ARCH_SRCS) $(MM_SRCS) $(KERNEL_SRCS) $(LIB_SRCS) \
-	$(DRIVER_SRCS) $(KTEST_SRCS))
+	$(DRIVER_SRCS) $(BLOCK_SRCS) $(KTEST_SRCS))
 KERNEL_ASM_SRCS := $(filter %.asm,$(ARCH_SRCS))
 KERNEL_OBJS := $(KERNEL_C_SRCS:%.c=$(BUILD)/kernel/%.o) \
 	$(KERNEL_ASM_SRCS:%.asm=$(BUILD)/kernel/%.asm.o)

@@ -188,6 +188,7 @@ static void unreserve_range_locked(struct pmm *pmm, pfn_t start,
  */
 void pmm_add_free_range(struct pmm *pmm, pfn_t start, unsigned long count)
 {
+	unsigned long irqflags;
 	pfn_t pfn = start, end = start + count;
 
 	if (count == 0)
@@ -196,7 +197,7 @@ void pmm_add_free_range(struct pmm *pmm, pfn_t start, unsigned long count)
 	    count > pmm->nr_pages - (start - pmm->base_pfn))
 		panic("pmm_add_free_range: pfns [%#lx, %#lx) outside the span",
 		      (unsigned long)start, (unsigned long)end);
-	spin_lock(&pmm->lock);
+	spin_lock_irqsave(&pmm->lock, irqflags);
 	unreserve_range_locked(pmm, start, count);
 	while (pfn < end) {
 		unsigned int o = carve_order(pfn, end - pfn);
@@ -205,7 +206,7 @@ void pmm_add_free_range(struct pmm *pmm, pfn_t start, unsigned long count)
 		pfn += 1UL << o;
 	}
 	pmm->nr_managed += count;
-	spin_unlock(&pmm->lock);
+	spin_unlock_irqrestore(&pmm->lock, irqflags);
 }
 
 /*
@@ -216,17 +217,18 @@ void pmm_add_free_range(struct pmm *pmm, pfn_t start, unsigned long count)
  */
 struct page *pmm_alloc_pages(struct pmm *pmm, unsigned int order, gfp_t gfp)
 {
+	unsigned long irqflags;
 	struct page *p;
 
 	if (gfp & __GFP_RECLAIM)
 		might_sleep();
 	if (order >= MAX_ORDER)
 		return NULL;
-	spin_lock(&pmm->lock);
+	spin_lock_irqsave(&pmm->lock, irqflags);
 	p = __alloc_block_locked(pmm, order);
 	if (p)
 		prep_new_head(p, order);
-	spin_unlock(&pmm->lock);
+	spin_unlock_irqrestore(&pmm->lock, irqflags);
 	if (p && (gfp & __GFP_ZERO))
 		memset(phys_to_virt(PFN_PHYS(pmm_page_to_pfn(pmm, p))), 0,
 		       PAGE_SIZE << order);
@@ -268,7 +270,9 @@ static void check_free_locked(struct pmm *pmm, struct page *p,
  */
 void pmm_free_pages(struct pmm *pmm, struct page *page, unsigned int order)
 {
-	spin_lock(&pmm->lock);
+	unsigned long irqflags;
+
+	spin_lock_irqsave(&pmm->lock, irqflags);
 	check_free_locked(pmm, page, order);
 	page->flags = 0;
 	page->refcount = 0;
@@ -278,7 +282,7 @@ void pmm_free_pages(struct pmm *pmm, struct page *page, unsigned int order)
 	page->index = 0;
 	page->private = 0;
 	__free_block_locked(pmm, pmm_page_to_pfn(pmm, page), order);
-	spin_unlock(&pmm->lock);
+	spin_unlock_irqrestore(&pmm->lock, irqflags);
 }
 
 /* A snapshot; it may be stale by the time the caller looks at it. */

@@ -301,6 +301,7 @@ static void *__obj_alloc_locked(struct kmem_cache *c)
  */
 void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp)
 {
+	unsigned long irqflags;
 	struct page *slab;
 	void *obj;
 
@@ -308,18 +309,18 @@ void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp)
 		might_sleep();
 
 	for (;;) {
-		spin_lock(&c->lock);
+		spin_lock_irqsave(&c->lock, irqflags);
 		obj = __obj_alloc_locked(c);
-		spin_unlock(&c->lock);
+		spin_unlock_irqrestore(&c->lock, irqflags);
 		if (obj)
 			break;
 		slab = slab_new(c, gfp);
 		if (!slab)
 			return NULL;
-		spin_lock(&c->lock);
+		spin_lock_irqsave(&c->lock, irqflags);
 		slab_list_add(&c->lists[SLAB_EMPTY], slab);
 		c->nr_slabs++;
-		spin_unlock(&c->lock);
+		spin_unlock_irqrestore(&c->lock, irqflags);
 	}
 	if (gfp & __GFP_ZERO)
 		memset(obj, 0, c->obj_size);
@@ -385,12 +386,13 @@ static void check_not_free_locked(struct kmem_cache *c, struct page *slab,
  */
 void kmem_cache_free(struct kmem_cache *c, void *obj)
 {
+	unsigned long irqflags;
 	struct page *slab, *release = NULL;
 
 	if (!obj)
 		return;
 	slab = obj_to_slab(c, obj);
-	spin_lock(&c->lock);
+	spin_lock_irqsave(&c->lock, irqflags);
 	check_not_free_locked(c, slab, obj);
 	obj_make_free(c, obj, slab->freelist);
 	slab->freelist = obj;
@@ -402,21 +404,22 @@ void kmem_cache_free(struct kmem_cache *c, void *obj)
 		c->nr_slabs--;
 		release = slab;
 	}
-	spin_unlock(&c->lock);
+	spin_unlock_irqrestore(&c->lock, irqflags);
 	if (release)
 		slab_release(c, release);
 }
 
 unsigned long kmem_cache_shrink(struct kmem_cache *c)
 {
+	unsigned long irqflags;
 	struct slab_list empty;
 	struct page *slab, *next;
 
-	spin_lock(&c->lock);
+	spin_lock_irqsave(&c->lock, irqflags);
 	empty = c->lists[SLAB_EMPTY];
 	c->lists[SLAB_EMPTY] = (struct slab_list){ NULL, 0 };
 	c->nr_slabs -= empty.nr;
-	spin_unlock(&c->lock);
+	spin_unlock_irqrestore(&c->lock, irqflags);
 	for (slab = empty.first; slab; slab = next) {
 		next = slab_next(slab);
 		slab_release(c, slab);
@@ -426,14 +429,15 @@ unsigned long kmem_cache_shrink(struct kmem_cache *c)
 
 int kmem_cache_destroy(struct kmem_cache *c)
 {
+	unsigned long irqflags;
 	struct pmm *pmm = c->pmm;
 	enum kmem_cache_origin origin = c->origin;
 	unsigned long in_use;
 
-	spin_lock(&c->lock);
+	spin_lock_irqsave(&c->lock, irqflags);
 	in_use = c->objs_in_use;
 	BUG_ON(!in_use && (c->lists[SLAB_PARTIAL].nr || c->lists[SLAB_FULL].nr));
-	spin_unlock(&c->lock);
+	spin_unlock_irqrestore(&c->lock, irqflags);
 	if (in_use) {
 		printk("kmem_cache_destroy: %s: %lu objects still allocated\n",
 		       c->name, in_use);
@@ -448,7 +452,9 @@ int kmem_cache_destroy(struct kmem_cache *c)
 
 void kmem_cache_get_stats(struct kmem_cache *c, struct kmem_cache_stats *s)
 {
-	spin_lock(&c->lock);
+	unsigned long irqflags;
+
+	spin_lock_irqsave(&c->lock, irqflags);
 	s->obj_size = c->obj_size;
 	s->stride = c->stride;
 	s->order = c->order;
@@ -460,7 +466,7 @@ void kmem_cache_get_stats(struct kmem_cache *c, struct kmem_cache_stats *s)
 	s->objs_in_use = c->objs_in_use;
 	s->total_allocs = c->total_allocs;
 	s->total_frees = c->total_frees;
-	spin_unlock(&c->lock);
+	spin_unlock_irqrestore(&c->lock, irqflags);
 }
 
 /* ---- kmalloc ---- */

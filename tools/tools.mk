@@ -12,3 +12,10 @@ $(TOOLS_RUNNER): tools/ktest-runner.c tools/tools.mk
 	$(HOSTCC) $(HOST_TOOL_CFLAGS) -o $@ $<
 
 -include $(TOOLS_RUNNER).d
+
+# The block tests' data pattern, for checking disk images on the host.
+TOOLS_BLK_PATTERN := build/tools/blk-pattern
+$(TOOLS_BLK_PATTERN): tools/blk-pattern.c include/pagoda/blk_pattern.h tools/tools.mk
+	@mkdir -p $(@D)
+	$(HOSTCC) $(HOST_TOOL_CFLAGS) -Iinclude -DHOST_TEST -o $@ $<
+-include $(TOOLS_BLK_PATTERN).d

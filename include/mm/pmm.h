@@ -5,7 +5,9 @@
  * simulated memory (STYLE.md rule 7).
  *
  * Lock: pmm->lock protects free_area[], nr_free and the buddy fields of every
- * struct page it manages (flags PG_buddy, order, lru while free).
+ * struct page it manages (flags PG_buddy, order, lru while free). It is
+ * taken with interrupts off: GFP_ATOMIC allocations and frees may come from
+ * interrupt handlers.
  */
 #ifndef MM_PMM_H
 #define MM_PMM_H

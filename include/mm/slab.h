@@ -27,8 +27,9 @@
  * Lock: cache->lock protects the lists, the counters and the slab fields of
  * the cache's struct pages. It is never held across a pmm call (pages are
  * allocated before it is taken and freed after it is dropped), so there is no
- * lock order between cache->lock and pmm->lock. Not IRQ-safe: do not call
- * from interrupt handlers.
+ * lock order between cache->lock and pmm->lock. It is taken with interrupts
+ * off, so kmem_cache_free()/kfree() and GFP_ATOMIC allocations work from
+ * interrupt handlers (a block I/O completion frees its bio there).
  */
 #ifndef MM_SLAB_H
 #define MM_SLAB_H

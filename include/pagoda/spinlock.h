@@ -43,6 +43,16 @@ static inline void spin_lock(spinlock_t *l)
 			__builtin_ia32_pause();
 }
 
+/* Take @l if it is free: true when taken (preemption then disabled). */
+static inline bool spin_trylock(spinlock_t *l)
+{
+	preempt_disable();
+	if (!__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
+		return true;
+	preempt_enable();
+	return false;
+}
+
 static inline void spin_unlock(spinlock_t *l)
 {
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);

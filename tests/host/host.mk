@@ -67,3 +67,18 @@ HOST_TEST_acpi_SRCS := tests/host/test_acpi.c $(ACPI_PARSER_SRCS)
 
 HOST_TESTS += pci
 HOST_TEST_pci_SRCS := tests/host/test_pci.c $(PCI_CORE_SRCS) mm/slab.c mm/buddy.c
+
+HOST_TESTS += partitions
+HOST_TEST_partitions_SRCS := tests/host/test_partitions.c block/partitions/core.c \
+	block/partitions/efi.c block/partitions/msdos.c lib/crc32.c tests/lib/part_image.c
+PART_IMAGES_STAMP := $(BUILD)/test/part/stamp
+$(PART_IMAGES_STAMP): tests/host/mkpartimg.sh | deps
+	sh tests/host/mkpartimg.sh $(@D)
+$(BUILD)/host/test_partitions: | $(PART_IMAGES_STAMP)
+
+HOST_TESTS += blk_split
+HOST_TEST_blk_split_SRCS := tests/host/test_blk_split.c block/blk_split.c mm/buddy.c
+
+HOST_TESTS += blk_util
+HOST_TEST_blk_util_SRCS := tests/host/test_blk_util.c block/disk_name.c lib/crc32.c
+$(BUILD)/host/test_blk_util: | build/tools/blk-pattern
