@@ -107,8 +107,10 @@ int blkdev_for_each(int (*fn)(struct block_device *bdev, void *arg), void *arg)
 	return ret;
 }
 
+/* What a lookup looks for: a name, else a part type, else a number. */
 struct bdev_match {
 	const char *name;
+	const guid_t *part_type;
 	dev_t dev;
 	struct block_device *found;
 };
@@ -116,11 +118,17 @@ struct bdev_match {
 static int match_bdev(struct block_device *bdev, void *arg)
 {
 	struct bdev_match *m = arg;
+	bool hit;
 
-	if (m->name ? strcmp(bdev->bd_name, m->name) : bdev->bd_dev != m->dev)
-		return 0;
-	m->found = bdev;
-	return 1;
+	if (m->name)
+		hit = !strcmp(bdev->bd_name, m->name);
+	else if (m->part_type)
+		hit = bdev->bd_partno && guid_equal(&bdev->bd_part_type, m->part_type);
+	else
+		hit = bdev->bd_dev == m->dev;
+	if (hit)
+		m->found = bdev;
+	return hit;
 }
 
 static void blkdev_get_locked(struct block_device *bdev)
@@ -148,6 +156,13 @@ struct block_device *blkdev_get_by_name(const char *name)
 struct block_device *blkdev_get_by_dev(dev_t dev)
 {
 	struct bdev_match m = { .dev = dev };
+
+	return blkdev_lookup(&m);
+}
+
+struct block_device *blkdev_get_by_part_type(const guid_t *type)
+{
+	struct bdev_match m = { .part_type = type };
 
 	return blkdev_lookup(&m);
 }

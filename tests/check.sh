@@ -48,9 +48,16 @@ for bin in $HOST_TEST_BINS; do
 done
 
 echo "== in-kernel suites, 5-level paging"
+# The block suite's disks must be logged as Linux logs them (docs/block-layer.md).
 qemu ktest-5level --iso "$ISO" --cmdline "ktest" --expect-levels 5 \
 	--expect '^apic: timer in (periodic|TSC-deadline) mode at 100 Hz; calibrated against the HPET' \
-	--expect '^serial: COM1 receive interrupt on ISA IRQ 4'
+	--expect '^serial: COM1 receive interrupt on ISA IRQ 4' \
+	--expect '^testblk[0-9]+: 4\.0 MiB, 8192 512-byte logical blocks \(physical 512\)$' \
+	--expect '^testblk[0-9]+: 4\.0 MiB, 1024 4096-byte logical blocks \(physical 4096\)$' \
+	--expect '^testblk[0-9]+: p1 p2 \(GPT\)$' \
+	--expect '^testblk[0-9]+: p1 p2 < p5 p6 > \(MBR\)$' \
+	--expect '^I/O error, dev testblk[0-9]+, sector 2048 op 0x1:\(WRITE\) flags 0x0$' \
+	--expect '^timeout error, dev testblk[0-9]+, sector 0 op 0x0:\(READ\) flags 0x0$'
 
 echo "== in-kernel suites, 4-level paging"
 qemu ktest-4level --iso "$ISO" --cmdline "ktest no5lvl" --expect-levels 4

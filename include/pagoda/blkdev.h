@@ -121,10 +121,11 @@ struct block_device {
 /* ---- for drivers: disks ---- */
 
 /*
- * A new disk on @set with limits @lim (defaults filled in, checked:
- * -EINVAL for impossible ones) and @private_data. Its name, numbers and
- * capacity come next (set_capacity), then add_disk(). NULL-free: returns
- * an ERR-style negative errno in *err and NULL on failure. Sleeps.
+ * A new disk on @set with limits @lim (NULL: all defaults; zero fields get
+ * the defaults; impossible ones give -EINVAL) and @private_data. The
+ * driver then sets disk_name (and major/first_minor/minors if it has its
+ * own numbers), set_capacity(), and calls add_disk(). Returns the disk, or
+ * NULL with *err = -ENOMEM or -EINVAL. Sleeps.
  */
 struct gendisk *blk_mq_alloc_disk(struct blk_mq_tag_set *set, const struct queue_limits *lim,
 				  void *private_data, int *err);
@@ -164,6 +165,12 @@ int disk_rescan_partitions(struct gendisk *disk);
 struct block_device *blkdev_get_by_name(const char *name);
 /* The block device numbered @dev, with a reference, or NULL. Sleeps. */
 struct block_device *blkdev_get_by_dev(dev_t dev);
+/*
+ * The first partition (in blkdev_for_each order) whose GPT type GUID is
+ * @type, with a reference, or NULL: how the crash dump finds its
+ * partition. Look it up at boot and keep it: this sleeps. Sleeps.
+ */
+struct block_device *blkdev_get_by_part_type(const guid_t *type);
 /* Take another reference / drop one. Sleeps (bdev_lock). */
 void blkdev_get(struct block_device *bdev);
 void blkdev_put(struct block_device *bdev);

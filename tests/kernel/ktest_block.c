@@ -707,6 +707,8 @@ static void t_gpt_written_then_found(struct ktest *t)
 	KTEST_EXPECT(t, MAJOR(p1->bd_dev) == BLOCK_EXT_MAJOR && p1->bd_dev != p2->bd_dev);
 	KTEST_EXPECT(t, blkdev_get_by_dev(p2->bd_dev) == p2);
 	blkdev_put(p2);
+	KTEST_EXPECT(t, blkdev_get_by_part_type(&esp) == p1);	/* the crash dump's lookup */
+	blkdev_put(p1);
 	/* I/O through a partition lands at its start on the disk */
 	blk_pattern_fill(scratch, 0, 4096, 42);
 	KTEST_EXPECT_EQ(t, blkdev_write(p2, 0, scratch, 4096), 0);
