@@ -10,3 +10,4 @@ PCI_CORE_SRCS := drivers/pci/access.c drivers/pci/probe.c drivers/pci/cap.c \
 	drivers/pci/driver.c drivers/pci/show.c
 DRIVER_SRCS += $(PCI_CORE_SRCS) drivers/pci/ecam.c drivers/pci/msi.c drivers/pci/pci.c
 DRIVER_SRCS += drivers/block/testblk.c
+include drivers/nvme/nvme.mk
