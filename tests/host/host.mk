@@ -82,3 +82,6 @@ HOST_TEST_blk_split_SRCS := tests/host/test_blk_split.c block/blk_split.c mm/bud
 HOST_TESTS += blk_util
 HOST_TEST_blk_util_SRCS := tests/host/test_blk_util.c block/disk_name.c lib/crc32.c
 $(BUILD)/host/test_blk_util: | build/tools/blk-pattern
+
+HOST_TESTS += nvme
+HOST_TEST_nvme_SRCS := tests/host/test_nvme.c $(NVME_LIB_SRCS)
