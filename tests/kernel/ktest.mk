@@ -10,3 +10,4 @@ KTEST_SRCS += tests/kernel/ktest_irq.c
 KTEST_SRCS += tests/kernel/ktest_cpu.c
 KTEST_SRCS += tests/kernel/ktest_pci.c
 KTEST_SRCS += tests/kernel/ktest_block.c tests/lib/part_image.c
+KTEST_SRCS += tests/kernel/ktest_nvme.c
