@@ -112,8 +112,7 @@ int nvme_disable_ctrl(struct nvme_ctrl *ctrl)
 	u32 cc;
 
 	nvme_queue_set_live(&ctrl->adminq, false);
-	if (ctrl->ioq.sq)
-		nvme_queue_set_live(&ctrl->ioq, false);
+	nvme_queue_set_live(&ctrl->ioq, false);
 	cc = reg_read(ctrl, NVME_REG_CC);
 	if (cc == ~0u) {
 		printk("%s: no answer from the device (CC reads all-ones)\n", ctrl->name);
@@ -149,19 +148,31 @@ int nvme_enable_ctrl(struct nvme_ctrl *ctrl)
 
 /* ---- I/O queue ---- */
 
-/* Identify Controller, checked, into ctrl->info. */
+/*
+ * Identify Controller, checked, into ctrl->info. After a reset the
+ * controller must still be the one probed: another serial number is
+ * treated as a failure.
+ */
 static int nvme_identify_ctrl(struct nvme_ctrl *ctrl)
 {
+	struct nvme_ctrl_info info;
 	char why[96];
 	int err = nvme_identify(ctrl, 0, NVME_ID_CNS_CTRL);
 
 	if (err)
 		return err;
-	err = nvme_parse_id_ctrl(ctrl->id_buf, NVME_CAP_MPSMIN(ctrl->cap), &ctrl->info, why,
-				 sizeof(why));
-	if (err)
+	err = nvme_parse_id_ctrl(ctrl->id_buf, NVME_CAP_MPSMIN(ctrl->cap), &info, why, sizeof(why));
+	if (err) {
 		printk("%s: unusable controller: %s\n", ctrl->name, why);
-	return err;
+		return err;
+	}
+	if (ctrl->state != NVME_CTRL_NEW && strcmp(info.serial, ctrl->info.serial)) {
+		printk("%s: serial number %s after the reset, %s before\n", ctrl->name, info.serial,
+		       ctrl->info.serial);
+		return -ENODEV;
+	}
+	ctrl->info = info;
+	return 0;
 }
 
 static int nvme_create_io_queue(struct nvme_ctrl *ctrl)
@@ -380,7 +391,11 @@ static struct nvme_ctrl *nvme_alloc_ctrl(struct pci_dev *pdev)
 	return ctrl;
 }
 
-/* Everything up to a live I/O queue. 0 or -errno (logged). */
+/*
+ * Everything up to a live I/O queue. 0 or -errno (logged). The queues
+ * exist before the interrupts are requested: a message the firmware left
+ * pending may arrive as soon as its vector is unmasked.
+ */
 static int nvme_bring_up(struct nvme_ctrl *ctrl)
 {
 	int err;
@@ -389,13 +404,14 @@ static int nvme_bring_up(struct nvme_ctrl *ctrl)
 	if (!err)
 		err = nvme_alloc_queue(ctrl, &ctrl->adminq, 0, NVME_AQ_DEPTH, 0);
 	if (!err)
+		err = nvme_alloc_queue(ctrl, &ctrl->ioq, 1, ctrl->io_depth, 0);
+	if (!err)
 		err = nvme_setup_irqs(ctrl);
 	if (err)
 		return err;
+	ctrl->ioq.vector = ctrl->nr_vectors > 1 ? 1 : 0;
 	pci_set_master(ctrl->pdev);
-	err = nvme_alloc_queue(ctrl, &ctrl->ioq, 1, ctrl->io_depth, ctrl->nr_vectors > 1 ? 1 : 0);
-	if (!err)
-		err = nvme_disable_ctrl(ctrl);
+	err = nvme_disable_ctrl(ctrl);
 	if (!err)
 		err = nvme_enable_ctrl(ctrl);
 	if (!err)

@@ -68,6 +68,7 @@ int nvme_alloc_queue(struct nvme_ctrl *ctrl, struct nvme_queue *q, u16 qid, u16 
 	q->qid = qid;
 	q->depth = depth;
 	q->vector = vector;
+	q->cq_phase = 1;	/* before the ring is visible to the interrupt handler */
 	spin_lock_init(&q->sq_lock);
 	spin_lock_init(&q->cq_lock);
 	q->sq = ring_alloc((size_t)depth << NVME_SQES_SHIFT, &q->sq_order, &q->sq_dma);
