@@ -187,7 +187,7 @@ bool nvme_reissue(struct request *rq)
 	struct nvme_ctrl *ctrl = set_to_ctrl(rq->set);
 	struct nvme_iod *iod = blk_mq_rq_to_pdu(rq);
 
-	if (!iod->queued)
+	if (!READ_ONCE(iod->queued))
 		return true;	/* its ->queue_rq has not placed it yet and will see the state */
 	if (iod->reissues >= NVME_MAX_REISSUES)
 		return false;
@@ -207,9 +207,10 @@ static bool rq_in_flight(struct request *rq)
 /*
  * A request passed its deadline (kblockd, process context, may sleep).
  * Not yet at the device for a whole period (re-issued by a reset since,
- * or still inside ->queue_rq): another period. Its completion posted but
- * its interrupt lost: reap, done. Otherwise reset the controller, which
- * re-issues it (another period) or fails it.
+ * or still inside ->queue_rq), or a reset under way that will re-issue
+ * it: another period. Its completion posted but its interrupt lost: reap,
+ * done. Otherwise reset the controller, which re-issues it (another
+ * period) or fails it (done).
  */
 static enum blk_eh_timer_return nvme_timeout(struct request *rq)
 {
@@ -219,7 +220,8 @@ static enum blk_eh_timer_return nvme_timeout(struct request *rq)
 
 	if (READ_ONCE(ctrl->state) == NVME_CTRL_DEAD)
 		return BLK_EH_FAIL;
-	if (!iod->queued || waited < rq->disk->timeout_ns)
+	if (!READ_ONCE(iod->queued) || waited < rq->disk->timeout_ns ||
+	    READ_ONCE(ctrl->state) == NVME_CTRL_RESETTING)
 		return BLK_EH_RESET_TIMER;
 	nvme_process_cq(&ctrl->ioq);
 	if (!rq_in_flight(rq)) {
