@@ -86,8 +86,7 @@ int submit_bio_wait(struct bio *bio)
 
 /* ---- kernel buffers ---- */
 
-/* Is [buf, buf + len) direct-map memory the allocator manages (so it has struct pages)? */
-static bool kbuf_ok(const void *buf, size_t len)
+bool blk_kbuf_ok(const void *buf, size_t len)
 {
 	uintptr_t a = (uintptr_t)buf;
 	phys_addr_t start, end;
@@ -138,7 +137,7 @@ static int blkdev_rw_kbuf(struct block_device *bdev, blk_opf_t opf, sector_t sec
 			  void *buf, size_t len)
 {
 	might_sleep();
-	if (!kbuf_ok(buf, len))
+	if (!blk_kbuf_ok(buf, len))
 		return -EINVAL;
 	while (len) {
 		size_t pages = (ALIGN_UP((uintptr_t)buf + len, PAGE_SIZE) -

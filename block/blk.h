@@ -65,6 +65,9 @@ unsigned int blk_split_count(const struct bio_vec *vecs, u32 size,
 
 /* ---- block/bio.c ---- */
 
+/* Is [buf, buf + len) direct-map memory the allocator manages (so it has struct pages)? */
+bool blk_kbuf_ok(const void *buf, size_t len);
+
 /*
  * Add the pages of kernel buffer [@buf, +@len) (direct map) to @bio, one
  * vector per page, as far as its vectors go; if not all of @len fits, cut
@@ -105,6 +108,8 @@ void blk_print_req_error(const struct request *rq, blk_status_t status);
 
 /* ---- block/blk_mq.c ---- */
 
+/* blk_mq_complete_request() only if @rq is still the use of its tag with generation @gen. */
+bool blk_mq_complete_request_gen(struct request *rq, u8 gen, blk_status_t status);
 /* Queue a prepared bio and dispatch. Any context. */
 void blk_mq_submit_bio(struct bio *bio);
 /* Put a bio whose next stage has requests back on the queue (lock held). */

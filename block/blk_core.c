@@ -70,9 +70,6 @@ void blk_limits_for_split(const struct gendisk *disk, struct blk_split_limits *l
 	lim->block_size = q->logical_block_size;
 }
 
-/* bio->bi_flags, core-internal */
-#define BIO_EMULATE_FUA		0x80	/* write without FUA, then a flush */
-
 /* The first stage after @from that has work for @bio, or BIO_STAGE_DONE. */
 static enum bio_stage next_stage(const struct bio *bio, enum bio_stage from)
 {

@@ -112,6 +112,7 @@ struct request *blk_mq_cmd_id_to_rq(struct blk_mq_tag_set *set, u16 id)
 
 static void restart_timer_fn(struct timer_list *t);
 
+/* Undo alloc_requests() for the first @n requests (->exit_request for each). */
 static void free_requests(struct blk_mq_tag_set *set, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++)
@@ -125,6 +126,11 @@ static void free_requests(struct blk_mq_tag_set *set, unsigned int n)
 	set->free_tags = NULL;
 }
 
+/*
+ * The set's requests (each followed by cmd_size bytes, 16-byte aligned),
+ * their index by tag and the free-tag bitmap; ->init_request for each.
+ * 0 or -errno with nothing left allocated.
+ */
 static int alloc_requests(struct blk_mq_tag_set *set)
 {
 	size_t rq_size = ALIGN_UP(sizeof(struct request) + set->cmd_size, 16);
@@ -197,6 +203,7 @@ void blk_mq_free_tag_set(struct blk_mq_tag_set *set)
 
 /* ---- dispatch ---- */
 
+/* Interrupt context: retry what the driver was busy for. */
 static void restart_timer_fn(struct timer_list *t)
 {
 	blk_mq_run_queue(container_of(t, struct blk_mq_tag_set, restart_timer));
@@ -276,7 +283,7 @@ static void requeue_busy_locked(struct blk_mq_tag_set *set, struct request *rq)
  * The dispatch loop, lock held on entry and exit (dropped around driver
  * calls). Stops when nothing can be dispatched or the driver is busy.
  */
-static void dispatch_locked(struct blk_mq_tag_set *set, unsigned long *flags, bool locked)
+static void dispatch_locked(struct blk_mq_tag_set *set, unsigned long *flags, bool *locked)
 {
 	bool need_commit = false;
 
@@ -288,9 +295,9 @@ static void dispatch_locked(struct blk_mq_tag_set *set, unsigned long *flags, bo
 		if (!rq)
 			break;
 		set->rerun = false;
-		blk_set_unlock(set, *flags, locked);
+		blk_set_unlock(set, *flags, *locked);
 		ret = set->ops->queue_rq(rq, last);
-		locked = blk_set_lock(set, flags);
+		*locked = blk_set_lock(set, flags);
 		if (ret == BLK_STS_OK) {
 			set->nr_dispatched++;
 			need_commit = !last;
@@ -302,14 +309,14 @@ static void dispatch_locked(struct blk_mq_tag_set *set, unsigned long *flags, bo
 				continue;
 			break;
 		}
-		blk_set_unlock(set, *flags, locked);
+		blk_set_unlock(set, *flags, *locked);
 		blk_mq_complete_request(rq, ret);	/* the driver refused it */
-		locked = blk_set_lock(set, flags);
+		*locked = blk_set_lock(set, flags);
 	}
 	if (need_commit && set->ops->commit_rqs) {
-		blk_set_unlock(set, *flags, locked);
+		blk_set_unlock(set, *flags, *locked);
 		set->ops->commit_rqs(set);
-		locked = blk_set_lock(set, flags);
+		*locked = blk_set_lock(set, flags);
 	}
 }
 
@@ -326,7 +333,7 @@ void blk_mq_run_queue(struct blk_mq_tag_set *set)
 	set->dispatching = true;
 	do {
 		set->rerun = false;
-		dispatch_locked(set, &flags, locked);
+		dispatch_locked(set, &flags, &locked);
 	} while (set->rerun && !set->quiesced);
 	set->dispatching = false;
 	blk_set_unlock(set, flags, locked);
@@ -354,7 +361,12 @@ void blk_mq_unquiesce(struct blk_mq_tag_set *set)
 
 /* ---- completion ---- */
 
-bool blk_mq_complete_request(struct request *rq, blk_status_t status)
+/*
+ * Complete @rq with @status if it is in flight and, when @gen >= 0, still
+ * the use of its tag with that generation (kblockd failing a request it
+ * looked at while unlocked must not hit the tag's next user).
+ */
+static bool complete_request(struct request *rq, blk_status_t status, int gen)
 {
 	struct blk_mq_tag_set *set = rq->set;
 	struct bio *bio;
@@ -362,7 +374,8 @@ bool blk_mq_complete_request(struct request *rq, blk_status_t status)
 	unsigned long flags;
 	bool locked = blk_set_lock(set, &flags);
 
-	if (rq->state != MQ_RQ_IN_FLIGHT || !list_empty(&rq->queuelist)) {
+	if (rq->state != MQ_RQ_IN_FLIGHT || !list_empty(&rq->queuelist) ||
+	    (gen >= 0 && rq->gen != (u8)gen)) {
 		set->nr_stale_completions++;
 		blk_set_unlock(set, flags, locked);
 		return false;
@@ -388,6 +401,16 @@ bool blk_mq_complete_request(struct request *rq, blk_status_t status)
 	if (work)
 		blk_mq_run_queue(set);
 	return true;
+}
+
+bool blk_mq_complete_request(struct request *rq, blk_status_t status)
+{
+	return complete_request(rq, status, -1);
+}
+
+bool blk_mq_complete_request_gen(struct request *rq, u8 gen, blk_status_t status)
+{
+	return complete_request(rq, status, gen);
 }
 
 void blk_mq_tagset_busy_iter(struct blk_mq_tag_set *set,

@@ -17,7 +17,6 @@
 #include <pagoda/errno.h>
 #include <pagoda/printk.h>
 #include <pagoda/time.h>
-#include <mm/arch.h>
 
 static void cpu_relax(void)
 {
@@ -89,8 +88,7 @@ static blk_status_t polled_stage(struct bio *bio, struct request *rq, u64 deadli
 
 		blk_mq_start_request_locked(rq, bio->bi_disk, 0);
 		rq->rq_flags = RQF_POLLED;
-		issued_all = blk_bio_next_request(bio, rq);
-		rq->cmd_flags |= REQ_POLLED;
+		issued_all = blk_bio_next_request(bio, rq);	/* REQ_POLLED from the bio */
 		blk_set_unlock(set, flags, locked);
 
 		st = polled_one(set, rq, deadline);
@@ -160,7 +158,7 @@ int blkdev_rw_polled(struct block_device *bdev, enum req_op op, sector_t sector,
 	struct bio_vec vecs[16];
 	struct bio bio;
 
-	if ((uintptr_t)buf < direct_map_base)
+	if (!blk_kbuf_ok(buf, len))
 		return -EINVAL;
 	while (len) {
 		size_t chunk;

@@ -89,7 +89,7 @@ static void expire_request(struct blk_mq_tag_set *set, struct request *rq, u8 ge
 	fail = timeout_verdict_locked(rq, gen, ret, next);
 	spin_unlock_irqrestore(&set->lock, flags);
 	if (fail)
-		blk_mq_complete_request(rq, BLK_STS_TIMEOUT);
+		blk_mq_complete_request_gen(rq, gen, BLK_STS_TIMEOUT);
 }
 
 /* Is @rq a regular request at the driver whose deadline has passed? Lock held. */

@@ -193,6 +193,23 @@ static void arm_timer_locked(struct testblk *tb)
 		mod_timer(&tb->timer, next);
 }
 
+/* The doorbell: the device starts every command queued so far (tb->lock held). */
+static void ring_locked(struct testblk *tb)
+{
+	u64 now = time_ns();
+
+	for (unsigned int i = 0; i < tb->nr_slots; i++) {
+		struct testblk_slot *s = &tb->slots[i];
+
+		if (!s->used || s->rung)
+			continue;
+		s->rung = true;
+		s->due_ns = s->never ? ~0ull :
+			    now + tb->params.completion_delay_ns + s->d->extra_delay_ns;
+	}
+	arm_timer_locked(tb);
+}
+
 /* Finish one answered command: transfer and complete if the block layer still wants it. */
 static void answer(struct testblk *tb, u16 cmd_id, struct testblk_disk *d, blk_status_t status)
 {
@@ -263,7 +280,9 @@ static blk_status_t testblk_queue_rq(struct request *rq, bool last)
 	unsigned long flags;
 
 	spin_lock_irqsave(&tb->lock, flags);
-	if (tb->busy_next) {
+	if (tb->busy_skip)
+		tb->busy_skip--;
+	else if (tb->busy_next) {
 		tb->busy_next--;
 		tb->nr_busy_said++;
 		spin_unlock_irqrestore(&tb->lock, flags);
@@ -291,12 +310,25 @@ static blk_status_t testblk_queue_rq(struct request *rq, bool last)
 	}
 	*slot = (struct testblk_slot){
 		.used = true, .cmd_id = blk_mq_rq_cmd_id(rq), .status = status, .d = d,
-		.due_ns = d->never_complete ? ~0ull :
-			  time_ns() + tb->params.completion_delay_ns + d->extra_delay_ns,
+		.never = d->never_complete, .due_ns = ~0ull,
 	};
-	arm_timer_locked(tb);
+	if (last) {
+		tb->nr_doorbells++;
+		ring_locked(tb);
+	}
 	spin_unlock_irqrestore(&tb->lock, flags);
 	return BLK_STS_OK;
+}
+
+static void testblk_commit_rqs(struct blk_mq_tag_set *set)
+{
+	struct testblk *tb = container_of(set, struct testblk, set);
+	unsigned long flags;
+
+	spin_lock_irqsave(&tb->lock, flags);
+	tb->nr_commits++;
+	ring_locked(tb);
+	spin_unlock_irqrestore(&tb->lock, flags);
 }
 
 static int testblk_poll(struct blk_mq_tag_set *set)
@@ -328,8 +360,11 @@ static enum blk_eh_timer_return testblk_timeout(struct request *rq)
 		slot->used = false;
 		tb->inflight--;
 	}
-	if (slot && action == TESTBLK_TIMEOUT_EXTEND)
-		slot->due_ns = time_ns() + tb->params.completion_delay_ns;
+	if (slot && (action == TESTBLK_TIMEOUT_EXTEND || action == TESTBLK_TIMEOUT_LEAVE)) {
+		slot->rung = true;
+		slot->never = false;
+		slot->due_ns = time_ns() + tb->params.completion_delay_ns + slot->d->extra_delay_ns;
+	}
 	arm_timer_locked(tb);
 	spin_unlock_irqrestore(&tb->lock, flags);
 	switch (action) {
@@ -345,12 +380,14 @@ static enum blk_eh_timer_return testblk_timeout(struct request *rq)
 
 static const struct blk_mq_ops testblk_ops = {
 	.queue_rq = testblk_queue_rq,
+	.commit_rqs = testblk_commit_rqs,
 	.timeout = testblk_timeout,
 	.poll = testblk_poll,
 };
 
 static const struct blk_mq_ops testblk_ops_nopoll = {
 	.queue_rq = testblk_queue_rq,
+	.commit_rqs = testblk_commit_rqs,
 	.timeout = testblk_timeout,
 };
 
@@ -480,8 +517,10 @@ static void abort_all_slots(struct testblk *tb)
 
 	spin_lock_irqsave(&tb->lock, flags);
 	for (unsigned int i = 0; i < tb->nr_slots; i++)
-		if (tb->slots[i].used)
+		if (tb->slots[i].used) {
+			tb->slots[i].rung = true;
 			tb->slots[i].due_ns = 0;
+		}
 	spin_unlock_irqrestore(&tb->lock, flags);
 	reap_due(tb, ~0ull);
 }

@@ -35,6 +35,7 @@ typedef void bio_end_io_t(struct bio *bio);
 
 /* bio->bi_flags */
 #define BIO_ALLOCATED		0x01	/* from bio_alloc(): bio_put() frees it */
+#define BIO_EMULATE_FUA		0x80	/* (core) written without FUA, a flush follows */
 
 /* Stages of a bio inside the block layer (core). */
 enum bio_stage {

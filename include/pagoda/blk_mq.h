@@ -38,6 +38,7 @@
 #define PAGODA_BLK_MQ_H
 
 #include <pagoda/blk_types.h>
+#include <pagoda/compiler.h>
 #include <pagoda/list.h>
 #include <pagoda/spinlock.h>
 #include <pagoda/timer.h>
@@ -141,7 +142,7 @@ struct request {
 	u64 deadline_ns;		/* when it times out (set->lock) */
 	struct list_head queuelist;	/* set->dispatch */
 	/* the driver's cmd_size bytes follow, 16-byte aligned */
-};
+} __aligned(16);
 
 /* ---- tag sets ---- */
 

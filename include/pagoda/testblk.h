@@ -11,7 +11,9 @@
  * The "device" keeps its own table of commands in progress (slots), each
  * remembered by the request's command id, and answers from that table:
  * an answer for a command the block layer has given up on is looked up
- * with blk_mq_cmd_id_to_rq() and dropped as stale.
+ * with blk_mq_cmd_id_to_rq() and dropped as stale. Like an NVMe queue it
+ * only starts commands once a doorbell rang: a request passed with
+ * last == false waits for the next one with last, or for ->commit_rqs.
  */
 #ifndef PAGODA_TESTBLK_H
 #define PAGODA_TESTBLK_H
@@ -30,8 +32,8 @@ enum testblk_completion {
 /* What ->timeout does with a late request. */
 enum testblk_timeout_action {
 	TESTBLK_TIMEOUT_ABORT,		/* forget the command, BLK_EH_FAIL (default) */
-	TESTBLK_TIMEOUT_LEAVE,		/* BLK_EH_FAIL but keep it: the device may answer late */
-	TESTBLK_TIMEOUT_EXTEND,		/* make it answer soon, BLK_EH_RESET_TIMER */
+	TESTBLK_TIMEOUT_LEAVE,		/* BLK_EH_FAIL, and the device answers after the delays */
+	TESTBLK_TIMEOUT_EXTEND,		/* make it answer after the delays, BLK_EH_RESET_TIMER */
 	TESTBLK_TIMEOUT_COMPLETE,	/* forget it, complete it with BLK_STS_IOERR, BLK_EH_DONE */
 	TESTBLK_TIMEOUT_NONE,		/* behave as a driver without ->timeout */
 };
@@ -76,6 +78,8 @@ struct testblk_disk {
 
 struct testblk_slot {
 	bool used;
+	bool rung;			/* the doorbell has told the device about it */
+	bool never;			/* its disk never answers */
 	u16 cmd_id;
 	u64 due_ns;			/* ~0: never */
 	blk_status_t status;
@@ -92,11 +96,13 @@ struct testblk {
 	struct testblk_disk *disks[TESTBLK_MAX_DISKS];
 	unsigned int nr_disks;
 	/* knobs */
+	unsigned int busy_skip;		/* let this many ->queue_rq calls through, then */
 	unsigned int busy_next;		/* the next N ->queue_rq calls say busy */
 	enum testblk_timeout_action timeout_action;
 	/* what the device saw (lock) */
 	unsigned long nr_requests, inflight, max_inflight, nr_busy_said, nr_stale, nr_timeouts_seen;
 	unsigned long nr_irq_completions, nr_polled_completions;
+	unsigned long nr_doorbells, nr_commits;	/* last=true requests, ->commit_rqs calls */
 };
 
 /*

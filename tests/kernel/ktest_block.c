@@ -417,7 +417,7 @@ static void t_error_fails_only_its_bio(struct ktest *t)
 
 static void t_lost_request_times_out(struct ktest *t)
 {
-	struct testblk_params p = { .capacity = 1 << 20, .timeout_ns = 200 * MS };
+	struct testblk_params p = { .capacity = 1 << 20, .timeout_ns = 400 * MS };
 	struct testblk_params q = { .capacity = 1 << 20 };
 	u8 *buf = kmalloc(8192, GFP_KERNEL);
 	struct testblk *tb = buf ? tb_new(t, &p) : NULL, *other = tb ? tb_new(t, &q) : NULL;
@@ -435,10 +435,10 @@ static void t_lost_request_times_out(struct ktest *t)
 	/* the system lives: another disk works meanwhile */
 	KTEST_EXPECT_EQ(t, blkdev_read(whole(other), 0, buf + 4096, 4096), 0);
 	KTEST_EXPECT_EQ(t, READ_ONCE(w.done), 0);
-	KTEST_EXPECT(t, waiter_wait(&w, 1, 2000));
+	KTEST_EXPECT(t, waiter_wait(&w, 1, 3000));
 	KTEST_EXPECT_EQ(t, w.last_error, -ETIMEDOUT);
-	KTEST_EXPECT(t, time_ns() - start >= 200 * MS);
-	KTEST_EXPECT(t, time_ns() - start < 700 * MS);
+	KTEST_EXPECT(t, time_ns() - start >= 400 * MS);
+	KTEST_EXPECT(t, time_ns() - start < 2400 * MS);	/* a deadline, not a hang: TCG slack */
 	KTEST_EXPECT_EQ(t, tb->nr_timeouts_seen, 1);
 	KTEST_EXPECT_EQ(t, tb->set.nr_timeouts, 1);
 	bio_put(bio);
@@ -463,16 +463,19 @@ static void t_late_answer_is_ignored(struct ktest *t)
 	d = tb->disks[0];
 	blk_pattern_fill(buf, 0, 4096, 9);
 	testblk_store_write(d, 0, buf, 4096);
+	/* silent until the timeout handler has run, then an answer 150 ms later */
+	d->never_complete = true;
 	tb->timeout_action = TESTBLK_TIMEOUT_LEAVE;
 	d->extra_delay_ns = 150 * MS;
 	memset(buf, 0x5a, 4096);
 	start = time_ns();
 	KTEST_EXPECT_EQ(t, blkdev_read(whole(tb), 0, buf, 4096), -ETIMEDOUT);
-	while (READ_ONCE(tb->nr_stale) == 0 && time_ns() - start < 1000 * MS)
+	while (READ_ONCE(tb->nr_stale) == 0 && time_ns() - start < 3000 * MS)
 		schedule();
 	KTEST_EXPECT_EQ(t, tb->nr_stale, 1);
 	KTEST_EXPECT(t, buf[0] == 0x5a && buf[4095] == 0x5a);	/* no late DMA */
 	d->extra_delay_ns = 0;
+	d->never_complete = false;
 	KTEST_EXPECT_EQ(t, blkdev_read(whole(tb), 0, buf, 4096), 0);
 	KTEST_EXPECT_EQ(t, blk_pattern_check(buf, 0, 4096, 9), 4096);
 	testblk_destroy(tb);
@@ -484,18 +487,21 @@ static void t_timeout_handler_decides(struct ktest *t)
 	struct testblk_params p = { .capacity = 1 << 20, .timeout_ns = 50 * MS };
 	u8 *buf = kmalloc(4096, GFP_KERNEL);
 	struct testblk *tb = buf ? tb_new(t, &p) : NULL;
+	unsigned long seen;
 
 	KTEST_ASSERT(t, tb);
 	tb->disks[0]->never_complete = true;
 	tb->timeout_action = TESTBLK_TIMEOUT_EXTEND;	/* more time, then it answers */
 	KTEST_EXPECT_EQ(t, blkdev_read(whole(tb), 0, buf, 4096), 0);
-	KTEST_EXPECT_EQ(t, tb->nr_timeouts_seen, 1);
+	KTEST_EXPECT(t, tb->nr_timeouts_seen >= 1);	/* more if TCG stalls past 50 ms */
+	seen = tb->nr_timeouts_seen;
 	tb->timeout_action = TESTBLK_TIMEOUT_COMPLETE;	/* the driver completes it itself */
 	KTEST_EXPECT_EQ(t, blkdev_read(whole(tb), 0, buf, 4096), -EIO);
-	KTEST_EXPECT_EQ(t, tb->nr_timeouts_seen, 2);
+	KTEST_EXPECT_EQ(t, tb->nr_timeouts_seen, seen + 1);
 	tb->timeout_action = TESTBLK_TIMEOUT_ABORT;
 	KTEST_EXPECT_EQ(t, blkdev_read(whole(tb), 0, buf, 4096), -ETIMEDOUT);
-	KTEST_EXPECT_EQ(t, tb->set.nr_timeouts, 3);
+	KTEST_EXPECT_EQ(t, tb->nr_timeouts_seen, seen + 2);
+	KTEST_EXPECT_EQ(t, tb->set.nr_timeouts, tb->nr_timeouts_seen);
 	KTEST_EXPECT_EQ(t, tb->inflight, 0);
 	testblk_destroy(tb);
 	kfree(buf);
@@ -552,6 +558,30 @@ static void t_busy_driver_is_retried(struct ktest *t)
 	KTEST_EXPECT_EQ(t, tb->nr_busy_said, 3);
 	KTEST_EXPECT_EQ(t, tb->set.nr_busy_returns, 3);
 	KTEST_EXPECT_EQ(t, tb->disks[0]->nr_reads, reads + 1);
+	testblk_destroy(tb);
+	kfree(buf);
+}
+
+/*
+ * A batch (requests passed with last == false) cut short by a busy answer
+ * is committed: testblk, like an NVMe queue, starts nothing before a
+ * doorbell, so a missing ->commit_rqs would leave the first piece waiting.
+ */
+static void t_busy_batch_is_committed(struct ktest *t)
+{
+	struct testblk_params p = { .capacity = 1 << 20, .queue_depth = 4,
+				    .limits = { .max_hw_sectors = 8 } };
+	u8 *buf = kmalloc(16384, GFP_KERNEL);
+	struct testblk *tb = buf ? tb_new(t, &p) : NULL;
+
+	KTEST_ASSERT(t, tb);
+	tb->busy_skip = 1;		/* piece 1 goes, piece 2 meets a busy device */
+	tb->busy_next = 1;
+	KTEST_EXPECT_EQ(t, blkdev_read(whole(tb), 0, buf, 16384), 0);
+	KTEST_EXPECT_EQ(t, tb->nr_busy_said, 1);
+	KTEST_EXPECT(t, tb->nr_commits >= 1);
+	KTEST_EXPECT(t, tb->nr_doorbells >= 2);
+	KTEST_EXPECT_EQ(t, violations(tb), 0);
 	testblk_destroy(tb);
 	kfree(buf);
 }
@@ -954,6 +984,7 @@ static const struct ktest_case block_cases[] = {
 	KTEST_CASE(t_timeout_handler_decides, "the driver's timeout handler can extend, complete or fail"),
 	KTEST_CASE(t_more_bios_than_tags, "more bios than tags wait in the software queue"),
 	KTEST_CASE(t_busy_driver_is_retried, "a busy driver gets the request again"),
+	KTEST_CASE(t_busy_batch_is_committed, "a batch cut short by a busy driver is committed"),
 	KTEST_CASE(t_quiesce_and_cancel_in_flight, "a quiesced queue holds bios back; requests in flight can be cancelled"),
 	KTEST_CASE(t_disks_share_the_tag_set, "two disks of one controller share its tags"),
 	KTEST_CASE(t_gpt_written_then_found, "a GPT written to a disk gives p1 p2; I/O remapped and bounded"),
