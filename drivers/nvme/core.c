@@ -175,6 +175,11 @@ static int nvme_identify_ctrl(struct nvme_ctrl *ctrl)
 	return 0;
 }
 
+/*
+ * Create I/O queue pair 1 on the controller (completion queue first, the
+ * submission queue bound to it), from empty rings, and make it live.
+ * 0 or the admin command's error. Sleeps.
+ */
 static int nvme_create_io_queue(struct nvme_ctrl *ctrl)
 {
 	struct nvme_queue *q = &ctrl->ioq;
@@ -215,6 +220,7 @@ int nvme_setup_io(struct nvme_ctrl *ctrl)
 
 /* ---- probe ---- */
 
+/* The lowest free controller number into ctrl->instance and ctrl->name; -ENOSPC. */
 static int nvme_get_instance(struct nvme_ctrl *ctrl)
 {
 	unsigned long flags;
@@ -273,6 +279,11 @@ static int nvme_check_cap(struct nvme_ctrl *ctrl)
 	return 0;
 }
 
+/*
+ * Enable the function, map BAR0 (the registers and doorbells), read and
+ * check CAP. 0 or -errno (logged when the device is unusable). What it
+ * mapped is undone by nvme_free_ctrl(). Sleeps.
+ */
 static int nvme_map_bar(struct nvme_ctrl *ctrl)
 {
 	struct pci_dev *pdev = ctrl->pdev;
@@ -292,7 +303,12 @@ static int nvme_map_bar(struct nvme_ctrl *ctrl)
 	return nvme_check_cap(ctrl);
 }
 
-/* One message for both queues, or one each: MSI-X when it has two entries, else shared. */
+/*
+ * One message for both queues, or one each: MSI-X when it has two
+ * entries, else shared (MSI-X of one entry, or MSI). Each message is
+ * requested with nvme_irq and unmasked. 0 or -errno (logged); on failure
+ * nothing stays allocated. No INTx: the controller is then not used. Sleeps.
+ */
 static int nvme_setup_irqs(struct nvme_ctrl *ctrl)
 {
 	struct pci_dev *pdev = ctrl->pdev;
@@ -322,6 +338,12 @@ static int nvme_setup_irqs(struct nvme_ctrl *ctrl)
 	return 0;
 }
 
+/*
+ * The controller's tag set: io_depth - 2 tags (one ring slot stays empty,
+ * one tag is the block layer's polled one), an nvme_iod and a PRP list
+ * page per request. 0 or -ENOMEM/-EINVAL. Sleeps; takes tag_sets_mutex,
+ * so never called with reset_mutex held.
+ */
 static int nvme_alloc_tag_set(struct nvme_ctrl *ctrl)
 {
 	struct blk_mq_tag_set *set = &ctrl->set;
@@ -334,6 +356,7 @@ static int nvme_alloc_tag_set(struct nvme_ctrl *ctrl)
 	return blk_mq_alloc_tag_set(set);
 }
 
+/* The two boot-log lines of a controller: what it is, how it is driven. */
 static void nvme_log_ctrl(struct nvme_ctrl *ctrl)
 {
 	u32 vs = reg_read(ctrl, NVME_REG_VS);
@@ -349,6 +372,11 @@ static void nvme_log_ctrl(struct nvme_ctrl *ctrl)
 	       ctrl->info.vwc ? ", volatile write cache" : "");
 }
 
+/*
+ * Free whatever of @ctrl exists: vectors (masked first), rings, the
+ * identify page, the BAR mapping, the number. The controller must be
+ * disabled or never enabled (it may no longer DMA into the rings).
+ */
 static void nvme_free_ctrl(struct nvme_ctrl *ctrl)
 {
 	if (ctrl->nr_vectors)
@@ -363,6 +391,7 @@ static void nvme_free_ctrl(struct nvme_ctrl *ctrl)
 	kfree(ctrl);
 }
 
+/* A zeroed controller for @pdev with its locks, number and identify page; NULL if out of memory. */
 static struct nvme_ctrl *nvme_alloc_ctrl(struct pci_dev *pdev)
 {
 	struct nvme_ctrl *ctrl = kzalloc(sizeof(*ctrl), GFP_KERNEL);
@@ -424,6 +453,15 @@ static int nvme_bring_up(struct nvme_ctrl *ctrl)
 	return 0;
 }
 
+/*
+ * Bind to an NVMe function: bring the controller up, create its tag set,
+ * publish it, then make disks of its namespaces (add_disk reads their
+ * partition tables, through this driver). Returns 0, or -errno with
+ * everything undone and the reason logged: a controller that cannot be
+ * used is left alone (disabled when it was enabled). Task context,
+ * pci_bus_mutex held; sleeps. A namespace that cannot be used does not
+ * fail the probe.
+ */
 static int nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct nvme_ctrl *ctrl = nvme_alloc_ctrl(pdev);
@@ -454,6 +492,11 @@ fail:
 	return err;
 }
 
+/*
+ * Unbind: unpublish, delete the disks (waiting for their I/O, which a
+ * dead controller fails at once), shut the controller down (CC.SHN), free
+ * everything. Task context, pci_bus_mutex held; sleeps.
+ */
 static void nvme_remove(struct pci_dev *pdev)
 {
 	struct nvme_ctrl *ctrl = pci_get_drvdata(pdev);

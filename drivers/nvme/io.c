@@ -105,6 +105,13 @@ static blk_status_t nvme_setup_cmd(struct nvme_ns *ns, struct request *rq, struc
 	}
 }
 
+/*
+ * Start @rq: BLK_STS_OK when its command is on the I/O queue (the doorbell
+ * rung when @last), BLK_STS_RESOURCE while the controller is being reset
+ * (the block layer retries), BLK_STS_IOERR when it is offline or the
+ * request cannot be expressed (logged). Any context, interrupts off
+ * included; never sleeps, allocates nothing; no lock held on entry.
+ */
 static blk_status_t nvme_queue_rq(struct request *rq, bool last)
 {
 	struct nvme_ns *ns = rq->disk->private_data;
@@ -146,6 +153,7 @@ static void nvme_log_io_error(struct request *rq, u16 status)
 	       (unsigned long long)blk_rq_pos(rq), blk_rq_bytes(rq), text);
 }
 
+/* A completion naming no request in flight: count it, log the first few. */
 static void nvme_unknown_cid(struct nvme_ctrl *ctrl, const struct nvme_completion *cqe)
 {
 	if (nvme_count(ctrl->nr_unknown_cid) < NVME_LOGGED_UNKNOWN)
@@ -173,6 +181,7 @@ void nvme_io_complete(struct nvme_ctrl *ctrl, const struct nvme_completion *cqe)
 	blk_mq_complete_request(rq, st);
 }
 
+/* ->poll: reap the I/O queue as the interrupt handler would. Any context. */
 static int nvme_poll(struct blk_mq_tag_set *set)
 {
 	struct nvme_ctrl *ctrl = set_to_ctrl(set);

@@ -263,7 +263,8 @@ static void put_bios(struct ktest *t, struct bio **bios, unsigned int nr, struct
 
 /*
  * Write @n chunks of @chunk bytes of the pattern at @sector... on each of
- * @disks in turn, all submitted before any is waited for. Frees its bios.
+ * @disks in turn, all submitted with interrupts off so that every one is
+ * at its controller before the first completion is taken. Frees its bios.
  * True when every write succeeded.
  */
 static bool write_interleaved(struct ktest *t, struct tdisk **disks, const sector_t *starts,
@@ -272,6 +273,7 @@ static bool write_interleaved(struct ktest *t, struct tdisk **disks, const secto
 	struct bio *bios[64];
 	struct waiter w;
 	unsigned int nr = 0;
+	unsigned long flags;
 	bool ok = false;
 
 	waiter_init(&w);
@@ -285,8 +287,10 @@ static bool write_interleaved(struct ktest *t, struct tdisk **disks, const secto
 			CHECK_OR_GOTO(t, bios[nr], out);
 			nr++;
 		}
+	flags = local_irq_save();
 	for (unsigned int i = 0; i < nr; i++)
 		submit_bio(bios[i]);
+	local_irq_restore(flags);
 	CHECK_OR_GOTO(t, waiter_wait(&w, (int)nr, 20000), out);
 	KTEST_EXPECT_EQ(t, w.failed, 0);
 	ok = !w.failed;
@@ -297,6 +301,16 @@ static bool write_interleaved(struct ktest *t, struct tdisk **disks, const secto
 out:
 	put_bios(t, bios, nr, &w);
 	return ok;
+}
+
+/* The high-water mark of requests in flight on @set, from now on. */
+static void reset_max_busy(struct blk_mq_tag_set *set)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&set->lock, flags);
+	set->max_busy = set->nr_busy;
+	spin_unlock_irqrestore(&set->lock, flags);
 }
 
 /* ---- cases ---- */
@@ -483,21 +497,20 @@ static void t_two_controllers_interleaved(struct ktest *t)
 {
 	struct tdisk *d[2] = { tdisk_get(t, "pagoda-multi", 1), NULL };
 	const sector_t starts[2] = { N1_TWO_CTRLS, K4_TWO_CTRLS };
-	unsigned long busy0, busy1;
 	u8 *buf;
 
 	if (!d[0] || !(d[1] = tdisk_get(t, "pagoda-4k", 1)))
 		return;
 	buf = buf_alloc();
 	KTEST_ASSERT(t, buf);
-	busy0 = d[0]->ctrl->set.max_busy;
-	busy1 = d[1]->ctrl->set.max_busy;
+	reset_max_busy(&d[0]->ctrl->set);
+	reset_max_busy(&d[1]->ctrl->set);
 	KTEST_EXPECT(t, write_interleaved(t, d, starts, 2, 16, 64 << 10, buf));
+	/* all sixteen writes were at each controller at once */
+	KTEST_EXPECT(t, d[0]->ctrl->set.max_busy >= 16);
+	KTEST_EXPECT(t, d[1]->ctrl->set.max_busy >= 16);
 	for (unsigned int k = 0; k < 2; k++)
 		KTEST_EXPECT(t, verify(t, d[k], buf, starts[k], 16 * 128, false));
-	/* several requests were at each controller at once */
-	KTEST_EXPECT(t, d[0]->ctrl->set.max_busy >= MAX(busy0, 2ul));
-	KTEST_EXPECT(t, d[1]->ctrl->set.max_busy >= MAX(busy1, 2ul));
 	buf_free(buf);
 }
 
@@ -511,7 +524,9 @@ static void t_namespaces_share_the_queue(struct ktest *t)
 		return;
 	buf = buf_alloc();
 	KTEST_ASSERT(t, buf);
+	reset_max_busy(&d[0]->ctrl->set);
 	KTEST_EXPECT(t, write_interleaved(t, d, starts, 2, 16, 64 << 10, buf));
+	KTEST_EXPECT(t, d[0]->ctrl->set.max_busy >= 32);	/* one queue for both */
 	for (unsigned int k = 0; k < 2; k++)
 		KTEST_EXPECT(t, verify(t, d[k], buf, starts[k], 16 * 128, false));
 	buf_free(buf);
@@ -613,7 +628,7 @@ static void t_timeout_resets_and_reissues(struct ktest *t)
 	KTEST_EXPECT(t, roundtrip(t, d, buf, 512, N1_TIMEOUT, 128));
 	took = time_ns() - start;
 	KTEST_EXPECT_EQ(t, d->ctrl->nr_dropped, dropped + 1);
-	KTEST_EXPECT_EQ(t, d->ctrl->nr_resets, resets + 1);
+	KTEST_EXPECT(t, d->ctrl->nr_resets >= resets + 1);	/* more if the host stalled */
 	KTEST_EXPECT(t, d->ctrl->nr_reissued >= reissued + 1);
 	KTEST_EXPECT(t, took >= 300 * MS);
 	KTEST_EXPECT_EQ(t, d->ctrl->state, NVME_CTRL_LIVE);
