@@ -43,6 +43,7 @@
 /* Where each case writes on pagoda-multi namespace 1 (sectors). */
 #define N1_SWEEP	0
 #define N1_POLLED	49152
+#define N1_DYING	49408
 #define N1_TIMEOUT	50176
 #define N1_INFLIGHT	51200		/* 16 x 64 KiB */
 #define N1_LOST		54272		/* a write that never reaches the device */
@@ -606,6 +607,43 @@ static void t_polled_with_interrupts_off(struct ktest *t)
 	buf_free(buf);
 }
 
+/*
+ * The crash dump's situation: the kernel is dying (kernel_dying), interrupts
+ * are off, and the context that died held the I/O queue's locks. Polled
+ * I/O only tries the locks then, and goes on without them.
+ */
+static void t_polled_while_dying_with_queue_locks_held(struct ktest *t)
+{
+	struct tdisk *d = tdisk_get(t, "pagoda-multi", 1);
+	unsigned long flags;
+	int werr, rerr;
+	u8 *buf;
+
+	if (!d)
+		return;
+	buf = buf_alloc();
+	KTEST_ASSERT(t, buf);
+	blk_pattern_fill(buf, N1_DYING, 32768, d->seed);
+	memset(buf + 65536, 0xa5, 32768);
+	flags = local_irq_save();
+	spin_lock(&d->ctrl->ioq.sq_lock);		/* "interrupted" holders */
+	spin_lock(&d->ctrl->ioq.cq_lock);
+	kernel_dying = true;
+	werr = blkdev_rw_polled(d->bdev, REQ_OP_WRITE, N1_DYING, buf, 32768, 5000 * MS);
+	rerr = blkdev_rw_polled(d->bdev, REQ_OP_READ, N1_DYING, buf + 65536, 32768, 5000 * MS);
+	kernel_dying = false;
+	spin_unlock(&d->ctrl->ioq.cq_lock);
+	spin_unlock(&d->ctrl->ioq.sq_lock);
+	local_irq_restore(flags);
+	KTEST_EXPECT_EQ(t, werr, 0);
+	KTEST_EXPECT_EQ(t, rerr, 0);
+	KTEST_EXPECT_EQ(t, blk_pattern_check(buf + 65536, N1_DYING, 32768, d->seed), 32768);
+	if (!werr)
+		record(d, N1_DYING, 64);
+	KTEST_EXPECT(t, roundtrip(t, d, buf, 0, N1_DYING + 64, 8));	/* and normal I/O after */
+	buf_free(buf);
+}
+
 /* A command the device never sees: timeout, reset, re-issued, done; the disk works on. */
 static void t_timeout_resets_and_reissues(struct ktest *t)
 {
@@ -850,6 +888,8 @@ static const struct ktest_case nvme_cases[] = {
 	KTEST_CASE(t_namespaces_share_the_queue, "two namespaces of one controller share its queue"),
 	KTEST_CASE(t_injected_errors, "injected media errors give -EIO; other requests complete"),
 	KTEST_CASE(t_polled_with_interrupts_off, "polled I/O and flush work with interrupts off"),
+	KTEST_CASE(t_polled_while_dying_with_queue_locks_held,
+		   "polled I/O works while the kernel dies holding the queue locks"),
 	KTEST_CASE(t_timeout_resets_and_reissues,
 		   "a command that never completes: timeout, reset, re-issue, the disk works again"),
 	KTEST_CASE(t_reset_with_requests_in_flight, "a reset re-issues every request in flight"),
