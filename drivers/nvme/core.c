@@ -259,6 +259,7 @@ static int nvme_check_cap(struct nvme_ctrl *ctrl)
 	const char *why = NULL;
 
 	ctrl->dstrd = NVME_CAP_DSTRD(cap);
+	ctrl->ready_timeout_ns = (u64)MAX(NVME_CAP_TO(cap), 1u) * 500 * MS;
 	if (cap == ~0ull)
 		why = "CAP reads all-ones: the device does not answer";
 	else if (!(NVME_CAP_CSS(cap) & NVME_CAP_CSS_NVM))
@@ -274,7 +275,6 @@ static int nvme_check_cap(struct nvme_ctrl *ctrl)
 		       (unsigned long long)cap, why);
 		return -ENODEV;
 	}
-	ctrl->ready_timeout_ns = (u64)MAX(NVME_CAP_TO(cap), 1u) * 500 * MS;
 	ctrl->io_depth = (u16)MIN(NVME_CAP_MQES(cap) + 1, (u32)NVME_IO_DEPTH_MAX);
 	return 0;
 }
@@ -476,7 +476,7 @@ static int nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	nvme_log_ctrl(ctrl);
 	err = nvme_alloc_tag_set(ctrl);
 	if (err)
-		goto fail_disable;
+		goto fail;
 	ctrl->state = NVME_CTRL_LIVE;
 	pci_set_drvdata(pdev, ctrl);
 	spin_lock_irqsave(&nvme_ctrls_lock, flags);
@@ -484,9 +484,9 @@ static int nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	spin_unlock_irqrestore(&nvme_ctrls_lock, flags);
 	nvme_scan_namespaces(ctrl);
 	return 0;
-fail_disable:
-	nvme_disable_ctrl(ctrl);
 fail:
+	if (ctrl->bar)
+		nvme_disable_ctrl(ctrl);	/* no DMA into what is freed next */
 	printk("%s: %s not brought up (error %d)\n", ctrl->name, pdev->name, err);
 	nvme_free_ctrl(ctrl);
 	return err;
@@ -520,7 +520,7 @@ static const struct pci_device_id nvme_ids[] = {
 	{ 0 },
 };
 
-static struct pci_driver nvme_driver = {
+struct pci_driver nvme_driver = {
 	.name = "nvme",
 	.id_table = nvme_ids,
 	.probe = nvme_probe,

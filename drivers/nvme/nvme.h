@@ -246,6 +246,7 @@ void nvme_shutdown_ctrl(struct nvme_ctrl *ctrl);
 void nvme_register_shutdown(void);
 
 /* ---- controllers, for tests ---- */
+extern struct pci_driver nvme_driver;	/* core.c: unbind and bind again in tests */
 struct nvme_ctrl *nvme_find_ctrl(const char *serial);	/* by Identify serial number */
 /* Shut every controller down (power-off, restart); interrupts off. */
 void nvme_shutdown_all(void);

@@ -875,6 +875,40 @@ static void t_report_written_extents(struct ktest *t)
 		ktest_skip(t, "nothing was written");
 }
 
+/*
+ * After the report: unbind the driver (remove: disks deleted, controllers
+ * shut down, everything freed) and bind it again (all four controllers
+ * probed anew, the dead one too: the reset it failed left it disabled).
+ * The suite's page count then says whether remove freed what probe took.
+ */
+static void t_unbind_and_bind_again(struct ktest *t)
+{
+	unsigned int before = nvme_nr_ctrls();
+	struct block_device *bdev;
+	struct nvme_ctrl *dead;
+
+	if (!nvme_find_ctrl("pagoda-multi")) {
+		ktest_skip(t, "needs the NVMe controllers of tests/check.sh's nvme scenario");
+		return;
+	}
+	for (unsigned int i = 0; i < ARRAY_SIZE(tdisks); i++)
+		tdisks[i].bdev = NULL;		/* gone with their disks */
+	pci_unregister_driver(&nvme_driver);
+	KTEST_EXPECT_EQ(t, nvme_nr_ctrls(), 0);
+	bdev = blkdev_get_by_name("nvme0n1");
+	KTEST_EXPECT(t, !bdev);
+	if (bdev)
+		blkdev_put(bdev);
+	KTEST_EXPECT_EQ(t, pci_register_driver(&nvme_driver), before);
+	KTEST_EXPECT_EQ(t, nvme_nr_ctrls(), before);
+	dead = nvme_find_ctrl("pagoda-dead");
+	KTEST_EXPECT(t, dead && dead->state == NVME_CTRL_LIVE);
+	bdev = blkdev_get_by_name("nvme0n1");
+	KTEST_EXPECT(t, bdev);
+	if (bdev)
+		blkdev_put(bdev);
+}
+
 static const struct ktest_case nvme_cases[] = {
 	KTEST_CASE(t_no_device_no_harm, "without an NVMe device the driver binds nothing"),
 	KTEST_CASE(t_namespaces_named_and_checked,
@@ -900,6 +934,8 @@ static const struct ktest_case nvme_cases[] = {
 	KTEST_CASE(t_dead_controller_goes_offline,
 		   "a controller dead after reset goes offline: -EIO at once, no hang"),
 	KTEST_CASE(t_report_written_extents, "the written extents are reported for the host's cmp"),
+	KTEST_CASE(t_unbind_and_bind_again,
+		   "unbinding deletes the disks and frees everything; binding again brings them back"),
 };
 
 KTEST_SUITE(nvme_suite, "nvme", nvme_cases);
