@@ -154,7 +154,9 @@ struct nvme_ctrl {
 	/* counters, for tests and the docs' figures (reads are racy by design) */
 	unsigned long nr_irqs, nr_irq_cqes, nr_polled_cqes;
 	unsigned long nr_flushes, nr_fua, nr_prp_lists, nr_errors;
-	unsigned long nr_unknown_cid, nr_dropped, nr_resets, nr_reissued, nr_reset_failed;
+	unsigned long nr_unknown_cid, nr_dropped, nr_reissued;
+	unsigned long nr_resets;	/* resets begun (counted before they end any request) */
+	unsigned long nr_reset_failed;	/* resets that took the controller offline */
 	unsigned long nr_failed_offline;
 	u64 last_reset_ns;		/* how long the last reset took */
 };

@@ -102,6 +102,7 @@ int nvme_reset_ctrl(struct nvme_ctrl *ctrl, const char *why)
 	}
 	start = time_ns();
 	printk("%s: resetting the controller (%s)\n", ctrl->name, why);
+	nvme_count(ctrl->nr_resets);	/* begun: counted before any request it ends */
 	WRITE_ONCE(ctrl->state, NVME_CTRL_RESETTING);
 	blk_mq_quiesce(&ctrl->set);
 	err = nvme_restart(ctrl);
@@ -112,7 +113,6 @@ int nvme_reset_ctrl(struct nvme_ctrl *ctrl, const char *why)
 		blk_mq_tagset_busy_iter(&ctrl->set, reissue_rq, &c);
 		WRITE_ONCE(ctrl->state, NVME_CTRL_LIVE);
 		ctrl->last_reset_ns = time_ns() - start;
-		nvme_count(ctrl->nr_resets);
 		printk("%s: controller reset in %llu us: %u commands re-issued, %u failed\n",
 		       ctrl->name, ctrl->last_reset_ns / NS_PER_US, c.reissued, c.failed);
 	}

@@ -304,6 +304,16 @@ out:
 	return ok;
 }
 
+/*
+ * Wait for a reset kblockd may still be finishing: it ends the request
+ * (waking us) before it logs and times itself.
+ */
+static void wait_reset_done(struct nvme_ctrl *ctrl)
+{
+	mutex_lock(&ctrl->reset_mutex);
+	mutex_unlock(&ctrl->reset_mutex);
+}
+
 /* The high-water mark of requests in flight on @set, from now on. */
 static void reset_max_busy(struct blk_mq_tag_set *set)
 {
@@ -665,6 +675,7 @@ static void t_timeout_resets_and_reissues(struct ktest *t)
 	start = time_ns();
 	KTEST_EXPECT(t, roundtrip(t, d, buf, 512, N1_TIMEOUT, 128));
 	took = time_ns() - start;
+	wait_reset_done(d->ctrl);
 	KTEST_EXPECT_EQ(t, d->ctrl->nr_dropped, dropped + 1);
 	KTEST_EXPECT(t, d->ctrl->nr_resets >= resets + 1);	/* more if the host stalled */
 	KTEST_EXPECT(t, d->ctrl->nr_reissued >= reissued + 1);
@@ -733,6 +744,7 @@ static void t_command_lost_every_time_fails(struct ktest *t)
 	nvme_debug_drop_commands(d->ctrl, NVME_MAX_REISSUES + 1);
 	blk_pattern_fill(buf, N1_LOST, 4096, d->seed);
 	KTEST_EXPECT_EQ(t, blkdev_write(d->bdev, N1_LOST, buf, 4096), -EIO);
+	wait_reset_done(d->ctrl);
 	KTEST_EXPECT_EQ(t, d->ctrl->nr_resets, resets + NVME_MAX_REISSUES + 1);
 	KTEST_EXPECT_EQ(t, d->ctrl->state, NVME_CTRL_LIVE);
 	blk_queue_rq_timeout(d->bdev->bd_disk, timeout);
