@@ -14,3 +14,4 @@ DRIVER_SRCS += drivers/block/testblk.c
 # modern PCI transport, and the virtio-blk driver (docs/virtio.md).
 VIRTIO_RING_SRCS := drivers/virtio/virtio_ring.c
 DRIVER_SRCS += $(VIRTIO_RING_SRCS) drivers/virtio/virtio_pci_modern.c drivers/block/virtio_blk.c
+include drivers/nvme/nvme.mk

@@ -4,8 +4,10 @@
 #   2. in-kernel KTAP suites under QEMU, 5-level paging (-cpu max) and 4-level (no5lvl)
 #   3. crash scenarios: deliberate kernel faults whose oops must name the
 #      right CR2, error bits, function and page-walk levels
-#   3b. -machine pc, -smp 4, no HPET; power-off and each restart method
-#       without isa-debug-exit
+#   3b. -machine pc, -smp 4, no HPET; PCI on q35 and pc; NVMe (ktest=nvme on
+#       four controllers, then each written image checked on the host with
+#       cmp against build/tools/blk-pattern); power-off and each restart
+#       method without isa-debug-exit
 #   4. the loader given a corrupt kernel ELF must say so and return to the firmware
 #   4b. CPUs without optional features (docs/cpu-features.md): the in-kernel
 #      suites on Nehalem (no SMEP/SMAP/XSAVE), on qemu64 without NX and on a
@@ -52,6 +54,7 @@ echo "== in-kernel suites, 5-level paging"
 qemu ktest-5level --iso "$ISO" --cmdline "ktest" --expect-levels 5 \
 	--expect '^apic: timer in (periodic|TSC-deadline) mode at 100 Hz; calibrated against the HPET' \
 	--expect '^serial: COM1 receive interrupt on ISA IRQ 4' \
+	--expect 'ok [0-9]+ without an NVMe device the driver binds nothing$' --reject '^nvme[0-9]' \
 	--expect '^testblk[0-9]+: 4\.0 MiB, 8192 512-byte logical blocks \(physical 512\)$' \
 	--expect '^testblk[0-9]+: 4\.0 MiB, 1024 4096-byte logical blocks \(physical 4096\)$' \
 	--expect '^testblk[0-9]+: p1 p2 \(GPT\)$' \
@@ -97,7 +100,8 @@ qemu pci-q35 --iso "$ISO" --cmdline "ktest=pci" $NULLBLK \
 	--expect '^pci 0000:02:00\.0 \[1af4:1042\] class 0100 .*BAR4 mem64 pref 0x[0-9a-f]+ size 0x4000' \
 	--expect '^pci 0000:00:0[0-9a-f]\.0: bound to ktest-edu$' \
 	--expect '^virtio-blk 0000:00:0[0-9a-f]\.0: vda: .*MSI-X \(configuration 0, queue 1\)$' \
-	--expect '^virtio-blk 0000:02:00\.0: vdb: .*MSI-X \(configuration 0, queue 1\)$'
+	--expect '^virtio-blk 0000:02:00\.0: vdb: .*MSI-X \(configuration 0, queue 1\)$' \
+	--expect '^nvme0n1: 1\.0 MiB, 2048 512-byte logical blocks \(physical 512\), write cache$'
 echo "== PCI on -machine pc (port I/O): a PCI-to-PCI bridge with nvme behind it"
 # shellcheck disable=SC2086 # word lists on purpose
 qemu pci-pc --iso "$ISO" --machine pc --cmdline "ktest=pci" $NULLBLK \
@@ -111,7 +115,8 @@ qemu pci-pc --iso "$ISO" --machine pc --cmdline "ktest=pci" $NULLBLK \
 	--expect '^pci 0000:00:01\.0 \[8086:7000\] class 0601 ISA bridge ' \
 	--expect '^pci 0000:00:0[0-9a-f]\.0 \[1b36:0001\] class 0604 PCI bridge \(rev 00\), buses 01-01, ' \
 	--expect '^pci 0000:01:03\.0 \[1b36:0010\] class 0108 Non-Volatile memory controller .*MSI-X\(65\)' \
-	--expect '^vda: 1\.0 MiB, 2048 512-byte logical blocks \(physical 512\), write cache$'
+	--expect '^vda: 1\.0 MiB, 2048 512-byte logical blocks \(physical 512\), write cache$' \
+	--expect '^nvme0n1: 1\.0 MiB, 2048 512-byte logical blocks \(physical 512\), write cache$'
 
 echo "== virtio-blk: eleven disks (data, flush, 4K blocks, read-only, blkdebug errors, no indirect, timeouts, one or no MSI-X vector, refused devices)"
 VIRTIO_DIR=$B/test/virtio
@@ -137,6 +142,36 @@ qemu virtio --iso "$ISO" --cmdline "ktest=virtio" $(sh tests/virtio_images.sh ar
 	--expect '^vdg: the device broke the ring \(used element names no chain the device holds\): its requests will time out and it will be reset$' \
 	--expect '^vdg: device did not come back after a reset \(-5\): disk offline, I/O fails with -EIO$'
 host virtio-images sh tests/virtio_images.sh check "$VIRTIO_DIR" "$LOGS/virtio.log"
+
+echo "== NVMe: four controllers (two namespaces and a refused one, 4 KiB blocks, blkdebug errors, a dead one)"
+# tests/nvme_images.sh makes the images and the QEMU arguments; afterwards
+# the host rebuilds each image from the extents the kernel reports and cmps.
+NVME_DIR=$B/test/nvme
+sh tests/nvme_images.sh make "$NVME_DIR"
+# shellcheck disable=SC2046 # a word list on purpose (no blanks in it)
+qemu nvme --iso "$ISO" --cmdline "ktest=nvme" $(sh tests/nvme_images.sh args "$NVME_DIR") \
+	--reject '# SKIP needs' \
+	--expect '^nvme[0-9]+: QEMU NVMe Ctrl \(serial pagoda-multi, firmware [^)]+\), NVMe 1\.4$' \
+	--expect '^nvme[0-9]+: 1 I/O queue pair of 64 entries \(CAP\.MQES 2048\), MSI-X with 2 vectors, doorbell stride 4, max transfer 512\.0 KiB, volatile write cache$' \
+	--expect '^nvme[0-9]+n1: 64\.0 MiB, 131072 512-byte logical blocks \(physical 512\), write cache$' \
+	--expect '^nvme[0-9]+n2: 8\.0 MiB, 16384 512-byte logical blocks \(physical 512\), write cache$' \
+	--expect '^nvme[0-9]+: namespace 3 not used: LBA format [0-9]+ has 8 bytes of metadata per block' \
+	--expect '^nvme[0-9]+: .*MSI-X with 1 vector \(admin and I/O share it\)' \
+	--expect '^nvme[0-9]+n1: 32\.0 MiB, 8192 4096-byte logical blocks \(physical 4096\), write cache$' \
+	--expect '^nvme[0-9]+: .*max transfer 32\.0 KiB' \
+	--expect '^nvme[0-9]+n1: READ sector 2048 \(4096 bytes\): Unrecovered Read Error \(sct 0x2, sc 0x81\)$' \
+	--expect '^I/O error, dev nvme[0-9]+n1, sector 2048 op 0x0:\(READ\) flags 0x0$' \
+	--expect '^nvme[0-9]+n1: WRITE sector 4096 \(4096 bytes\): Write Fault \(sct 0x2, sc 0x80\)$' \
+	--expect '^nvme[0-9]+: nvme[0-9]+n1 command id 0x[0-9a-f]+ \(WRITE sector [0-9]+, [0-9]+ bytes\) timed out after [0-9]+ ms, CSTS 0x1$' \
+	--expect '^nvme[0-9]+: controller reset in [0-9]+ us: 1 commands re-issued, 0 failed$' \
+	--expect '^nvme[0-9]+: controller reset in [0-9]+ us: ([89]|1[0-6]) commands re-issued, 0 failed$' \
+	--expect '^nvme[0-9]+n1: command id 0x[0-9a-f]+ \(WRITE sector [0-9]+\) given up after 3 resets$' \
+	--expect '^nvme[0-9]+: completion for unknown command id 0xfff on queue 1 \(status 0x0\): dropped$' \
+	--expect '^nvme[0-9]+: controller fatal status \(CSTS\.CFS, CSTS 0x2\) waiting for the controller to become ready' \
+	--expect '^nvme[0-9]+: controller offline \(it did not come back from a reset\): 2 requests in flight failed' \
+	--expect '^nvme[0-9]+: shutdown complete in [0-9]+ us$'
+$R --host --name nvme-images --tally "$TALLY" --log "$LOGS/nvme-images.log" \
+	-- sh tests/nvme_images.sh check "$LOGS/nvme.log" "$NVME_DIR"
 
 echo "== power-off and restart without isa-debug-exit (QEMU exits 0 by itself)"
 qemu poweroff-acpi-q35 --iso "$ISO" --cmdline "ktest=acpi" --no-debug-exit \

@@ -2,7 +2,8 @@
  * Ending the machine: power-off through ACPI S5, restart through the FADT
  * reset register, the 8042 or a triple fault (docs/acpi-and-interrupts.md).
  *
- * Both paths run with interrupts off and allocate nothing: registers in
+ * Both paths run the drivers' shutdown hooks (kernel/shutdown.c; not when
+ * the kernel is dying), then work with interrupts off and allocate nothing: registers in
  * memory space are mapped once at boot by power_init(), so an oops or a
  * panic can still power the machine off.
  */
@@ -197,6 +198,7 @@ void machine_poweroff(enum poweroff_status status)
 void machine_poweroff_code(unsigned int status)
 {
 	cli();
+	run_shutdown_hooks();
 	printk("pagoda: powering off (status %#x)\n", status);
 	/* isa-debug-exit exists only in QEMU; port 0xf4 is unused elsewhere */
 	if (cpu_features.hypervisor)
@@ -282,6 +284,7 @@ static unsigned int restart_first_method(void)
 void machine_restart(void)
 {
 	cli();
+	run_shutdown_hooks();
 	for (unsigned int i = restart_first_method(); i < ARRAY_SIZE(restart_methods); i++) {
 		if (!restart_methods[i].reset())
 			continue;

@@ -11,6 +11,7 @@
 #define PAGODA_POWER_H
 
 #include <pagoda/compiler.h>
+#include <pagoda/list.h>
 #include <pagoda/types.h>
 
 enum poweroff_status {
@@ -49,6 +50,28 @@ __noreturn void machine_restart(void);
  * power-management registers); false without a FADT or on timeout.
  */
 bool acpi_enable_mode(void);
+
+/*
+ * Shutdown hooks (kernel/shutdown.c): what drivers do before the machine
+ * powers off or restarts, such as telling a disk controller to write back
+ * its cache. machine_poweroff_code() and machine_restart() call them, most
+ * recently registered first, on the only CPU with interrupts off: a hook
+ * must not sleep, allocate or take a lock a task may hold (a bounded
+ * busy-wait is fine). They are not called when the kernel is dying
+ * (kernel_dying: panic, oops): a dying kernel does not trust its drivers'
+ * state, and the crash dump flushes what it writes itself.
+ */
+struct shutdown_hook {
+	struct list_head node;
+	void (*fn)(void);
+	const char *name;
+};
+
+/* Add @h (static storage). Task context. */
+void register_shutdown_hook(struct shutdown_hook *h);
+void unregister_shutdown_hook(struct shutdown_hook *h);
+/* Run every hook once (later calls do nothing); skipped while kernel_dying. */
+void run_shutdown_hooks(void);
 
 /* Stop the CPU for good after "pagoda: system halted" (no power-off). */
 __noreturn void machine_halt(void);

@@ -85,3 +85,6 @@ $(BUILD)/host/test_blk_util: | build/tools/blk-pattern
 
 HOST_TESTS += virtio_ring
 HOST_TEST_virtio_ring_SRCS := tests/host/test_virtio_ring.c $(VIRTIO_RING_SRCS)
+
+HOST_TESTS += nvme
+HOST_TEST_nvme_SRCS := tests/host/test_nvme.c $(NVME_LIB_SRCS)

@@ -11,3 +11,4 @@ KTEST_SRCS += tests/kernel/ktest_cpu.c
 KTEST_SRCS += tests/kernel/ktest_pci.c
 KTEST_SRCS += tests/kernel/ktest_block.c tests/lib/part_image.c
 KTEST_SRCS += tests/kernel/ktest_virtio.c
+KTEST_SRCS += tests/kernel/ktest_nvme.c

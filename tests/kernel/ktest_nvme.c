@@ -1,0 +1,953 @@
+/*
+ * In-kernel tests of the NVMe driver, `ktest=nvme`, against QEMU's NVMe
+ * controllers as tests/check.sh attaches them (tests/nvme_images.sh makes
+ * the images), found by serial number:
+ *
+ *   pagoda-multi  namespace 1 (64 MiB), 2 (8 MiB), 3 (8 bytes of metadata
+ *                 per block: must be refused)
+ *   pagoda-4k     one namespace of 4096-byte blocks (32 MiB); one MSI-X
+ *                 vector shared by the admin and I/O queues
+ *   pagoda-err    blkdebug fails reads of sector 2048 and writes of 4096;
+ *                 MDTS 3 (32 KiB per command)
+ *   pagoda-dead   made to fail its reset: goes offline
+ *
+ * Without them (the plain ktest runs) only the no-device case runs; the
+ * others skip. Data is the sector-keyed pattern of blk_pattern.h, checked
+ * in the kernel after a read-back; every sector written successfully to
+ * the first three disks above is recorded, and the last case prints the
+ * extents ("nvme-image: SERIAL NSID seed SEED sectors START+COUNT") for
+ * the host to rebuild each image with build/tools/blk-pattern and `cmp`
+ * it with what QEMU wrote (tests/nvme_images.sh check).
+ */
+#include "../../drivers/nvme/nvme.h"
+#include <pagoda/blk_pattern.h>
+#include <pagoda/blkdev.h>
+#include <pagoda/errno.h>
+#include <pagoda/ktest.h>
+#include <pagoda/printk.h>
+#include <pagoda/string.h>
+#include <pagoda/task.h>
+#include <pagoda/time.h>
+#include <pagoda/vsprintf.h>
+#include <pagoda/wait.h>
+#include <asm/irqflags.h>
+#include <mm/arch.h>
+#include <mm/pmm.h>
+#include <mm/slab.h>
+
+#define MS		1000000ull
+#define BUF_ORDER	9		/* 2 MiB: 1 MiB of I/O at any offset */
+#define BUF_SIZE	(PAGE_SIZE << BUF_ORDER)
+#define SEED_BASE	0x5eed0000ull
+
+/* Where each case writes on pagoda-multi namespace 1 (sectors). */
+#define N1_SWEEP	0
+#define N1_POLLED	49152
+#define N1_DYING	49408
+#define N1_TIMEOUT	50176
+#define N1_INFLIGHT	51200		/* 16 x 64 KiB */
+#define N1_LOST		54272		/* a write that never reaches the device */
+#define N1_TWO_CTRLS	55296		/* 16 x 64 KiB */
+#define N1_SHARED	59392		/* 16 x 64 KiB */
+#define N1_FUA		61440
+#define N1_FIGURES	65536		/* 8 MiB */
+#define N2_SHARED	0
+#define K4_SWEEP	0
+#define K4_TWO_CTRLS	57344
+
+#define CHECK_OR_GOTO(t, cond, label)					\
+	do {								\
+		if (!(cond)) {						\
+			ktest_fail(t, __FILE__, __LINE__,		\
+				   "assertion %s failed", #cond);	\
+			goto label;					\
+		}							\
+	} while (0)
+
+/* ---- the disks ---- */
+
+/* A namespace under test, with the record of what was written to it. */
+struct tdisk {
+	const char *serial;
+	u32 nsid;
+	bool ledger;			/* record writes for the host check */
+	struct nvme_ctrl *ctrl;
+	struct block_device *bdev;
+	u64 seed;
+	unsigned long *written;		/* one bit per sector */
+};
+
+static struct tdisk tdisks[] = {
+	{ .serial = "pagoda-multi", .nsid = 1, .ledger = true },
+	{ .serial = "pagoda-multi", .nsid = 2, .ledger = true },
+	{ .serial = "pagoda-4k", .nsid = 1, .ledger = true },
+	{ .serial = "pagoda-err", .nsid = 1 },
+	{ .serial = "pagoda-dead", .nsid = 1 },
+};
+
+#define BITS		(8 * sizeof(unsigned long))
+
+static struct block_device *ns_bdev(struct nvme_ctrl *ctrl, u32 nsid)
+{
+	for (unsigned int i = 0; i < ctrl->nr_ns; i++)
+		if (ctrl->ns[i]->nsid == nsid)
+			return ctrl->ns[i]->disk->part0;
+	return NULL;
+}
+
+/* The disk @serial/@nsid, or NULL (the case is then skipped). */
+static struct tdisk *tdisk_get(struct ktest *t, const char *serial, u32 nsid)
+{
+	for (unsigned int i = 0; i < ARRAY_SIZE(tdisks); i++) {
+		struct tdisk *d = &tdisks[i];
+
+		if (strcmp(d->serial, serial) || d->nsid != nsid)
+			continue;
+		if (!d->bdev) {
+			d->ctrl = nvme_find_ctrl(serial);
+			d->bdev = d->ctrl ? ns_bdev(d->ctrl, nsid) : NULL;
+			d->seed = SEED_BASE + i;
+		}
+		if (d->bdev && d->ledger && !d->written)
+			d->written = kzalloc(DIV_ROUND_UP(bdev_nr_sectors(d->bdev), BITS) *
+					     sizeof(unsigned long), GFP_KERNEL);
+		if (!d->bdev || (d->ledger && !d->written))
+			break;
+		return d;
+	}
+	ktest_skip(t, "needs the NVMe controllers of tests/check.sh's nvme scenario");
+	return NULL;
+}
+
+static void record(struct tdisk *d, sector_t sector, sector_t n)
+{
+	for (sector_t s = sector; d->written && s < sector + n; s++)
+		d->written[s / BITS] |= 1ul << (s % BITS);
+}
+
+static void *buf_alloc(void)
+{
+	struct page *p = alloc_pages(GFP_KERNEL, BUF_ORDER);
+
+	return p ? phys_to_virt(page_to_phys(p)) : NULL;
+}
+
+static void buf_free(void *va)
+{
+	if (va)
+		free_pages(pfn_to_page(PHYS_PFN(virt_to_phys(va))), BUF_ORDER);
+}
+
+/*
+ * Write the pattern of @sectors at @sector from @buf + @off, read it back
+ * into the same place after poisoning it, and check. Records the write.
+ */
+static bool roundtrip(struct ktest *t, struct tdisk *d, u8 *buf, size_t off, sector_t sector,
+		      u32 sectors)
+{
+	size_t len = (size_t)sectors << SECTOR_SHIFT;
+	int err;
+
+	blk_pattern_fill(buf + off, sector, len, d->seed);
+	err = blkdev_write(d->bdev, sector, buf + off, len);
+	if (err) {
+		ktest_fail(t, __FILE__, __LINE__, "%s: write %u sectors at %llu (offset %zu): %d",
+			   d->bdev->bd_name, sectors, (unsigned long long)sector, off, err);
+		return false;
+	}
+	record(d, sector, sectors);
+	memset(buf + off, 0xa5, len);
+	err = blkdev_read(d->bdev, sector, buf + off, len);
+	if (err || blk_pattern_check(buf + off, sector, len, d->seed) != len) {
+		ktest_fail(t, __FILE__, __LINE__, "%s: read back %u sectors at %llu (offset %zu): %d",
+			   d->bdev->bd_name, sectors, (unsigned long long)sector, off, err);
+		return false;
+	}
+	return true;
+}
+
+/* Read @sectors at @sector and check the pattern (or zeroes when @zero). */
+static bool verify(struct ktest *t, struct tdisk *d, u8 *buf, sector_t sector, u32 sectors,
+		   bool zero)
+{
+	size_t len = (size_t)sectors << SECTOR_SHIFT;
+	int err;
+
+	memset(buf, 0xa5, len);
+	err = blkdev_read(d->bdev, sector, buf, len);
+	if (!err && !zero && blk_pattern_check(buf, sector, len, d->seed) == len)
+		return true;
+	if (!err && zero) {
+		size_t i = 0;
+
+		while (i < len && !buf[i])
+			i++;
+		if (i == len)
+			return true;
+	}
+	ktest_fail(t, __FILE__, __LINE__, "%s: %u sectors at %llu not as written (error %d)",
+		   d->bdev->bd_name, sectors, (unsigned long long)sector, err);
+	return false;
+}
+
+/* ---- asynchronous bios ---- */
+
+struct waiter {
+	struct wait_queue_head wq;
+	int done, failed, last_error;
+};
+
+static void waiter_init(struct waiter *w)
+{
+	init_waitqueue_head(&w->wq);
+	w->done = w->failed = w->last_error = 0;
+}
+
+static void waiter_end_io(struct bio *bio)
+{
+	struct waiter *w = bio->bi_private;
+
+	if (bio->bi_status) {
+		w->failed++;
+		w->last_error = blk_status_to_errno(bio->bi_status);
+	}
+	WRITE_ONCE(w->done, w->done + 1);
+	wake_up(&w->wq);
+}
+
+static bool waiter_wait(struct waiter *w, int n, u64 ms)
+{
+	return wait_event_timeout(w->wq, READ_ONCE(w->done) >= n, ms * MS) > 0;
+}
+
+/* A bio over @len bytes of @buf (one vector per page), ending into @w. */
+static struct bio *async_bio(struct block_device *bdev, blk_opf_t opf, sector_t sector,
+			     void *buf, u32 len, struct waiter *w)
+{
+	uintptr_t a = (uintptr_t)buf;
+	unsigned int pages = (unsigned int)((ALIGN_UP(a + len, PAGE_SIZE) -
+					     ALIGN_DOWN(a, PAGE_SIZE)) >> PAGE_SHIFT);
+	struct bio *bio = bio_alloc(bdev, pages, opf, GFP_KERNEL);
+
+	if (!bio)
+		return NULL;
+	bio->bi_sector = sector;
+	for (u32 off = 0; off < len;) {
+		uintptr_t p = a + off;
+		u32 n = MIN(len - off, (u32)(PAGE_SIZE - (p & (PAGE_SIZE - 1))));
+
+		bio_add_page(bio, pfn_to_page(PHYS_PFN(virt_to_phys((void *)p))), n,
+			     p & (PAGE_SIZE - 1));
+		off += n;
+	}
+	bio->bi_end_io = waiter_end_io;
+	bio->bi_private = w;
+	return bio;
+}
+
+/*
+ * Drop @nr bios once all have ended. A bio still in flight after a minute
+ * is leaked on purpose (the suite's page count then fails): freeing it
+ * would let the device write into freed memory.
+ */
+static void put_bios(struct ktest *t, struct bio **bios, unsigned int nr, struct waiter *w)
+{
+	if (READ_ONCE(w->done) < (int)nr && !waiter_wait(w, (int)nr, 60000)) {
+		ktest_fail(t, __FILE__, __LINE__, "%d of %u bios never ended: leaked",
+			   (int)nr - READ_ONCE(w->done), nr);
+		return;
+	}
+	for (unsigned int i = 0; i < nr; i++)
+		if (bios[i])
+			bio_put(bios[i]);
+}
+
+/*
+ * Write @n chunks of @chunk bytes of the pattern at @sector... on each of
+ * @disks in turn, all submitted with interrupts off so that every one is
+ * at its controller before the first completion is taken. Frees its bios.
+ * True when every write succeeded.
+ */
+static bool write_interleaved(struct ktest *t, struct tdisk **disks, const sector_t *starts,
+			      unsigned int nr_disks, unsigned int n, u32 chunk, u8 *buf)
+{
+	struct bio *bios[64];
+	struct waiter w;
+	unsigned int nr = 0;
+	unsigned long flags;
+	bool ok = false;
+
+	waiter_init(&w);
+	for (unsigned int i = 0; i < n && nr < ARRAY_SIZE(bios); i++)
+		for (unsigned int k = 0; k < nr_disks && nr < ARRAY_SIZE(bios); k++) {
+			sector_t s = starts[k] + (sector_t)i * (chunk >> SECTOR_SHIFT);
+			u8 *p = buf + (size_t)nr * chunk;
+
+			blk_pattern_fill(p, s, chunk, disks[k]->seed);
+			bios[nr] = async_bio(disks[k]->bdev, REQ_OP_WRITE, s, p, chunk, &w);
+			CHECK_OR_GOTO(t, bios[nr], out);
+			nr++;
+		}
+	flags = local_irq_save();
+	for (unsigned int i = 0; i < nr; i++)
+		submit_bio(bios[i]);
+	local_irq_restore(flags);
+	CHECK_OR_GOTO(t, waiter_wait(&w, (int)nr, 20000), out);
+	KTEST_EXPECT_EQ(t, w.failed, 0);
+	ok = !w.failed;
+	for (unsigned int i = 0; ok && i < n; i++)
+		for (unsigned int k = 0; k < nr_disks; k++)
+			record(disks[k], starts[k] + (sector_t)i * (chunk >> SECTOR_SHIFT),
+			       chunk >> SECTOR_SHIFT);
+out:
+	put_bios(t, bios, nr, &w);
+	return ok;
+}
+
+/*
+ * Wait for a reset kblockd may still be finishing: it ends the request
+ * (waking us) before it logs and times itself.
+ */
+static void wait_reset_done(struct nvme_ctrl *ctrl)
+{
+	mutex_lock(&ctrl->reset_mutex);
+	mutex_unlock(&ctrl->reset_mutex);
+}
+
+/* The high-water mark of requests in flight on @set, from now on. */
+static void reset_max_busy(struct blk_mq_tag_set *set)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&set->lock, flags);
+	set->max_busy = set->nr_busy;
+	spin_unlock_irqrestore(&set->lock, flags);
+}
+
+/* ---- cases ---- */
+
+static bool nvme_function_present(void)
+{
+	struct pci_dev *dev;
+
+	for_each_pci_dev(dev)
+		if (dev->class == 0x010802)
+			return true;
+	return false;
+}
+
+static void t_no_device_no_harm(struct ktest *t)
+{
+	if (nvme_function_present()) {
+		ktest_skip(t, "an NVMe controller is present");
+		return;
+	}
+	KTEST_EXPECT_EQ(t, nvme_nr_ctrls(), 0);
+	KTEST_EXPECT(t, !nvme_find_ctrl("pagoda-multi"));
+}
+
+static void t_namespaces_named_and_checked(struct ktest *t)
+{
+	struct tdisk *n1 = tdisk_get(t, "pagoda-multi", 1), *n2, *k4, *err;
+	char want[BDEVNAME_SIZE];
+
+	if (!n1 || !(n2 = tdisk_get(t, "pagoda-multi", 2)) || !(k4 = tdisk_get(t, "pagoda-4k", 1)) ||
+	    !(err = tdisk_get(t, "pagoda-err", 1)))
+		return;
+	snprintf(want, sizeof(want), "nvme%un1", n1->ctrl->instance);
+	KTEST_EXPECT(t, !strcmp(n1->bdev->bd_name, want));
+	snprintf(want, sizeof(want), "nvme%un2", n1->ctrl->instance);
+	KTEST_EXPECT(t, !strcmp(n2->bdev->bd_name, want));
+	/* namespace 3 has metadata: refused, the others kept, all on one tag set */
+	KTEST_EXPECT_EQ(t, n1->ctrl->nr_ns, 2);
+	KTEST_EXPECT(t, !ns_bdev(n1->ctrl, 3));
+	KTEST_EXPECT(t, n1->bdev->bd_disk->set == n2->bdev->bd_disk->set);
+	KTEST_EXPECT(t, n1->ctrl != k4->ctrl);
+	/* the 4 KiB namespace, and its controller's single shared vector */
+	KTEST_EXPECT_EQ(t, bdev_logical_block_size(k4->bdev), 4096);
+	KTEST_EXPECT_EQ(t, k4->ctrl->nr_vectors, 1);
+	KTEST_EXPECT_EQ(t, n1->ctrl->nr_vectors, 2);
+	KTEST_EXPECT_EQ(t, n1->ctrl->irq_mode, PCI_IRQ_MSIX);
+	/* limits: PRP-shaped requests, MDTS respected */
+	KTEST_EXPECT_EQ(t, n1->bdev->bd_disk->limits.virt_boundary_mask, PAGE_SIZE - 1);
+	KTEST_EXPECT_EQ(t, n1->bdev->bd_disk->limits.dma_alignment, 3);
+	KTEST_EXPECT_EQ(t, n1->bdev->bd_disk->limits.max_hw_sectors, (512u << 10) >> SECTOR_SHIFT);
+	KTEST_EXPECT_EQ(t, err->bdev->bd_disk->limits.max_hw_sectors, (32u << 10) >> SECTOR_SHIFT);
+	KTEST_EXPECT(t, n1->bdev->bd_disk->limits.features & BLK_FEAT_WRITE_CACHE);
+	KTEST_EXPECT_EQ(t, n1->ctrl->state, NVME_CTRL_LIVE);
+}
+
+/*
+ * Sizes in sectors: every count of blocks from 1 to @linear, then 2^k - 1,
+ * 2^k and 2^k + 1 blocks, up to 1 MiB.
+ */
+static unsigned int sweep_sizes(u32 *sizes, u32 block_sectors, u32 linear)
+{
+	u32 max = (1u << 20) >> SECTOR_SHIFT, n = 0;
+
+	for (u32 s = 1; s <= linear; s++)
+		sizes[n++] = s * block_sectors;
+	for (u32 p = 2 * linear * block_sectors; p <= max; p <<= 1) {
+		sizes[n++] = p - block_sectors;
+		sizes[n++] = p;
+		if (p < max)
+			sizes[n++] = p + block_sectors;
+	}
+	return n;
+}
+
+/* The sweep on @d from @start, one region after another; returns the next free sector. */
+static sector_t sweep(struct ktest *t, struct tdisk *d, sector_t start, const size_t *offsets,
+		      unsigned int nr_offsets, u32 linear)
+{
+	u32 sizes[96], bs = bdev_logical_block_size(d->bdev) >> SECTOR_SHIFT;
+	unsigned int n = sweep_sizes(sizes, bs, linear);
+	u8 *buf = buf_alloc();
+	sector_t s = start;
+
+	if (!buf) {
+		ktest_fail(t, __FILE__, __LINE__, "no 2 MiB buffer");
+		return s;
+	}
+	for (unsigned int o = 0; o < nr_offsets; o++)
+		for (unsigned int i = 0; i < n; i++) {
+			if (!roundtrip(t, d, buf, offsets[o], s, sizes[i]))
+				goto out;
+			s += sizes[i];
+		}
+out:
+	buf_free(buf);
+	return s;
+}
+
+static void t_every_size_at_every_offset(struct ktest *t)
+{
+	static const size_t offsets[] = { 0, 4, 512, PAGE_SIZE - 512 };
+	struct tdisk *d = tdisk_get(t, "pagoda-multi", 1);
+	unsigned long lists;
+	sector_t end;
+
+	if (!d)
+		return;
+	lists = d->ctrl->nr_prp_lists;
+	end = sweep(t, d, N1_SWEEP, offsets, ARRAY_SIZE(offsets), 64);
+	KTEST_EXPECT(t, end <= N1_POLLED);
+	/* the larger transfers needed PRP lists */
+	KTEST_EXPECT(t, d->ctrl->nr_prp_lists > lists);
+}
+
+static void t_4k_blocks_every_size(struct ktest *t)
+{
+	static const size_t offsets[] = { 0, 4, PAGE_SIZE - 512 };
+	struct tdisk *d = tdisk_get(t, "pagoda-4k", 1);
+	u8 *buf;
+
+	if (!d)
+		return;
+	KTEST_EXPECT(t, sweep(t, d, K4_SWEEP, offsets, ARRAY_SIZE(offsets), 16) <= K4_TWO_CTRLS);
+	/* half a block is not a request this disk can take */
+	buf = buf_alloc();
+	KTEST_ASSERT(t, buf);
+	KTEST_EXPECT_EQ(t, blkdev_read(d->bdev, 4, buf, 4096), -EINVAL);
+	KTEST_EXPECT_EQ(t, blkdev_read(d->bdev, 0, buf, 2048), -EINVAL);
+	buf_free(buf);
+}
+
+/* MDTS 3: a 1 MiB write at an unaligned offset becomes 32 KiB commands. */
+static void t_small_mdts_splits(struct ktest *t)
+{
+	struct tdisk *d = tdisk_get(t, "pagoda-err", 1);
+	unsigned long before;
+	u8 *buf;
+
+	if (!d)
+		return;
+	buf = buf_alloc();
+	KTEST_ASSERT(t, buf);
+	before = d->ctrl->ioq.nr_submitted;
+	KTEST_EXPECT(t, roundtrip(t, d, buf, 512, 8192, 2048));
+	KTEST_EXPECT(t, d->ctrl->ioq.nr_submitted - before >= 2 * 32);	/* write and read */
+	buf_free(buf);
+}
+
+static void t_flush_and_fua(struct ktest *t)
+{
+	struct tdisk *d = tdisk_get(t, "pagoda-multi", 1);
+	unsigned long flushes, fua;
+	struct waiter w;
+	struct bio *bio;
+	u8 *buf;
+
+	if (!d)
+		return;
+	buf = buf_alloc();
+	KTEST_ASSERT(t, buf);
+	flushes = d->ctrl->nr_flushes;
+	KTEST_EXPECT_EQ(t, blkdev_issue_flush(d->bdev), 0);
+	KTEST_EXPECT_EQ(t, d->ctrl->nr_flushes, flushes + 1);
+	/* a FUA write goes as one command with the FUA bit, no flush */
+	fua = d->ctrl->nr_fua;
+	waiter_init(&w);
+	blk_pattern_fill(buf, N1_FUA, 4096, d->seed);
+	bio = async_bio(d->bdev, REQ_OP_WRITE | REQ_FUA, N1_FUA, buf, 4096, &w);
+	CHECK_OR_GOTO(t, bio, out);
+	submit_bio(bio);
+	KTEST_EXPECT(t, waiter_wait(&w, 1, 20000));
+	put_bios(t, &bio, 1, &w);
+	KTEST_EXPECT_EQ(t, w.failed, 0);
+	KTEST_EXPECT_EQ(t, d->ctrl->nr_fua, fua + 1);
+	KTEST_EXPECT_EQ(t, d->ctrl->nr_flushes, flushes + 1);
+	record(d, N1_FUA, 8);
+	KTEST_EXPECT(t, verify(t, d, buf, N1_FUA, 8, false));
+out:
+	buf_free(buf);
+}
+
+/* Writes to two controllers in flight together, then everything read back. */
+static void t_two_controllers_interleaved(struct ktest *t)
+{
+	struct tdisk *d[2] = { tdisk_get(t, "pagoda-multi", 1), NULL };
+	const sector_t starts[2] = { N1_TWO_CTRLS, K4_TWO_CTRLS };
+	u8 *buf;
+
+	if (!d[0] || !(d[1] = tdisk_get(t, "pagoda-4k", 1)))
+		return;
+	buf = buf_alloc();
+	KTEST_ASSERT(t, buf);
+	reset_max_busy(&d[0]->ctrl->set);
+	reset_max_busy(&d[1]->ctrl->set);
+	KTEST_EXPECT(t, write_interleaved(t, d, starts, 2, 16, 64 << 10, buf));
+	/* all sixteen writes were at each controller at once */
+	KTEST_EXPECT(t, d[0]->ctrl->set.max_busy >= 16);
+	KTEST_EXPECT(t, d[1]->ctrl->set.max_busy >= 16);
+	for (unsigned int k = 0; k < 2; k++)
+		KTEST_EXPECT(t, verify(t, d[k], buf, starts[k], 16 * 128, false));
+	buf_free(buf);
+}
+
+static void t_namespaces_share_the_queue(struct ktest *t)
+{
+	struct tdisk *d[2] = { tdisk_get(t, "pagoda-multi", 1), NULL };
+	const sector_t starts[2] = { N1_SHARED, N2_SHARED };
+	u8 *buf;
+
+	if (!d[0] || !(d[1] = tdisk_get(t, "pagoda-multi", 2)))
+		return;
+	buf = buf_alloc();
+	KTEST_ASSERT(t, buf);
+	reset_max_busy(&d[0]->ctrl->set);
+	KTEST_EXPECT(t, write_interleaved(t, d, starts, 2, 16, 64 << 10, buf));
+	KTEST_EXPECT(t, d[0]->ctrl->set.max_busy >= 32);	/* one queue for both */
+	for (unsigned int k = 0; k < 2; k++)
+		KTEST_EXPECT(t, verify(t, d[k], buf, starts[k], 16 * 128, false));
+	buf_free(buf);
+}
+
+/* blkdebug fails reads touching sector 2048 and writes touching 4096. */
+static void t_injected_errors(struct ktest *t)
+{
+	struct tdisk *d = tdisk_get(t, "pagoda-err", 1);
+	struct bio *bad_read = NULL, *bad_write = NULL, *good = NULL;
+	unsigned long errors;
+	struct waiter w;
+	u8 *buf;
+
+	if (!d)
+		return;
+	buf = buf_alloc();
+	KTEST_ASSERT(t, buf);
+	errors = d->ctrl->nr_errors;
+	/* three in flight at once: the good one is not hurt by the others' errors */
+	waiter_init(&w);
+	blk_pattern_fill(buf + 65536, 4096, 4096, d->seed);
+	bad_read = async_bio(d->bdev, REQ_OP_READ, 2048, buf, 4096, &w);
+	bad_write = async_bio(d->bdev, REQ_OP_WRITE, 4096, buf + 65536, 4096, &w);
+	good = async_bio(d->bdev, REQ_OP_READ, 1024, buf + 131072, 4096, &w);
+	CHECK_OR_GOTO(t, bad_read && bad_write && good, out);
+	submit_bio(bad_read);
+	submit_bio(bad_write);
+	submit_bio(good);
+	CHECK_OR_GOTO(t, waiter_wait(&w, 3, 20000), out);
+	KTEST_EXPECT_EQ(t, bad_read->bi_status, BLK_STS_IOERR);
+	KTEST_EXPECT_EQ(t, bad_write->bi_status, BLK_STS_IOERR);
+	KTEST_EXPECT_EQ(t, good->bi_status, BLK_STS_OK);
+	KTEST_EXPECT_EQ(t, w.failed, 2);
+	KTEST_EXPECT_EQ(t, d->ctrl->nr_errors, errors + 2);
+	/* the caller of a synchronous read gets -EIO; the sectors before it read fine */
+	KTEST_EXPECT_EQ(t, blkdev_read(d->bdev, 2048, buf, 512), -EIO);
+	KTEST_EXPECT_EQ(t, blkdev_read(d->bdev, 2040, buf, 4096), 0);
+	KTEST_EXPECT(t, roundtrip(t, d, buf, 0, 3000, 64));
+	KTEST_EXPECT_EQ(t, d->ctrl->state, NVME_CTRL_LIVE);
+out:
+	put_bios(t, (struct bio *[]){ bad_read, bad_write, good }, 3, &w);
+	buf_free(buf);
+}
+
+/* The crash dump's way: polled I/O and a polled flush with interrupts off. */
+static void t_polled_with_interrupts_off(struct ktest *t)
+{
+	struct tdisk *d = tdisk_get(t, "pagoda-multi", 1);
+	unsigned long irqs, polled, flags;
+	int werr, rerr, ferr;
+	struct bio flush;
+	u8 *buf;
+
+	if (!d)
+		return;
+	buf = buf_alloc();
+	KTEST_ASSERT(t, buf);
+	blk_pattern_fill(buf + 4, N1_POLLED, 65536, d->seed);
+	irqs = d->ctrl->nr_irqs;
+	polled = d->ctrl->nr_polled_cqes;
+	flags = local_irq_save();
+	werr = blkdev_rw_polled(d->bdev, REQ_OP_WRITE, N1_POLLED, buf + 4, 65536, 5000 * MS);
+	memset(buf + 131072, 0xa5, 65536);
+	rerr = blkdev_rw_polled(d->bdev, REQ_OP_READ, N1_POLLED, buf + 131072, 65536, 5000 * MS);
+	bio_init(&flush, d->bdev, NULL, 0, REQ_OP_FLUSH);
+	ferr = blk_execute_polled(&flush, 5000 * MS);
+	KTEST_EXPECT_EQ(t, d->ctrl->nr_irqs, irqs);	/* no interrupt was taken */
+	local_irq_restore(flags);
+	KTEST_EXPECT_EQ(t, werr, 0);
+	KTEST_EXPECT_EQ(t, rerr, 0);
+	KTEST_EXPECT_EQ(t, ferr, 0);
+	KTEST_EXPECT(t, d->ctrl->nr_polled_cqes >= polled + 3);
+	KTEST_EXPECT_EQ(t, blk_pattern_check(buf + 131072, N1_POLLED, 65536, d->seed), 65536);
+	if (!werr)
+		record(d, N1_POLLED, 128);
+	buf_free(buf);
+}
+
+/*
+ * The crash dump's situation: the kernel is dying (kernel_dying), interrupts
+ * are off, and the context that died held the I/O queue's locks. Polled
+ * I/O only tries the locks then, and goes on without them.
+ */
+static void t_polled_while_dying_with_queue_locks_held(struct ktest *t)
+{
+	struct tdisk *d = tdisk_get(t, "pagoda-multi", 1);
+	unsigned long flags;
+	int werr, rerr;
+	u8 *buf;
+
+	if (!d)
+		return;
+	buf = buf_alloc();
+	KTEST_ASSERT(t, buf);
+	blk_pattern_fill(buf, N1_DYING, 32768, d->seed);
+	memset(buf + 65536, 0xa5, 32768);
+	flags = local_irq_save();
+	spin_lock(&d->ctrl->ioq.sq_lock);		/* "interrupted" holders */
+	spin_lock(&d->ctrl->ioq.cq_lock);
+	kernel_dying = true;
+	werr = blkdev_rw_polled(d->bdev, REQ_OP_WRITE, N1_DYING, buf, 32768, 5000 * MS);
+	rerr = blkdev_rw_polled(d->bdev, REQ_OP_READ, N1_DYING, buf + 65536, 32768, 5000 * MS);
+	kernel_dying = false;
+	spin_unlock(&d->ctrl->ioq.cq_lock);
+	spin_unlock(&d->ctrl->ioq.sq_lock);
+	local_irq_restore(flags);
+	KTEST_EXPECT_EQ(t, werr, 0);
+	KTEST_EXPECT_EQ(t, rerr, 0);
+	KTEST_EXPECT_EQ(t, blk_pattern_check(buf + 65536, N1_DYING, 32768, d->seed), 32768);
+	if (!werr)
+		record(d, N1_DYING, 64);
+	KTEST_EXPECT(t, roundtrip(t, d, buf, 0, N1_DYING + 64, 8));	/* and normal I/O after */
+	buf_free(buf);
+}
+
+/* A command the device never sees: timeout, reset, re-issued, done; the disk works on. */
+static void t_timeout_resets_and_reissues(struct ktest *t)
+{
+	struct tdisk *d = tdisk_get(t, "pagoda-multi", 1);
+	unsigned long resets, reissued, dropped;
+	u64 timeout, start, took;
+	u8 *buf;
+
+	if (!d)
+		return;
+	buf = buf_alloc();
+	KTEST_ASSERT(t, buf);
+	timeout = d->bdev->bd_disk->timeout_ns;
+	blk_queue_rq_timeout(d->bdev->bd_disk, 300 * MS);
+	resets = d->ctrl->nr_resets;
+	reissued = d->ctrl->nr_reissued;
+	dropped = d->ctrl->nr_dropped;
+	nvme_debug_drop_commands(d->ctrl, 1);
+	start = time_ns();
+	KTEST_EXPECT(t, roundtrip(t, d, buf, 512, N1_TIMEOUT, 128));
+	took = time_ns() - start;
+	wait_reset_done(d->ctrl);
+	KTEST_EXPECT_EQ(t, d->ctrl->nr_dropped, dropped + 1);
+	KTEST_EXPECT(t, d->ctrl->nr_resets >= resets + 1);	/* more if the host stalled */
+	KTEST_EXPECT(t, d->ctrl->nr_reissued >= reissued + 1);
+	KTEST_EXPECT(t, took >= 300 * MS);
+	KTEST_EXPECT_EQ(t, d->ctrl->state, NVME_CTRL_LIVE);
+	printk("    # nvme: a lost command cost %llu ms (timeout 300 ms); the reset took %llu us\n",
+	       (unsigned long long)took / MS, (unsigned long long)d->ctrl->last_reset_ns / 1000);
+	blk_queue_rq_timeout(d->bdev->bd_disk, timeout);
+	KTEST_EXPECT(t, roundtrip(t, d, buf, 0, N1_TIMEOUT + 128, 8));
+	buf_free(buf);
+}
+
+/* A reset with requests at the device: each is re-issued and completes with its data. */
+static void t_reset_with_requests_in_flight(struct ktest *t)
+{
+	struct tdisk *d = tdisk_get(t, "pagoda-multi", 1);
+	struct bio *bios[16];
+	unsigned long reissued;
+	unsigned int nr = 0;
+	struct waiter w;
+	u8 *buf;
+
+	if (!d)
+		return;
+	buf = buf_alloc();
+	KTEST_ASSERT(t, buf);
+	reissued = d->ctrl->nr_reissued;
+	waiter_init(&w);
+	nvme_debug_drop_commands(d->ctrl, 8);		/* half of them stay at the "device" */
+	for (; nr < ARRAY_SIZE(bios); nr++) {
+		sector_t s = N1_INFLIGHT + nr * 128;
+
+		blk_pattern_fill(buf + nr * 65536, s, 65536, d->seed);
+		bios[nr] = async_bio(d->bdev, REQ_OP_WRITE, s, buf + nr * 65536, 65536, &w);
+		CHECK_OR_GOTO(t, bios[nr], out);
+		submit_bio(bios[nr]);
+	}
+	KTEST_EXPECT(t, !waiter_wait(&w, (int)nr, 200));	/* the lost ones do not finish */
+	KTEST_EXPECT_EQ(t, nvme_reset_ctrl(d->ctrl, "test"), 0);
+	CHECK_OR_GOTO(t, waiter_wait(&w, (int)nr, 20000), out);
+	KTEST_EXPECT_EQ(t, w.failed, 0);
+	KTEST_EXPECT(t, d->ctrl->nr_reissued >= reissued + 8);
+	record(d, N1_INFLIGHT, nr * 128);
+	KTEST_EXPECT(t, verify(t, d, buf, N1_INFLIGHT, nr * 128, false));
+out:
+	put_bios(t, bios, nr, &w);
+	nvme_debug_drop_commands(d->ctrl, 0);
+	buf_free(buf);
+}
+
+/* A command lost at every re-issue is given up with -EIO; nothing of it lands. */
+static void t_command_lost_every_time_fails(struct ktest *t)
+{
+	struct tdisk *d = tdisk_get(t, "pagoda-multi", 1);
+	unsigned long resets;
+	u64 timeout;
+	u8 *buf;
+
+	if (!d)
+		return;
+	buf = buf_alloc();
+	KTEST_ASSERT(t, buf);
+	timeout = d->bdev->bd_disk->timeout_ns;
+	blk_queue_rq_timeout(d->bdev->bd_disk, 200 * MS);
+	resets = d->ctrl->nr_resets;
+	nvme_debug_drop_commands(d->ctrl, NVME_MAX_REISSUES + 1);
+	blk_pattern_fill(buf, N1_LOST, 4096, d->seed);
+	KTEST_EXPECT_EQ(t, blkdev_write(d->bdev, N1_LOST, buf, 4096), -EIO);
+	wait_reset_done(d->ctrl);
+	KTEST_EXPECT_EQ(t, d->ctrl->nr_resets, resets + NVME_MAX_REISSUES + 1);
+	KTEST_EXPECT_EQ(t, d->ctrl->state, NVME_CTRL_LIVE);
+	blk_queue_rq_timeout(d->bdev->bd_disk, timeout);
+	KTEST_EXPECT(t, verify(t, d, buf, N1_LOST, 8, true));
+	KTEST_EXPECT(t, roundtrip(t, d, buf, 0, N1_LOST + 8, 8));
+	buf_free(buf);
+}
+
+/* A completion naming no command in flight is dropped, logged and counted. */
+static void t_unknown_command_id_dropped(struct ktest *t)
+{
+	struct tdisk *d = tdisk_get(t, "pagoda-multi", 1);
+	unsigned long unknown;
+	u64 deadline;
+	u16 idle_tag0;
+	u8 *buf;
+
+	if (!d)
+		return;
+	idle_tag0 = (u16)(((blk_mq_tag_to_rq(&d->ctrl->set, 0)->gen + 8) & 0xf) << 12);
+	buf = buf_alloc();
+	KTEST_ASSERT(t, buf);
+	unknown = d->ctrl->nr_unknown_cid;
+	KTEST_EXPECT_EQ(t, nvme_debug_submit_stray(d->ctrl, 0xfff), 0);	/* no such tag */
+	KTEST_EXPECT_EQ(t, nvme_debug_submit_stray(d->ctrl, idle_tag0), 0);	/* wrong generation */
+	deadline = time_ns() + 5000 * MS;
+	while (d->ctrl->nr_unknown_cid < unknown + 2 && time_ns() < deadline)
+		sleep_until_ns(time_ns() + MS);
+	KTEST_EXPECT_EQ(t, d->ctrl->nr_unknown_cid, unknown + 2);
+	KTEST_EXPECT(t, roundtrip(t, d, buf, 0, N1_LOST + 16, 8));
+	buf_free(buf);
+}
+
+/* Throughput and latency under TCG, for docs/nvme.md (pattern generation not timed). */
+static void t_figures(struct ktest *t)
+{
+	struct tdisk *d = tdisk_get(t, "pagoda-multi", 1);
+	u64 start, wr_ns = 0, rd_ns = 0, lat_ns;
+	int err = 0;
+	u8 *buf;
+
+	if (!d)
+		return;
+	buf = buf_alloc();
+	KTEST_ASSERT(t, buf);
+	for (unsigned int i = 0; i < 8 && !err; i++) {
+		sector_t s = N1_FIGURES + i * 2048;
+
+		blk_pattern_fill(buf, s, 1 << 20, d->seed);
+		start = time_ns();
+		err = blkdev_write(d->bdev, s, buf, 1 << 20);
+		wr_ns += time_ns() - start;
+		if (!err)
+			record(d, s, 2048);
+		memset(buf, 0xa5, 1 << 20);
+		start = time_ns();
+		err = err ? err : blkdev_read(d->bdev, s, buf, 1 << 20);
+		rd_ns += time_ns() - start;
+		if (!err && blk_pattern_check(buf, s, 1 << 20, d->seed) != 1u << 20)
+			err = -EIO;
+	}
+	KTEST_EXPECT_EQ(t, err, 0);
+	start = time_ns();
+	for (unsigned int i = 0; i < 256 && !err; i++)
+		err = blkdev_read(d->bdev, N1_FIGURES + i * 8, buf, 4096);
+	lat_ns = (time_ns() - start) / 256;
+	KTEST_EXPECT_EQ(t, err, 0);
+	printk("    # nvme: 8 MiB in 1 MiB requests: writes %llu ms, reads %llu ms; 4 KiB reads at queue depth 1: %llu us each\n",
+	       (unsigned long long)wr_ns / MS, (unsigned long long)rd_ns / MS,
+	       (unsigned long long)lat_ns / 1000);
+	buf_free(buf);
+}
+
+/* pagoda-dead: its reset fails (CSTS.CFS), so it goes offline; nothing hangs. */
+static void t_dead_controller_goes_offline(struct ktest *t)
+{
+	struct tdisk *d = tdisk_get(t, "pagoda-dead", 1);
+	struct bio *bios[2] = { NULL, NULL };
+	struct waiter w;
+	u64 start;
+	u8 *buf;
+
+	if (!d)
+		return;
+	buf = buf_alloc();
+	KTEST_ASSERT(t, buf);
+	blk_queue_rq_timeout(d->bdev->bd_disk, 300 * MS);
+	nvme_debug_fail_next_enable(d->ctrl);
+	nvme_debug_drop_commands(d->ctrl, 2);
+	waiter_init(&w);
+	for (unsigned int i = 0; i < 2; i++) {
+		bios[i] = async_bio(d->bdev, REQ_OP_WRITE, i * 8, buf, 4096, &w);
+		CHECK_OR_GOTO(t, bios[i], out);
+	}
+	submit_bio(bios[0]);
+	submit_bio(bios[1]);
+	CHECK_OR_GOTO(t, waiter_wait(&w, 2, 20000), out);
+	KTEST_EXPECT_EQ(t, w.failed, 2);
+	KTEST_EXPECT_EQ(t, w.last_error, -EIO);
+	KTEST_EXPECT_EQ(t, d->ctrl->state, NVME_CTRL_DEAD);
+	/* from now on everything fails at once */
+	start = time_ns();
+	KTEST_EXPECT_EQ(t, blkdev_read(d->bdev, 0, buf, 4096), -EIO);
+	KTEST_EXPECT_EQ(t, blkdev_write(d->bdev, 0, buf, 4096), -EIO);
+	KTEST_EXPECT_EQ(t, blkdev_issue_flush(d->bdev), -EIO);
+	KTEST_EXPECT_EQ(t, blkdev_rw_polled(d->bdev, REQ_OP_READ, 0, buf, 4096, 5000 * MS), -EIO);
+	KTEST_EXPECT(t, time_ns() - start < 1000 * MS);
+	KTEST_EXPECT_EQ(t, nvme_reset_ctrl(d->ctrl, "test"), -ENODEV);
+out:
+	put_bios(t, bios, 2, &w);
+	buf_free(buf);
+}
+
+/* Last: what was written where, for the host's `cmp` of the images; free the records. */
+static void t_report_written_extents(struct ktest *t)
+{
+	unsigned int reported = 0;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(tdisks); i++) {
+		struct tdisk *d = &tdisks[i];
+		sector_t n = d->bdev ? bdev_nr_sectors(d->bdev) : 0;
+
+		for (sector_t s = 0; d->written && s < n;) {
+			sector_t e = s;
+
+			while (e < n && (d->written[e / BITS] >> (e % BITS) & 1))
+				e++;
+			if (e > s) {
+				printk("nvme-image: %s %u seed %#llx sectors %llu+%llu\n", d->serial,
+				       d->nsid, (unsigned long long)d->seed, (unsigned long long)s,
+				       (unsigned long long)(e - s));
+				reported++;
+			}
+			s = e + 1;
+		}
+		kfree(d->written);
+		d->written = NULL;
+	}
+	if (!reported)
+		ktest_skip(t, "nothing was written");
+}
+
+/*
+ * After the report: unbind the driver (remove: disks deleted, controllers
+ * shut down, everything freed) and bind it again (all four controllers
+ * probed anew, the dead one too: the reset it failed left it disabled).
+ * The suite's page count then says whether remove freed what probe took.
+ */
+static void t_unbind_and_bind_again(struct ktest *t)
+{
+	unsigned int before = nvme_nr_ctrls();
+	struct block_device *bdev;
+	struct nvme_ctrl *dead;
+
+	if (!nvme_find_ctrl("pagoda-multi")) {
+		ktest_skip(t, "needs the NVMe controllers of tests/check.sh's nvme scenario");
+		return;
+	}
+	for (unsigned int i = 0; i < ARRAY_SIZE(tdisks); i++)
+		tdisks[i].bdev = NULL;		/* gone with their disks */
+	pci_unregister_driver(&nvme_driver);
+	KTEST_EXPECT_EQ(t, nvme_nr_ctrls(), 0);
+	bdev = blkdev_get_by_name("nvme0n1");
+	KTEST_EXPECT(t, !bdev);
+	if (bdev)
+		blkdev_put(bdev);
+	KTEST_EXPECT_EQ(t, pci_register_driver(&nvme_driver), before);
+	KTEST_EXPECT_EQ(t, nvme_nr_ctrls(), before);
+	dead = nvme_find_ctrl("pagoda-dead");
+	KTEST_EXPECT(t, dead && dead->state == NVME_CTRL_LIVE);
+	bdev = blkdev_get_by_name("nvme0n1");
+	KTEST_EXPECT(t, bdev);
+	if (bdev)
+		blkdev_put(bdev);
+}
+
+static const struct ktest_case nvme_cases[] = {
+	KTEST_CASE(t_no_device_no_harm, "without an NVMe device the driver binds nothing"),
+	KTEST_CASE(t_namespaces_named_and_checked,
+		   "namespaces are nvme<ctrl>n<nsid> on their controller's tag set; metadata refused"),
+	KTEST_CASE(t_every_size_at_every_offset,
+		   "every size from one sector to 1 MiB at aligned, dword and sector offsets reads back"),
+	KTEST_CASE(t_4k_blocks_every_size, "a 4096-byte-block namespace: every size reads back, half blocks refused"),
+	KTEST_CASE(t_small_mdts_splits, "a small MDTS splits a 1 MiB write into 32 KiB commands"),
+	KTEST_CASE(t_flush_and_fua, "flush and FUA writes reach the device as commands"),
+	KTEST_CASE(t_two_controllers_interleaved, "two controllers with writes interleaved, several in flight"),
+	KTEST_CASE(t_namespaces_share_the_queue, "two namespaces of one controller share its queue"),
+	KTEST_CASE(t_injected_errors, "injected media errors give -EIO; other requests complete"),
+	KTEST_CASE(t_polled_with_interrupts_off, "polled I/O and flush work with interrupts off"),
+	KTEST_CASE(t_polled_while_dying_with_queue_locks_held,
+		   "polled I/O works while the kernel dies holding the queue locks"),
+	KTEST_CASE(t_timeout_resets_and_reissues,
+		   "a command that never completes: timeout, reset, re-issue, the disk works again"),
+	KTEST_CASE(t_reset_with_requests_in_flight, "a reset re-issues every request in flight"),
+	KTEST_CASE(t_command_lost_every_time_fails,
+		   "a command lost at every re-issue fails with -EIO after the retries"),
+	KTEST_CASE(t_unknown_command_id_dropped, "completions for unknown command ids are dropped"),
+	KTEST_CASE(t_figures, "throughput and latency figures"),
+	KTEST_CASE(t_dead_controller_goes_offline,
+		   "a controller dead after reset goes offline: -EIO at once, no hang"),
+	KTEST_CASE(t_report_written_extents, "the written extents are reported for the host's cmp"),
+	KTEST_CASE(t_unbind_and_bind_again,
+		   "unbinding deletes the disks and frees everything; binding again brings them back"),
+};
+
+KTEST_SUITE(nvme_suite, "nvme", nvme_cases);
