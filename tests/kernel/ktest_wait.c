@@ -719,25 +719,34 @@ static void t_fatal_signal_abandons_fault_retry(struct ktest *t)
 /* ---- fork's copy is preemptible ---- */
 
 static struct mm_struct *dup_parent;
-static volatile bool ran_during_dup;
+static volatile bool ran_during_dup, dup_over;
 
-/* Runs while dup_mm() of dup_parent is in progress iff its mmap_lock is write-held. */
+/*
+ * Yields until the test is over, noting whether it ever ran while
+ * dup_mm() of dup_parent was in progress (only then is that mm's
+ * mmap_lock held for write).
+ */
 static int dup_watcher(void *arg)
 {
-	if (rwsem_is_write_locked(&dup_parent->mmap_lock))
-		ran_during_dup = true;
+	while (!dup_over) {
+		if (rwsem_is_write_locked(&dup_parent->mmap_lock))
+			ran_during_dup = true;
+		schedule();
+	}
 	return 0;
 }
 
 /*
  * dup_mm() copies under a sleeping mmap_lock and switches at its
- * preemption points: with a slice used up and another task runnable, that
- * task runs before dup_mm() returns.
+ * preemption points: with the slice marked used up and another task
+ * runnable, that task runs before dup_mm() returns. A timer tick may use
+ * up the mark before dup_mm() reaches its first preemption point, so a
+ * few copies are made; a copy that cannot be preempted (a spinlock held
+ * across it) never lets the watcher in, however many.
  */
 static void t_dup_mm_can_be_preempted(struct ktest *t)
 {
 	struct mm_struct *mm = mm_create(&kernel_pmm, &kernel_pt, mm_default_task_size());
-	struct mm_struct *child;
 	struct task *k;
 	u8 b = 1;
 
@@ -747,16 +756,21 @@ static void t_dup_mm_can_be_preempted(struct ktest *t)
 	for (uintptr_t a = FT_ADDR; a < FT_ADDR + 4 * PMD_SIZE; a += PMD_SIZE)
 		KTEST_EXPECT_EQ(t, access_remote_vm(mm, a, &b, 1, true), 0);
 	dup_parent = mm;
-	ran_during_dup = false;
+	ran_during_dup = dup_over = false;
 	k = kernel_thread("dup-watch", dup_watcher, NULL);
 	KTEST_ASSERT(t, k);
-	current->need_resched = true;
-	child = dup_mm(mm);
-	KTEST_EXPECT(t, child != NULL);
+	for (int tries = 0; tries < 20 && !ran_during_dup; tries++) {
+		struct mm_struct *child;
+
+		current->need_resched = true;
+		child = dup_mm(mm);
+		KTEST_EXPECT(t, child != NULL);
+		if (child)
+			mm_put(child);
+	}
+	dup_over = true;
 	KTEST_EXPECT(t, ran_during_dup);
 	KTEST_EXPECT_EQ(t, reap(k), 0);
-	if (child)
-		mm_put(child);
 	mm_put(mm);
 }
 
