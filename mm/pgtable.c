@@ -20,6 +20,7 @@
 #include <mm/pgtable.h>
 #include <mm/pmm.h>
 #include <mm/arch.h>
+#include <mm/tlb.h>
 #include <pagoda/compiler.h>
 #include <pagoda/errno.h>
 #include <pagoda/list.h>
@@ -642,11 +643,13 @@ int pt_unmap(struct page_table *pt, uintptr_t va, size_t size)
 
 /*
  * State of one pt_free_range() call: tables whose whole span lies in
- * [floor, last] may go (last = ceiling - 1, so ceiling 0 means the top).
+ * [floor, last] may go (last = ceiling - 1, so ceiling 0 means the top);
+ * @flush collects the first address each unlinked table mapped.
  */
 struct free_ctx {
 	struct unmap_ctx u;
 	uintptr_t floor, last;
+	struct tlb_batch flush;
 };
 
 /* Does the naturally aligned block of 2^@shift bytes holding @addr lie in [floor, last]? */
@@ -658,39 +661,55 @@ static bool block_freeable(const struct free_ctx *c, uintptr_t addr, unsigned in
 }
 
 /*
- * Queue every table below the pmd table @table (its pte tables) without
- * reading a pte: the caller's promise is that none maps anything.
+ * Unlink the table @entry links, which maps from @base on, and remember
+ * @base: flushing it drops the paging-structure cache entries that could
+ * still lead to the table.
  */
-static void queue_pmd_children(struct unmap_ctx *u, phys_addr_t table)
+static void free_unlink(struct free_ctx *c, u64 *entry, phys_addr_t table, uintptr_t base)
+{
+	unlink_table(&c->u, entry, table);
+	tlb_batch_add(&c->flush, base);
+}
+
+/*
+ * Unlink every table below the pmd table @table mapping from @base (its pte
+ * tables) without reading a pte: the caller's promise is that none maps
+ * anything.
+ */
+static void free_pmd_children(struct free_ctx *c, phys_addr_t table, uintptr_t base)
 {
 	pmd_t *t = (pmd_t *)phys_to_virt(table);
 
 	for (unsigned int i = 0; i < PTRS_PER_TABLE; i++)
 		if (pmd_present(t[i]) && !pmd_leaf(t[i]))
-			unlink_table(u, &t[i].val, pmd_table(t[i]));
+			free_unlink(c, &t[i].val, pmd_table(t[i]), base + i * PMD_SIZE);
 }
 
-static void queue_pud_children(struct unmap_ctx *u, phys_addr_t table)
+static void free_pud_children(struct free_ctx *c, phys_addr_t table, uintptr_t base)
 {
 	pud_t *t = (pud_t *)phys_to_virt(table);
 
 	for (unsigned int i = 0; i < PTRS_PER_TABLE; i++) {
+		uintptr_t at = base + i * PUD_SIZE;
+
 		if (!pud_present(t[i]) || pud_leaf(t[i]))
 			continue;
-		queue_pmd_children(u, pud_table(t[i]));
-		unlink_table(u, &t[i].val, pud_table(t[i]));
+		free_pmd_children(c, pud_table(t[i]), at);
+		free_unlink(c, &t[i].val, pud_table(t[i]), at);
 	}
 }
 
-static void queue_p4d_children(struct unmap_ctx *u, phys_addr_t table)
+static void free_p4d_children(struct free_ctx *c, phys_addr_t table, uintptr_t base)
 {
 	p4d_t *t = (p4d_t *)phys_to_virt(table);
 
 	for (unsigned int i = 0; i < PTRS_PER_TABLE; i++) {
+		uintptr_t at = base + i * P4D_SIZE;
+
 		if (!p4d_present(t[i]))
 			continue;
-		queue_pud_children(u, p4d_table(t[i]));
-		unlink_table(u, &t[i].val, p4d_table(t[i]));
+		free_pud_children(c, p4d_table(t[i]), at);
+		free_unlink(c, &t[i].val, p4d_table(t[i]), at);
 	}
 }
 
@@ -703,7 +722,7 @@ static void free_pmd_range(struct free_ctx *c, pud_t *pud, uintptr_t addr, uintp
 	do {
 		next = block_end(addr, end, PMD_SHIFT);
 		if (pmd_present(*pmd) && !pmd_leaf(*pmd) && block_freeable(c, addr, PMD_SHIFT))
-			unlink_table(&c->u, &pmd->val, pmd_table(*pmd));
+			free_unlink(c, &pmd->val, pmd_table(*pmd), addr & ~(PMD_SIZE - 1));
 	} while (pmd++, addr = next, addr != end);
 }
 
@@ -718,8 +737,10 @@ static void free_pud_range(struct free_ctx *c, p4d_t *p4d, uintptr_t addr, uintp
 		if (!pud_present(*pud) || pud_leaf(*pud))
 			continue;
 		if (block_freeable(c, addr, PUD_SHIFT)) {
-			queue_pmd_children(&c->u, pud_table(*pud));
-			unlink_table(&c->u, &pud->val, pud_table(*pud));
+			uintptr_t base = addr & ~(PUD_SIZE - 1);
+
+			free_pmd_children(c, pud_table(*pud), base);
+			free_unlink(c, &pud->val, pud_table(*pud), base);
 		} else {
 			free_pmd_range(c, pud, addr, next);
 		}
@@ -737,8 +758,10 @@ static void free_p4d_range(struct free_ctx *c, pgd_t *pgd, uintptr_t addr, uintp
 	uintptr_t next;
 
 	if (!p4d_folded() && block_freeable(c, addr, pgdir_shift())) {
-		queue_p4d_children(&c->u, pgd_table(*pgd));
-		unlink_table(&c->u, &pgd->val, pgd_table(*pgd));
+		uintptr_t base = addr & ~((1UL << pgdir_shift()) - 1);
+
+		free_p4d_children(c, pgd_table(*pgd), base);
+		free_unlink(c, &pgd->val, pgd_table(*pgd), base);
 		return;
 	}
 	p4d = p4d_offset(pgd, addr);
@@ -747,8 +770,10 @@ static void free_p4d_range(struct free_ctx *c, pgd_t *pgd, uintptr_t addr, uintp
 		if (!p4d_present(*p4d))
 			continue;
 		if (block_freeable(c, addr, P4D_SHIFT)) {
-			queue_pud_children(&c->u, p4d_table(*p4d));
-			unlink_table(&c->u, &p4d->val, p4d_table(*p4d));
+			uintptr_t base = addr & ~(P4D_SIZE - 1);
+
+			free_pud_children(c, p4d_table(*p4d), base);
+			free_unlink(c, &p4d->val, p4d_table(*p4d), base);
 		} else {
 			free_pud_range(c, p4d, addr, next);
 		}
@@ -783,7 +808,7 @@ void pt_free_range(struct page_table *pt, uintptr_t start, uintptr_t end,
 
 	if (list_empty(&c.u.unlinked))
 		return;
-	arch_flush_tlb_all();
+	tlb_batch_flush(&c.flush);
 	list_for_each_safe(pos, tmp, &c.u.unlinked) {
 		list_del(pos);
 		table_free(pt, list_entry(pos, struct page, lru));

@@ -223,8 +223,11 @@ int pt_unmap(struct page_table *pt, uintptr_t va, size_t size);
  * Free the tables of an emptied user range without looking for entries, as
  * Linux's free_pgd_range(): every table that maps only addresses inside
  * [floor, ceiling) (ceiling 0: up to the top) and is reached from
- * [start, end), with all tables below it, is unlinked; then, if any was,
- * the TLB is flushed (arch_flush_tlb_all()) and they go back to the pmm.
+ * [start, end), with all tables below it, is unlinked; then the first
+ * address each unlinked table mapped is flushed (arch_flush_tlb_page(),
+ * which also drops the cached upper-level entries that led to the table;
+ * past TLB_FLUSH_CEILING tables arch_flush_tlb_all()), and they go back to
+ * the pmm.
  * A table that also maps something outside [floor, ceiling) stays, even if
  * empty. The caller promises that no leaf maps anything in [floor,
  * ceiling) (munmap passes the end of the previous vma and the start of the
