@@ -60,6 +60,14 @@ struct pte_batch {
 	struct page *pages[BATCH_PAGES];
 };
 
+/* An empty batch releasing to @pmm; the arrays are not cleared (read below their counts only). */
+static void batch_init(struct pte_batch *b, struct pmm *pmm)
+{
+	b->pmm = pmm;
+	tlb_batch_init(&b->tlb);
+	b->nr_pages = 0;
+}
+
 static void batch_flush(struct pte_batch *b)
 {
 	tlb_batch_flush(&b->tlb);
@@ -158,8 +166,10 @@ static void zap_pte(void *arg, pte_t *pte, uintptr_t addr)
 void zap_page_range(struct vm_area_struct *vma, uintptr_t start, uintptr_t end)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct zap_ctx z = { .mm = mm, .batch = { .pmm = mm->pmm } };
+	struct zap_ctx z;
 
+	z.mm = mm;
+	batch_init(&z.batch, mm->pmm);
 	start = MAX(start, vma->vm_start);
 	end = MIN(end, vma->vm_end);
 	if (start >= end)

@@ -787,9 +787,14 @@ static void free_p4d_range(struct free_ctx *c, pgd_t *pgd, uintptr_t addr, uintp
 void pt_free_range(struct page_table *pt, uintptr_t start, uintptr_t end,
 		   uintptr_t floor, uintptr_t ceiling)
 {
-	struct free_ctx c = { .u = { .pt = pt }, .floor = floor, .last = ceiling - 1 };
+	struct free_ctx c;
 	struct list_head *pos, *tmp;
 	uintptr_t addr = start, next;
+
+	c.u.pt = pt;
+	c.floor = floor;
+	c.last = ceiling - 1;
+	tlb_batch_init(&c.flush);
 
 	if (!IS_ALIGNED(start | end | floor | ceiling, PAGE_SIZE) || start >= end ||
 	    floor > start || end - 1 > c.last)
