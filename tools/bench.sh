@@ -428,9 +428,9 @@ ${CHECKS:-- no run produced a result}
   kernel made 289,000 slow stores to its stack page (loop 1.54 s), the
   fixed one makes 15,800 in all, the same for 2,000 and 4,000 ops (the
   clears), loop 0.42 and 0.98 s for 2,000 ops on a host loaded by other
-  QEMUs; in 18 boots
-  of the fixed kernel OVMF never chose the worst layout again, so that
-  one has no after-figure. Wall figures still vary with the host's load.
+  QEMUs; in 18 boots of the fixed kernel OVMF never chose the worst layout
+  again, so that one has no after-figure. Wall figures still vary with the
+  host's load.
 - Where mmap_churn's instructions go (December 2026, 5-level, from a user
   program timing each call with \`rdtsc\` under \`-icount\`): munmap took
   17,705 of 27,814 per op, 16,100 of them to free one pte table: it scanned
