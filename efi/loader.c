@@ -191,20 +191,70 @@ static int cmdline_has(const char *cmdline, const char *word)
 	return 0;
 }
 
+/*
+ * The value of a `key=0xHEX` word of @cmdline in @out; 1 if present and a
+ * well-formed hexadecimal number, else 0 (and @out untouched).
+ */
+static int cmdline_hex(const char *cmdline, const char *key, UINT64 *out)
+{
+	UINTN kl = strlena((CHAR8 *)key);
+
+	for (const char *p = cmdline; *p; ) {
+		while (*p == ' ')
+			p++;
+		const char *s = p;
+		while (*p && *p != ' ')
+			p++;
+		if ((UINTN)(p - s) <= kl + 3 || strncmpa((CHAR8 *)s, (CHAR8 *)key, kl) ||
+		    s[kl] != '=' || s[kl + 1] != '0' || (s[kl + 2] | 0x20) != 'x')
+			continue;
+		UINT64 v = 0;
+		const char *d;
+
+		for (d = s + kl + 3; d < p; d++) {
+			char c = *d | 0x20;
+
+			if (c >= '0' && c <= '9')
+				v = (v << 4) | (UINT64)(c - '0');
+			else if (c >= 'a' && c <= 'f')
+				v = (v << 4) | (UINT64)(c - 'a' + 10);
+			else
+				break;
+		}
+		if (d == p) {
+			*out = v;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------- kernel */
 
-/* Copy the PT_LOAD segments into one block of PAGODA_MEM_KERNEL pages. */
+/*
+ * Copy the PT_LOAD segments into one block of PAGODA_MEM_KERNEL pages: at
+ * the page-aligned physical address @want when it is non-zero and those pages
+ * are free (a reproducible placement for experiments, `kernel_phys=0x...`),
+ * else wherever the firmware chooses.
+ */
 static EFI_STATUS load_kernel(const void *image, const struct kelf_span *span,
-			      struct boot_info *bi)
+			      UINT64 want, struct boot_info *bi)
 {
 	const Elf64_Ehdr *eh = image;
 	const Elf64_Phdr *ph = (const Elf64_Phdr *)((const char *)image + eh->e_phoff);
-	EFI_PHYSICAL_ADDRESS base;
+	EFI_PHYSICAL_ADDRESS base = want;
 	UINT64 bytes = span->hi - span->lo;
-	EFI_STATUS st;
+	EFI_STATUS st = EFI_NOT_FOUND;
 
-	st = uefi_call_wrapper(BS->AllocatePages, 4, AllocateAnyPages,
-			       PAGODA_MEM_KERNEL, EFI_SIZE_TO_PAGES(bytes), &base);
+	if (want && !(want & 4095))
+		st = uefi_call_wrapper(BS->AllocatePages, 4, AllocateAddress,
+				       PAGODA_MEM_KERNEL, EFI_SIZE_TO_PAGES(bytes), &base);
+	if (want && EFI_ERROR(st))
+		Print(L"pagoda-loader: kernel_phys=%lx not available (%r): placing it anywhere\n",
+		      want, st);
+	if (EFI_ERROR(st))
+		st = uefi_call_wrapper(BS->AllocatePages, 4, AllocateAnyPages,
+				       PAGODA_MEM_KERNEL, EFI_SIZE_TO_PAGES(bytes), &base);
 	if (EFI_ERROR(st))
 		return st;
 	SetMem((void *)(UINTN)base, bytes, 0);
@@ -394,7 +444,7 @@ EFI_STATUS efi_main(EFI_HANDLE handle, EFI_SYSTEM_TABLE *systab)
 	struct bootpt pt;
 	enum kelf_error kerr;
 	void *kimage, *file, *pool, *tramp, *mmap_buf;
-	UINT64 ksize, fsize, max_ram = 0, tsc0 = rdtsc();
+	UINT64 ksize, fsize, max_ram = 0, want_phys, tsc0 = rdtsc();
 	UINTN pool_pages, mmap_pages = 16;
 	EFI_STATUS st;
 	char fwcmd[BOOT_CMDLINE_MAX];
@@ -441,7 +491,9 @@ EFI_STATUS efi_main(EFI_HANDLE handle, EFI_SYSTEM_TABLE *systab)
 		fail(L"cannot read \\pagoda\\initrd.img: %r\n", st);
 	}
 
-	st = load_kernel(kimage, &span, bi);
+	if (!cmdline_hex(bi->cmdline, "kernel_phys", &want_phys))
+		want_phys = 0;
+	st = load_kernel(kimage, &span, want_phys, bi);
 	if (EFI_ERROR(st))
 		fail(L"cannot allocate memory for the kernel: %r\n", st);
 	find_acpi_and_gop(bi);

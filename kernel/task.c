@@ -92,7 +92,8 @@ static struct task *task_alloc(const char *name)
 
 	if (!t)
 		return NULL;
-	stack = alloc_pages(GFP_KERNEL, KERNEL_STACK_ORDER);
+	/* zeroed: see slab_new() on pages that last held code */
+	stack = alloc_pages(GFP_KERNEL | __GFP_ZERO, KERNEL_STACK_ORDER);
 	if (!stack) {
 		kfree(t);
 		return NULL;

@@ -12,9 +12,10 @@
  * entries that could still reach them were flushed.
  *
  * Page tables: zap_page_range() clears ptes and leaves the tables; munmap
- * then frees the tables of the range that became empty (pt_unmap(), which
- * only frees a table with no entry left). mm_put() frees the rest; the
- * kernel half is pinned (pgtable.h) and never freed here.
+ * then frees the tables that map nothing but the gap it left between the
+ * neighbouring vmas (pt_free_range(), Linux's floor/ceiling rule: decided
+ * from addresses, no table is scanned for entries). mm_put() frees the
+ * rest; the kernel half is pinned (pgtable.h) and never freed here.
  *
  * Placement is Linux's x86-64 top-down layout without randomisation:
  * below mmap_base (0x7ffff7fff000 with the default stack limit), hints
@@ -58,6 +59,14 @@ struct pte_batch {
 	unsigned int nr_pages;
 	struct page *pages[BATCH_PAGES];
 };
+
+/* An empty batch releasing to @pmm; the arrays are not cleared (read below their counts only). */
+static void batch_init(struct pte_batch *b, struct pmm *pmm)
+{
+	b->pmm = pmm;
+	tlb_batch_init(&b->tlb);
+	b->nr_pages = 0;
+}
 
 static void batch_flush(struct pte_batch *b)
 {
@@ -157,8 +166,10 @@ static void zap_pte(void *arg, pte_t *pte, uintptr_t addr)
 void zap_page_range(struct vm_area_struct *vma, uintptr_t start, uintptr_t end)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct zap_ctx z = { .mm = mm, .batch = { .pmm = mm->pmm } };
+	struct zap_ctx z;
 
+	z.mm = mm;
+	batch_init(&z.batch, mm->pmm);
 	start = MAX(start, vma->vm_start);
 	end = MIN(end, vma->vm_end);
 	if (start >= end)
@@ -169,12 +180,21 @@ void zap_page_range(struct vm_area_struct *vma, uintptr_t start, uintptr_t end)
 	spin_unlock(&mm->page_table_lock);
 }
 
-/* Free the tables of [start, end) that hold no entry any more. */
+/*
+ * Free the tables of the hole [start, end) that no vma needs any more:
+ * those mapping nothing but the gap between the vmas around the hole
+ * (pt_free_range(), which decides from addresses and reads no pte). Every
+ * pte in that gap is none: ptes live only inside vmas, and the hole's were
+ * zapped. The caller holds mmap_lock; takes page_table_lock.
+ */
 static void free_pgtables(struct mm_struct *mm, uintptr_t start, uintptr_t end)
 {
+	struct vm_area_struct *next = find_vma(mm, start);
+	struct vm_area_struct *prev = vma_prev(mm, next);
+
 	spin_lock(&mm->page_table_lock);
-	/* the leaves are gone: pt_unmap() only frees empty tables, no split */
-	WARN_ON(pt_unmap(&mm->pt, start, end - start) != 0);
+	pt_free_range(&mm->pt, start, end, prev ? prev->vm_end : 0,
+		      next ? next->vm_start : 0);
 	spin_unlock(&mm->page_table_lock);
 }
 

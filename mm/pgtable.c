@@ -20,6 +20,7 @@
 #include <mm/pgtable.h>
 #include <mm/pmm.h>
 #include <mm/arch.h>
+#include <mm/tlb.h>
 #include <pagoda/compiler.h>
 #include <pagoda/errno.h>
 #include <pagoda/list.h>
@@ -637,6 +638,187 @@ int pt_unmap(struct page_table *pt, uintptr_t va, size_t size)
 		table_free(pt, list_entry(pos, struct page, lru));
 	}
 	return err;
+}
+
+/* ---- freeing the tables of an emptied user range ---- */
+
+/*
+ * State of one pt_free_range() call: tables whose whole span lies in
+ * [floor, last] may go (last = ceiling - 1, so ceiling 0 means the top);
+ * @flush collects the first address each unlinked table mapped.
+ */
+struct free_ctx {
+	struct unmap_ctx u;
+	uintptr_t floor, last;
+	struct tlb_batch flush;
+};
+
+/* Does the naturally aligned block of 2^@shift bytes holding @addr lie in [floor, last]? */
+static bool block_freeable(const struct free_ctx *c, uintptr_t addr, unsigned int shift)
+{
+	uintptr_t base = addr & ~((1UL << shift) - 1);
+
+	return base >= c->floor && base + ((1UL << shift) - 1) <= c->last;
+}
+
+/*
+ * Unlink the table @entry links, which maps from @base on, and remember
+ * @base: flushing it drops the paging-structure cache entries that could
+ * still lead to the table.
+ */
+static void free_unlink(struct free_ctx *c, u64 *entry, phys_addr_t table, uintptr_t base)
+{
+	unlink_table(&c->u, entry, table);
+	tlb_batch_add(&c->flush, base);
+}
+
+/*
+ * Unlink every table below the pmd table @table mapping from @base (its pte
+ * tables) without reading a pte: the caller's promise is that none maps
+ * anything.
+ */
+static void free_pmd_children(struct free_ctx *c, phys_addr_t table, uintptr_t base)
+{
+	pmd_t *t = (pmd_t *)phys_to_virt(table);
+
+	for (unsigned int i = 0; i < PTRS_PER_TABLE; i++)
+		if (pmd_present(t[i]) && !pmd_leaf(t[i]))
+			free_unlink(c, &t[i].val, pmd_table(t[i]), base + i * PMD_SIZE);
+}
+
+static void free_pud_children(struct free_ctx *c, phys_addr_t table, uintptr_t base)
+{
+	pud_t *t = (pud_t *)phys_to_virt(table);
+
+	for (unsigned int i = 0; i < PTRS_PER_TABLE; i++) {
+		uintptr_t at = base + i * PUD_SIZE;
+
+		if (!pud_present(t[i]) || pud_leaf(t[i]))
+			continue;
+		free_pmd_children(c, pud_table(t[i]), at);
+		free_unlink(c, &t[i].val, pud_table(t[i]), at);
+	}
+}
+
+static void free_p4d_children(struct free_ctx *c, phys_addr_t table, uintptr_t base)
+{
+	p4d_t *t = (p4d_t *)phys_to_virt(table);
+
+	for (unsigned int i = 0; i < PTRS_PER_TABLE; i++) {
+		uintptr_t at = base + i * P4D_SIZE;
+
+		if (!p4d_present(t[i]))
+			continue;
+		free_pud_children(c, p4d_table(t[i]), at);
+		free_unlink(c, &t[i].val, p4d_table(t[i]), at);
+	}
+}
+
+/* The pte tables of [addr, end) inside one pud entry whose span may go. */
+static void free_pmd_range(struct free_ctx *c, pud_t *pud, uintptr_t addr, uintptr_t end)
+{
+	pmd_t *pmd = pmd_offset(pud, addr);
+	uintptr_t next;
+
+	do {
+		next = block_end(addr, end, PMD_SHIFT);
+		if (pmd_present(*pmd) && !pmd_leaf(*pmd) && block_freeable(c, addr, PMD_SHIFT))
+			free_unlink(c, &pmd->val, pmd_table(*pmd), addr & ~(PMD_SIZE - 1));
+	} while (pmd++, addr = next, addr != end);
+}
+
+/* [addr, end) inside one p4d entry: whole pmd tables, else their pte tables. */
+static void free_pud_range(struct free_ctx *c, p4d_t *p4d, uintptr_t addr, uintptr_t end)
+{
+	pud_t *pud = pud_offset(p4d, addr);
+	uintptr_t next;
+
+	do {
+		next = block_end(addr, end, PUD_SHIFT);
+		if (!pud_present(*pud) || pud_leaf(*pud))
+			continue;
+		if (block_freeable(c, addr, PUD_SHIFT)) {
+			uintptr_t base = addr & ~(PUD_SIZE - 1);
+
+			free_pmd_children(c, pud_table(*pud), base);
+			free_unlink(c, &pud->val, pud_table(*pud), base);
+		} else {
+			free_pmd_range(c, pud, addr, next);
+		}
+	} while (pud++, addr = next, addr != end);
+}
+
+/*
+ * [addr, end) inside one unpinned pgd entry: with 5 levels its p4d table and
+ * everything below when the whole entry's span may go, else level by level
+ * (with 4 the pgd entry is the p4d entry: the loop runs once).
+ */
+static void free_p4d_range(struct free_ctx *c, pgd_t *pgd, uintptr_t addr, uintptr_t end)
+{
+	p4d_t *p4d;
+	uintptr_t next;
+
+	if (!p4d_folded() && block_freeable(c, addr, pgdir_shift())) {
+		uintptr_t base = addr & ~((1UL << pgdir_shift()) - 1);
+
+		free_p4d_children(c, pgd_table(*pgd), base);
+		free_unlink(c, &pgd->val, pgd_table(*pgd), base);
+		return;
+	}
+	p4d = p4d_offset(pgd, addr);
+	do {
+		next = block_end(addr, end, P4D_SHIFT);
+		if (!p4d_present(*p4d))
+			continue;
+		if (block_freeable(c, addr, P4D_SHIFT)) {
+			uintptr_t base = addr & ~(P4D_SIZE - 1);
+
+			free_pud_children(c, p4d_table(*p4d), base);
+			free_unlink(c, &p4d->val, p4d_table(*p4d), base);
+		} else {
+			free_pud_range(c, p4d, addr, next);
+		}
+	} while (p4d++, addr = next, addr != end);
+}
+
+/*
+ * See pgtable.h. Decides from addresses alone, as Linux's free_pgd_range():
+ * reads no pte, and an upper-level table only when it frees it whole.
+ */
+void pt_free_range(struct page_table *pt, uintptr_t start, uintptr_t end,
+		   uintptr_t floor, uintptr_t ceiling)
+{
+	struct free_ctx c;
+	struct list_head *pos, *tmp;
+	uintptr_t addr = start, next;
+
+	c.u.pt = pt;
+	c.floor = floor;
+	c.last = ceiling - 1;
+	tlb_batch_init(&c.flush);
+
+	if (!IS_ALIGNED(start | end | floor | ceiling, PAGE_SIZE) || start >= end ||
+	    floor > start || end - 1 > c.last)
+		panic("pt_free_range: bad range [%#lx, %#lx) in [%#lx, %#lx)",
+		      (unsigned long)start, (unsigned long)end, (unsigned long)floor,
+		      (unsigned long)ceiling);
+	list_init(&c.u.unlinked);
+	do {
+		pgd_t *pgd = pgd_offset_pgd(pt->pgd, addr);
+
+		next = block_end(addr, end, pgdir_shift());
+		if (pgd_present(*pgd) && !top_entry_pinned(pt, pgd))
+			free_p4d_range(&c, pgd, addr, next);
+		addr = next;
+	} while (addr != end);
+
+	if (list_empty(&c.u.unlinked))
+		return;
+	tlb_batch_flush(&c.flush);
+	list_for_each_safe(pos, tmp, &c.u.unlinked) {
+		list_del(pos);
+		table_free(pt, list_entry(pos, struct page, lru));
+	}
 }
 
 /* ---- destroy ---- */

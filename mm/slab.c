@@ -207,13 +207,20 @@ struct kmem_cache *kmem_cache_create(const char *name, size_t size,
 /* ---- slabs ---- */
 
 /*
- * Allocate a block for a new slab (no lock held: this calls the pmm), tag
- * each of its pages PG_slab / slab_cache and thread all objects on the
- * freelist in address order. The slab is not on any list yet.
+ * Allocate a zeroed block for a new slab (no lock held: this calls the
+ * pmm), tag each of its pages PG_slab / slab_cache and thread all objects on
+ * the freelist in address order. The slab is not on any list yet.
+ *
+ * Zeroed because the block may last have held code: firmware or loader
+ * code freed at boot, a program's text freed at exit. Writing every byte
+ * once makes an emulator that tracks translated code per physical page
+ * (QEMU's TCG) drop it; otherwise objects that never cover the old code
+ * bytes leave the page marked as code for good and every store to it takes
+ * the emulator's self-modifying-code path (docs/benchmarks.md).
  */
 static struct page *slab_new(struct kmem_cache *c, gfp_t gfp)
 {
-	struct page *slab = pmm_alloc_pages(c->pmm, c->order, gfp & ~__GFP_ZERO);
+	struct page *slab = pmm_alloc_pages(c->pmm, c->order, gfp | __GFP_ZERO);
 	void *next = NULL;
 	char *base;
 

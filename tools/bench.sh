@@ -401,14 +401,48 @@ ${CHECKS:-- no run produced a result}
   instruction count. "loop" is that interval; "run" is the whole QEMU run
   including firmware and kernel boot (OVMF boots slowly under \`-icount\`,
   because its delay loops now cost real instructions).
-- Pagoda's wall time is bimodal (seen in November 2026, QEMU 7.2): with the
-  same instruction count to the last digit, a loop takes 3 to 12 times longer
-  in some boots than in others. It follows where OVMF happens to place the
-  kernel (with the 0x68000-byte kernel of that day, phys 0x3DEAB000 was fast,
-  0x3DE9C000 and 0x3DE9E000 slow; the check lines give it), and in a slow run \`perf\` shows QEMU in
-  \`page_collection_lock\`, its self-modifying-code path: some page Pagoda
-  writes often is also one QEMU holds translated code for. Compare wall
-  figures only between runs with the kernel at the same address.
+- Pagoda's wall time was bimodal under TCG (seen in November 2026, found
+  and fixed in December, QEMU 7.2): with the same instruction count to the
+  last digit, a loop ran 3 to 20 times longer in some boots. QEMU tracks
+  translated code per physical page, and a store to a page it holds
+  translations for leaves its TLB fast path (\`notdirty_write\`,
+  \`page_collection_lock\`, \`tb_invalidate_phys_page_fast\`) until the
+  translated bytes themselves are overwritten. Pagoda gives the pages the
+  loader and the firmware ran code from (EfiLoaderCode, EfiBootServicesCode,
+  the trampoline page) to its allocator at boot, and exiting programs free
+  their text pages; a kernel stack or a slab page only ever writes part of
+  its page, so when one landed on a former code page QEMU kept it as code for
+  good. Where OVMF loads the loader changes from boot to boot (its layout
+  moves by a few pages even with the same image), which is why it looked
+  like chance. Measured with the loader option \`kernel_phys=0x3DE60000\`,
+  mmap_churn 2,000 ops (55.6 million guest instructions, commit c686e1a)
+  and \`-d trace:memory_notdirty_write_access\`: in the boots where OVMF
+  put the loader's .text at 0x3e01b000, the init task's kernel stack was
+  allocated there, 4.69 million stores took the slow path (2.0 million to
+  one stack slot) and the loop took 10.5 s (15.2 s in another such boot);
+  in the other layouts 0.2 to 0.9 s, with 289,000 slow stores to a stack
+  page in one of them. Since new slabs and kernel stacks are zeroed when
+  allocated (mm/slab.c slab_new(), kernel/task.c), such a page is written
+  over once (about 4,090 slow stores, then QEMU drops its code) and no
+  store in the loop takes the slow path. In the layout where the unfixed
+  kernel made 289,000 slow stores to its stack page (loop 1.54 s), the
+  fixed one makes 15,800 in all, the same for 2,000 and 4,000 ops (the
+  clears), loop 0.42 and 0.98 s for 2,000 ops on a host loaded by other
+  QEMUs; in 18 boots of the fixed kernel OVMF never chose the worst layout
+  again, so that one has no after-figure. Wall figures still vary with the
+  host's load.
+- Where mmap_churn's instructions go (December 2026, 5-level, from a user
+  program timing each call with \`rdtsc\` under \`-icount\`): munmap took
+  17,705 of 27,814 per op, 16,100 of them to free one pte table: it scanned
+  that table and the pmd, pud and p4d tables above it for a remaining
+  entry. munmap now frees tables by Linux's floor/ceiling rule
+  (mm/pgtable.c \`pt_free_range()\`: decided from the neighbouring vmas,
+  no table read), flushes each freed table with one INVLPG (a CR3 reload
+  past the flush ceiling, no CR4.PGE toggle) and starts its TLB batches
+  without clearing them. Now per op: mmap 1,004, the write fault 9,106
+  (8,192 of them two page clears: the data page, and the pte table the
+  previous munmap freed, which Linux keeps because its vDSO's vma shares
+  it), munmap 2,028, a null system call 141.
 - Address-space layout randomization is off on Linux (\`norandmaps\`); Pagoda
   does not randomize. Placement matters to mmap_churn: munmap frees the page
   tables no other VMA shares, so the cost per op depends on whether the

@@ -4,22 +4,25 @@
 
 uintptr_t direct_map_base;
 
+/*
+ * INVLPG drops the address's TLB entry, global or not, and the cached
+ * paging-structure entries for it (Intel drops all of them for the PCID).
+ */
 void arch_flush_tlb_page(uintptr_t va)
 {
 	invlpg(va);
 }
 
-/* Reloading CR3 drops non-global entries; toggling PGE drops global ones too. */
+/*
+ * A CR3 reload drops every non-global TLB entry and the paging-structure
+ * caches, which is what the callers need: they flush user ranges, or freed
+ * tables whose global leaves were flushed one by one. The global kernel
+ * entries stay (toggling CR4.PGE would drop them too, and under QEMU's TCG
+ * costs two full TLB flushes instead of one).
+ */
 void arch_flush_tlb_all(void)
 {
-	u64 cr4 = read_cr4();
-
-	if (cr4 & CR4_PGE) {
-		write_cr4(cr4 & ~CR4_PGE);
-		write_cr4(cr4);
-	} else {
-		write_cr3(read_cr3());
-	}
+	write_cr3(read_cr3());
 }
 
 void arch_load_page_table(phys_addr_t root)

@@ -28,7 +28,12 @@ static inline phys_addr_t virt_to_phys(const void *va)
 	return (phys_addr_t)((uintptr_t)va - direct_map_base);
 }
 
-/* Invalidate this CPU's TLB entry for one virtual address / all non-global ones. */
+/*
+ * Invalidate this CPU's TLB entry for one virtual address, with the cached
+ * upper-level (paging-structure) entries used to reach it / all non-global
+ * TLB entries and every cached upper-level entry. Neither is needed for a
+ * none entry that becomes present.
+ */
 void arch_flush_tlb_page(uintptr_t va);
 void arch_flush_tlb_all(void);
 

@@ -219,6 +219,25 @@ int pt_map(struct page_table *pt, uintptr_t va, phys_addr_t pa, size_t size,
  */
 int pt_unmap(struct page_table *pt, uintptr_t va, size_t size);
 
+/*
+ * Free the tables of an emptied user range without looking for entries, as
+ * Linux's free_pgd_range(): every table that maps only addresses inside
+ * [floor, ceiling) (ceiling 0: up to the top) and is reached from
+ * [start, end), with all tables below it, is unlinked; then the first
+ * address each unlinked table mapped is flushed (arch_flush_tlb_page(),
+ * which also drops the cached upper-level entries that led to the table;
+ * past TLB_FLUSH_CEILING tables arch_flush_tlb_all()), and they go back to
+ * the pmm.
+ * A table that also maps something outside [floor, ceiling) stays, even if
+ * empty. The caller promises that no leaf maps anything in [floor,
+ * ceiling) (munmap passes the end of the previous vma and the start of the
+ * next one, after zapping the range). Pinned top-level entries and tables
+ * the hierarchy does not own are left alone. Everything page aligned,
+ * floor <= start < end <= ceiling, else a panic. Allocates nothing.
+ */
+void pt_free_range(struct page_table *pt, uintptr_t start, uintptr_t end,
+		   uintptr_t floor, uintptr_t ceiling);
+
 /* The 4 KiB-level pte for @va, or NULL if a level above is none or a leaf. */
 pte_t *pt_lookup_pte(struct page_table *pt, uintptr_t va);
 

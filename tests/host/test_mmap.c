@@ -684,7 +684,7 @@ static void t_mprotect_growsdown(void)
 static void t_brk_grow_shrink_and_refusals(void)
 {
 	struct page *heap_page;
-	unsigned long before;
+	unsigned long before, tables;
 
 	mm->start_brk = mm->brk = 0x600000;
 	KT_EXPECT_EQ(mm_brk(mm, 0), 0x600000);
@@ -709,17 +709,28 @@ static void t_brk_grow_shrink_and_refusals(void)
 	KT_EXPECT_EQ(mm_brk(mm, mm->task_size + PG), 0x605000);
 	KT_EXPECT_EQ(mm_brk(mm, ~0UL), 0x605000);
 	KT_EXPECT_EQ(mm->total_vm, 6);
-	/* shrink: the pages above the new break go, and their tables */
+	/*
+	 * shrink: the pages above the new break go; their tables stay while
+	 * the heap's rest and the mapping above still share them (Linux's
+	 * floor/ceiling rule), and go with the last vma of their span
+	 */
 	before = pmm_nr_free(&upmm);
+	tables = mm->pt.nr_table_pages;
 	heap_page = touch(0x604000, 'h', true);
+	KT_EXPECT_EQ(mm->pt.nr_table_pages, tables + pgtable_levels - 1);
 	KT_EXPECT_EQ(mm_brk(mm, 0x601000), 0x601000);
-	KT_EXPECT_EQ(pmm_nr_free(&upmm), before);
+	KT_EXPECT_EQ(mm->pt.nr_table_pages, tables + pgtable_levels - 1);
+	KT_EXPECT_EQ(pmm_nr_free(&upmm), before - (pgtable_levels - 1));
 	KT_EXPECT(page_test_flag(heap_page, PG_buddy));
 	KT_EXPECT_EQ(vma_at(0x600000)->vm_end, 0x601000);
 	KT_EXPECT_EQ(mm_brk(mm, 0x600000), 0x600000);
 	KT_EXPECT(vma_at(0x600000) == NULL);
 	KT_EXPECT_EQ(mm->map_count, 1);
 	KT_EXPECT_EQ(mm->total_vm, 1);
+	KT_EXPECT_EQ(mm->pt.nr_table_pages, tables + pgtable_levels - 1);
+	KT_EXPECT_EQ(mm_munmap(mm, 0x606000, PG), 0);
+	KT_EXPECT_EQ(mm->pt.nr_table_pages, tables);
+	KT_EXPECT_EQ(pmm_nr_free(&upmm), before);
 }
 
 /* ---- mremap ---- */

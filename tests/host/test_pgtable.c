@@ -225,6 +225,92 @@ static void t_shared_tables_kept(void)
 	KT_EXPECT_EQ(pt.nr_table_pages, 1);
 }
 
+/* Clear the 4 KiB leaf at @va (mapped) and leave its tables, as a zap does. */
+static void clear_leaf(uintptr_t va)
+{
+	pte_t *p = pt_lookup_pte(&pt, va);
+
+	KT_ASSERT(p && pte_present(*p));
+	pte_clear(p);
+}
+
+static void t_free_range_floor_ceiling(void)
+{
+	uintptr_t a = 0x7f0000201000UL, b = a + SZ_2M;	/* one pmd table, two pte tables */
+	unsigned long full, pages;
+
+	MAP(a, 0x5000, SZ_4K, prot_rw(), PT_MAP_4K);
+	MAP(b, 0x6000, SZ_4K, prot_rw(), PT_MAP_4K);
+	KT_EXPECT_EQ(pt.nr_table_pages, levels() + 1);
+	clear_leaf(a);
+	/* a's pte table maps only [floor, ceiling): it goes, the pmd table stays */
+	full = fake_tlb_full_flushes;
+	pages = fake_tlb_page_flushes;
+	pt_free_range(&pt, a, a + SZ_4K, 0x400000, b & ~(SZ_2M - 1));
+	KT_EXPECT_EQ(pt.nr_table_pages, levels());
+	KT_EXPECT_EQ(fake_tlb_page_flushes, pages + 1);		/* one table, one address */
+	KT_EXPECT_EQ(fake_tlb_full_flushes, full);
+	KT_EXPECT(pt_lookup_pte(&pt, a) == NULL);
+	EXPECT_MAPS(b, 0x6000);
+	clear_leaf(b);
+	/* nothing around: every table down from the root's entry goes */
+	pt_free_range(&pt, b, b + SZ_4K, 0, 0);
+	KT_EXPECT_EQ(pt.nr_table_pages, 1);
+	KT_EXPECT_EQ(tables_below_root(), 0);
+	for (unsigned int i = 0; i < PTRS_PER_TABLE; i++)
+		KT_EXPECT_EQ(pt.pgd[i].val, 0);
+}
+
+static void t_free_range_keeps_shared(void)
+{
+	uintptr_t a = 0x7f0000201000UL, c = a + 2 * SZ_4K;	/* one pte table */
+	unsigned long full = fake_tlb_full_flushes, pages = fake_tlb_page_flushes;
+
+	MAP(a, 0x5000, SZ_4K, prot_rw(), PT_MAP_4K);
+	MAP(c, 0x7000, SZ_4K, prot_rw(), PT_MAP_4K);
+	clear_leaf(a);
+	/* the ceiling (c's page) is inside a's pte table: nothing may go */
+	pt_free_range(&pt, a, a + SZ_4K, 0, c);
+	KT_EXPECT_EQ(pt.nr_table_pages, levels());
+	KT_EXPECT_EQ(fake_tlb_full_flushes, full);
+	KT_EXPECT_EQ(fake_tlb_page_flushes, pages);
+	EXPECT_MAPS(c, 0x7000);
+	/* so is the floor: a hole above c keeps the table too */
+	pt_free_range(&pt, c + SZ_4K, c + 2 * SZ_4K, c + SZ_4K, 0);
+	KT_EXPECT_EQ(pt.nr_table_pages, levels());
+	EXPECT_MAPS(c, 0x7000);
+}
+
+static void t_free_range_whole_subtree(void)
+{
+	uintptr_t a = 0x7f0000201000UL, d = a + 32 * SZ_2M;	/* same pmd table */
+
+	MAP(a, 0x5000, SZ_4K, prot_rw(), PT_MAP_4K);
+	MAP(d, 0x6000, SZ_4K, prot_rw(), PT_MAP_4K);
+	clear_leaf(a);
+	clear_leaf(d);
+	/* d's empty pte table lies outside the range but inside the freed pmd table */
+	pt_free_range(&pt, a, a + SZ_4K, 0, 0);
+	KT_EXPECT_EQ(pt.nr_table_pages, 1);
+	KT_EXPECT_EQ(tables_below_root(), 0);
+	KT_EXPECT(pt_lookup_pte(&pt, d) == NULL);
+}
+
+static void t_free_range_many_tables_flush_all(void)
+{
+	uintptr_t base = 0x7f0000000000UL;
+	unsigned long full = fake_tlb_full_flushes;
+
+	/* more pte tables than TLB_FLUSH_CEILING: one full flush instead */
+	for (unsigned int i = 0; i < 40; i++) {
+		MAP(base + i * SZ_2M, 0x5000, SZ_4K, prot_rw(), PT_MAP_4K);
+		clear_leaf(base + i * SZ_2M);
+	}
+	pt_free_range(&pt, base, base + 40 * SZ_2M, base, base + 40 * SZ_2M);
+	KT_EXPECT_EQ(pt.nr_table_pages, levels() - 1);		/* the pmd table stays */
+	KT_EXPECT_EQ(fake_tlb_full_flushes, full + 1);
+}
+
 static void t_eexist(void)
 {
 	uintptr_t a = 0x400000 + 8 * SZ_4K;
@@ -755,6 +841,10 @@ static void t_no_nx_bit_without_nx(void)
 	X(t_first_map_tables, "first map allocates one table per level below the root") \
 	X(t_unmap_all_frees_tables, "unmapping everything frees every table but the root") \
 	X(t_shared_tables_kept, "unmapping one of two pages keeps their shared tables") \
+	X(t_free_range_floor_ceiling, "freeing a range frees the tables inside floor..ceiling, after one full flush") \
+	X(t_free_range_keeps_shared, "freeing a range keeps a table that maps the floor or ceiling page") \
+	X(t_free_range_whole_subtree, "freeing a range frees a whole upper table with the empty tables under it") \
+	X(t_free_range_many_tables_flush_all, "freeing more tables than the flush ceiling flushes the whole TLB once") \
 	X(t_eexist, "mapping over a mapped page fails with -EEXIST and maps nothing after it") \
 	X(t_large_leaves, "large map uses 1 GiB and 2 MiB leaves where aligned and 4 KiB at the edges") \
 	X(t_no_pud_leaf, "without 1 GiB leaves a large map uses 2 MiB leaves") \

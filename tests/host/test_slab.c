@@ -304,9 +304,13 @@ static void t_gfp_zero_object(void)
 	KT_ASSERT(c);
 	a = kmem_cache_alloc(c, GFP_KERNEL);
 	KT_ASSERT(a);
-	KT_EXPECT_EQ(a[299], 0xa5);	/* fresh slab memory is not zero */
+	KT_EXPECT_EQ(a[299], 0);	/* a new slab is zeroed (slab_new()) */
 	memset(a, 0x77, 300);
 	kmem_cache_free(c, a);
+	b = kmem_cache_alloc(c, GFP_KERNEL);	/* a reused object is not */
+	KT_ASSERT(b == a);
+	KT_EXPECT_EQ(b[299], 0x77);
+	kmem_cache_free(c, b);
 	b = kmem_cache_alloc(c, __GFP_ZERO);
 	KT_ASSERT(b == a);
 	for (int i = 0; i < 300; i++)
