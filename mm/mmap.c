@@ -6,10 +6,12 @@
  * those need: zap, change protection, move.
  *
  * Locks (docs/lock-order.md): every entry point here takes mm->mmap_lock
- * (expand_stack_locked() expects it held) and takes mm->page_table_lock
- * around pte changes, inside it. Pages are released with put_page() under
- * page_table_lock (order: page_table_lock -> pmm->lock), only after the TLB
- * entries that could still reach them were flushed.
+ * for write (expand_stack_locked() expects it held) and takes
+ * mm->page_table_lock around pte changes, inside it: zap and mprotect one
+ * pte table at a time, with a preemption point between tables. Pages are
+ * released with put_page() under page_table_lock (order: page_table_lock
+ * -> pmm->lock), only after the TLB entries that could still reach them
+ * were flushed.
  *
  * Page tables: zap_page_range() clears ptes and leaves the tables; munmap
  * then frees the tables that map nothing but the gap it left between the
@@ -34,6 +36,7 @@
 #include <pagoda/compiler.h>
 #include <pagoda/errno.h>
 #include <pagoda/printk.h>
+#include <pagoda/sched.h>
 #include <pagoda/string.h>
 #include <pagoda/vsprintf.h>
 
@@ -96,6 +99,8 @@ typedef void (*pte_visit_t)(void *ctx, pte_t *pte, uintptr_t addr);
 struct pte_visit {
 	pte_visit_t visit;
 	void *ctx;
+	struct mm_struct *mm;		/* set: lock per table (walk_ptes_preemptible) */
+	struct pte_batch *batch;	/* ... flushed before the lock is dropped */
 };
 
 static int visit_pte_range(void *arg, pmd_t *pmd, uintptr_t start, uintptr_t end)
@@ -103,9 +108,16 @@ static int visit_pte_range(void *arg, pmd_t *pmd, uintptr_t start, uintptr_t end
 	struct pte_visit *v = arg;
 	pte_t *pte = pte_offset(pmd, start);
 
+	if (v->mm)
+		spin_lock(&v->mm->page_table_lock);
 	for (uintptr_t addr = start; addr < end; addr += PAGE_SIZE, pte++)
 		if (!pte_none(*pte))
 			v->visit(v->ctx, pte, addr);
+	if (v->mm) {
+		batch_flush(v->batch);
+		spin_unlock(&v->mm->page_table_lock);
+		cond_resched();
+	}
 	return 0;
 }
 
@@ -123,6 +135,24 @@ static void walk_ptes(struct page_table *pt, uintptr_t start, uintptr_t end,
 
 	if (start < end)
 		pt_walk_range(pt, start, end, &ops, &v);
+}
+
+/*
+ * walk_ptes() over @mm's range taking page_table_lock around each pte table
+ * and not across them: @batch (what @visit collected) is flushed and its
+ * pages released before the lock is dropped, and the task may be switched
+ * out between tables, so a large range does not hold the CPU. Only for a
+ * caller that holds mmap_lock for write (or owns the mm alone: exit), so no
+ * fault can change a table between two visits. May sleep.
+ */
+static void walk_ptes_preemptible(struct mm_struct *mm, uintptr_t start, uintptr_t end,
+				  pte_visit_t visit, void *ctx, struct pte_batch *batch)
+{
+	static const struct pt_range_ops ops = { .pte_range = visit_pte_range };
+	struct pte_visit v = { .visit = visit, .ctx = ctx, .mm = mm, .batch = batch };
+
+	if (start < end)
+		pt_walk_range(&mm->pt, start, end, &ops, &v);
 }
 
 /* The struct page behind a user pte's @pfn, or NULL if @mm's pmm has none. */
@@ -160,8 +190,10 @@ static void zap_pte(void *arg, pte_t *pte, uintptr_t addr)
 }
 
 /*
- * See mm.h. Clamped to @vma. Takes page_table_lock; the caller holds
- * mmap_lock. The tables stay (munmap frees the empty ones).
+ * See mm.h. Clamped to @vma. Takes page_table_lock one pte table at a time
+ * and may switch tasks between tables (walk_ptes_preemptible); the caller
+ * holds mmap_lock for write or is the mm's last user. The tables stay
+ * (munmap frees the empty ones).
  */
 void zap_page_range(struct vm_area_struct *vma, uintptr_t start, uintptr_t end)
 {
@@ -174,10 +206,7 @@ void zap_page_range(struct vm_area_struct *vma, uintptr_t start, uintptr_t end)
 	end = MIN(end, vma->vm_end);
 	if (start >= end)
 		return;
-	spin_lock(&mm->page_table_lock);
-	walk_ptes(&mm->pt, start, end, zap_pte, &z);
-	batch_flush(&z.batch);
-	spin_unlock(&mm->page_table_lock);
+	walk_ptes_preemptible(mm, start, end, zap_pte, &z, &z.batch);
 }
 
 /*
@@ -239,16 +268,18 @@ static void protect_pte(void *arg, pte_t *pte, uintptr_t addr)
 	batch_add_addr(&c->batch, addr);
 }
 
-/* Rewrite the present ptes of [start, end) in @vma to its vm_page_prot. */
+/*
+ * Rewrite the present ptes of [start, end) in @vma to its vm_page_prot,
+ * one pte table at a time under page_table_lock (walk_ptes_preemptible:
+ * mprotect holds mmap_lock for write).
+ */
 static void change_protection(struct vm_area_struct *vma, uintptr_t start, uintptr_t end)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct prot_ctx c = { .mm = mm, .vma = vma, .batch = { .pmm = mm->pmm } };
+	struct prot_ctx c = { .mm = mm, .vma = vma };
 
-	spin_lock(&mm->page_table_lock);
-	walk_ptes(&mm->pt, start, end, protect_pte, &c);
-	batch_flush(&c.batch);
-	spin_unlock(&mm->page_table_lock);
+	batch_init(&c.batch, mm->pmm);
+	walk_ptes_preemptible(mm, start, end, protect_pte, &c, &c.batch);
 }
 
 /* ---- move ptes (mremap) ---- */

@@ -774,6 +774,52 @@ static void t_dup_mm_can_be_preempted(struct ktest *t)
 	mm_put(mm);
 }
 
+static volatile bool ran_during_zap;
+
+/* Notes whether it ran while munmap of dup_parent had zapped some pages but not all. */
+static int zap_watcher(void *arg)
+{
+	while (!dup_over) {
+		unsigned long rss = READ_ONCE(dup_parent->rss_anon);
+
+		if (rwsem_is_write_locked(&dup_parent->mmap_lock) && rss > 0 && rss < 4)
+			ran_during_zap = true;
+		schedule();
+	}
+	return 0;
+}
+
+/*
+ * munmap's zap takes page_table_lock one pte table at a time and switches
+ * between tables: a runnable task sees the range half zapped (4 pages in 4
+ * tables, rss between 1 and 3) while munmap still holds mmap_lock.
+ */
+static void t_munmap_zap_can_be_preempted(struct ktest *t)
+{
+	struct mm_struct *mm = mm_create(&kernel_pmm, &kernel_pt, mm_default_task_size());
+	struct task *k;
+	u8 b = 1;
+
+	KTEST_ASSERT(t, mm);
+	dup_parent = mm;
+	ran_during_zap = dup_over = false;
+	k = kernel_thread("zap-watch", zap_watcher, NULL);
+	KTEST_ASSERT(t, k);
+	for (int tries = 0; tries < 20 && !ran_during_zap; tries++) {
+		KTEST_ASSERT(t, mm_mmap(mm, FT_ADDR, 4 * PMD_SIZE, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0) == FT_ADDR);
+		for (uintptr_t a = FT_ADDR; a < FT_ADDR + 4 * PMD_SIZE; a += PMD_SIZE)
+			KTEST_EXPECT_EQ(t, access_remote_vm(mm, a, &b, 1, true), 0);
+		KTEST_EXPECT_EQ(t, mm->rss_anon, 4);
+		current->need_resched = true;
+		KTEST_EXPECT_EQ(t, mm_munmap(mm, FT_ADDR, 4 * PMD_SIZE), 0);
+	}
+	dup_over = true;
+	KTEST_EXPECT(t, ran_during_zap);
+	KTEST_EXPECT_EQ(t, reap(k), 0);
+	mm_put(mm);
+}
+
 static const struct ktest_case wait_cases[] = {
 	KTEST_CASE(t_wait_event_sleeps_until_woken,
 		   "wait_event sleeps until its condition holds and it is woken"),
@@ -817,6 +863,8 @@ static const struct ktest_case wait_cases[] = {
 		   "a fatal signal while a fault waits abandons the retry"),
 	KTEST_CASE(t_dup_mm_can_be_preempted,
 		   "fork's address-space copy switches to a runnable task at a preemption point"),
+	KTEST_CASE(t_munmap_zap_can_be_preempted,
+		   "munmap's zap switches to a runnable task between pte tables"),
 };
 
 KTEST_SUITE(wait_suite, "wait", wait_cases);
