@@ -38,6 +38,7 @@
 #include <pagoda/string.h>
 #include <pagoda/task.h>
 #include <pagoda/completion.h>
+#include <asm/irqflags.h>
 #include <pagoda/uaccess.h>
 #include <mm/layout.h>
 #include <mm/mm.h>
@@ -157,10 +158,27 @@ fail:
 }
 
 /*
+ * A CLONE_VFORK parent sleeps until @child execs or exits. The sleep is
+ * killable, as Linux's: a fatal signal ends it, and then the child must
+ * forget @done (it lives on this stack) before this returns: cleared with
+ * interrupts off, against task_vfork_done() completing it at that moment.
+ */
+static void wait_for_vfork_done(struct task *child, struct completion *done)
+{
+	unsigned long flags;
+
+	if (!wait_for_completion_killable(done))
+		return;
+	flags = local_irq_save();
+	child->vfork_done = NULL;
+	local_irq_restore(flags);
+}
+
+/*
  * The common fork: returns the child's pid in the parent, or -errno with
  * nothing created. A CLONE_VFORK parent returns only once the child has
- * exec'd or exited (not interruptible by signals: Linux lets a fatal
- * signal end the wait; here SIGKILL waits for the child too).
+ * exec'd or exited, or when a fatal signal ends its wait (Linux's
+ * killable vfork wait; the parent then dies on its way out).
  */
 static long do_fork(const struct clone_req *req)
 {
@@ -191,7 +209,7 @@ static long do_fork(const struct clone_req *req)
 		(void)copy_to_user((void *)req->parent_tid, &pid, sizeof(pid));
 	wake_up_process(p);
 	if (req->flags & CLONE_VFORK)
-		wait_for_completion(&vfork_done);
+		wait_for_vfork_done(p, &vfork_done);
 	return pid;
 }
 

@@ -219,6 +219,8 @@ int send_signal(struct task *t, int sig, const struct siginfo *info)
 		return -EINVAL;
 	if (t->state == TASK_ZOMBIE || t->state == TASK_DEAD)
 		return 0;		/* exists until reaped; nothing to deliver */
+	if (t->flags & PF_KTHREAD)
+		return 0;		/* kernel threads ignore signals, as Linux's */
 	sig_cancel_opposites(s, sig);
 	/* Blocked signals are kept: the action may change before unblocking. */
 	if (!(s->blocked & sigmask(sig)) && sig_handler_ignores(s, sig))

@@ -267,14 +267,21 @@ static void reparent_children(struct task *t, struct task *reaper)
 	}
 }
 
+/*
+ * With interrupts off from the read to the complete(): a parent whose
+ * killable wait ended clears the pointer with interrupts off too, so the
+ * completion (on its stack) is never touched after it returned.
+ */
 void task_vfork_done(struct task *t)
 {
-	struct completion *done = READ_ONCE(t->vfork_done);
+	unsigned long flags = local_irq_save();
+	struct completion *done = t->vfork_done;
 
-	if (!done)
-		return;
-	WRITE_ONCE(t->vfork_done, NULL);
-	complete(done);
+	if (done) {
+		t->vfork_done = NULL;
+		complete(done);
+	}
+	local_irq_restore(flags);
 }
 
 /*

@@ -52,7 +52,11 @@ void finish_wait(struct wait_queue_head *wq, struct wait_queue_entry *we)
 	unsigned long flags;
 
 	current->state = TASK_RUNNING;
-	/* unlocked peek: only a waker (under the lock) can empty it meanwhile */
+	/*
+	 * Unlocked peek: only a waker (under the lock) can empty it meanwhile,
+	 * and on one CPU the waker is done with @we by then (SMP will need
+	 * an acquire here and a release in the waker's dequeue).
+	 */
 	if (list_empty(&we->entry))
 		return;
 	spin_lock_irqsave(&wq->lock, flags);
@@ -67,11 +71,13 @@ static void __wake_up_locked(struct wait_queue_head *wq, unsigned int mode, int 
 
 	list_for_each_safe(pos, tmp, &wq->head) {
 		struct wait_queue_entry *we = list_entry(pos, struct wait_queue_entry, entry);
+		bool exclusive = we->flags & WQ_FLAG_EXCLUSIVE;
 
 		if (!wake_up_state(we->task, mode))
 			continue;
+		/* the last touch of @we: once it is off the queue its owner may return */
 		list_del_init(&we->entry);
-		if ((we->flags & WQ_FLAG_EXCLUSIVE) && --nr_exclusive == 0)
+		if (exclusive && --nr_exclusive == 0)
 			break;
 	}
 }
@@ -82,6 +88,19 @@ void __wake_up(struct wait_queue_head *wq, unsigned int mode, int nr_exclusive)
 
 	spin_lock_irqsave(&wq->lock, flags);
 	__wake_up_locked(wq, mode, nr_exclusive);
+	spin_unlock_irqrestore(&wq->lock, flags);
+}
+
+void abort_exclusive_wait(struct wait_queue_head *wq, struct wait_queue_entry *we)
+{
+	unsigned long flags;
+
+	current->state = TASK_RUNNING;
+	spin_lock_irqsave(&wq->lock, flags);
+	if (!list_empty(&we->entry))
+		list_del_init(&we->entry);
+	else
+		__wake_up_locked(wq, TASK_NORMAL, 1);	/* pass on the wake we took */
 	spin_unlock_irqrestore(&wq->lock, flags);
 }
 

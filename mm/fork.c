@@ -28,8 +28,8 @@
  * tables: a large address space is copied without holding the CPU. The
  * child is visible to nobody until dup_mm() returns, so its own locks are
  * not taken; its tables are allocated before the parent's page_table_lock
- * is taken (allocation never sleeps, but rule 6 keeps pmm->lock out of the
- * pte lock all the same).
+ * is taken (table allocations never sleep, but rule 6 keeps pmm->lock out
+ * of the pte lock all the same).
  *
  * Host-compilable: no arch header.
  */

@@ -127,8 +127,10 @@ void __iomem *ioremap(phys_addr_t phys, size_t size)
 	uintptr_t va;
 	int err;
 
-	if (!size || phys + size < phys) {
-		printk("ioremap: bad range %#llx+%#zx\n", (unsigned long long)phys, size);
+	if (!size || phys + size < phys ||
+	    (phys_addr_bits < 64 && phys + size > (1ULL << phys_addr_bits))) {
+		printk("ioremap: bad range %#llx+%#zx (the CPU has %u physical address bits)\n",
+		       (unsigned long long)phys, size, phys_addr_bits);
 		return NULL;
 	}
 	span = ALIGN_UP(phys + size, PAGE_SIZE) - base;

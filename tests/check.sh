@@ -74,6 +74,21 @@ qemu smp4 --iso "$ISO" --smp 4 --cmdline "ktest=irq,acpi" \
 echo "== no HPET: the APIC timer calibrated against PIT channel 2"
 qemu no-hpet --iso "$ISO" --machine q35,hpet=off --cmdline "ktest=irq,sched" \
 	--expect '^apic: timer in (periodic|TSC-deadline) mode at 100 Hz; calibrated against the PIT channel 2'
+echo "== neither HPET nor PIT: the reference never moves; the APIC timer calibrated against the loader's TSC rate, boot not hung"
+qemu no-hpet-no-pit --iso "$ISO" --machine q35,hpet=off,pit=off --cmdline "ktest=irq,sched" \
+	--expect '^apic: the PIT channel 2 did not advance: calibrating against the loader.s TSC rate$' \
+	--expect '^apic: timer in (periodic|TSC-deadline) mode at 100 Hz; calibrated against the loader.s TSC rate'
+echo "== a corrupt ACPI table: an HPET at a physical address beyond the CPU's (checksum valid)"
+# The 20 bytes after the table header: event timer block id, the base
+# address as a memory GAS (0x0000400000000000: above QEMU's 40 address
+# bits), HPET number, minimum tick, page protection. QEMU adds the header.
+mkdir -p "$B/test/acpi"
+printf '\001\242\206\200\000\100\000\000\000\000\000\000\000\100\000\000\000\200\000\000' \
+	> "$B/test/acpi/hpet-beyond-maxphyaddr.bin"
+qemu acpi-bad-hpet --iso "$ISO" --machine q35,hpet=off --cmdline "ktest=irq" \
+	--qemu-arg -acpitable --qemu-arg "sig=HPET,data=$B/test/acpi/hpet-beyond-maxphyaddr.bin" \
+	--expect '^ioremap: bad range 0x400000000000\+0x400 \(the CPU has [0-9]+ physical address bits\)$' \
+	--expect '^apic: timer in (periodic|TSC-deadline) mode at 100 Hz; calibrated against the PIT channel 2'
 
 # Null block backends (no image file) for the storage devices of the PCI runs.
 NULLBLK="--qemu-arg -blockdev --qemu-arg null-co,node-name=nul0,size=1048576,read-zeroes=on

@@ -143,6 +143,40 @@ static void t_cleartid(void)
 	waitpid(pid, &status, 0);
 }
 
+/*
+ * A vfork parent waiting for its child dies of SIGKILL at once (Linux's
+ * wait is killable): the child sleeps a second before it exits, the parent
+ * is killed 100 ms in and must be reaped well before that second is up.
+ * The orphaned child goes to init and exits on its own.
+ */
+static void t_vfork_parent_killable(void)
+{
+	struct timespec nap = { 0, 100 * 1000 * 1000 }, t0, t1;
+	int status = -1;
+	long ms;
+	pid_t p = fork();
+
+	if (p == 0) {
+		pid_t c = vfork();
+
+		if (c == 0) {
+			struct timespec second = { 1, 0 };
+
+			syscall(SYS_nanosleep, &second, NULL);
+			_exit(0);
+		}
+		_exit(3);
+	}
+	nanosleep(&nap, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	kill(p, SIGKILL);
+	waitpid(p, &status, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	ut_ok(p > 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && ms < 500,
+	      "a vfork parent waiting for its child dies of SIGKILL at once");
+}
+
 static unsigned long tls_block[16];
 
 static int child_checks_fs(void *arg)
@@ -181,7 +215,7 @@ int main(int argc, char **argv)
 	(void)argc;
 	if (mode)
 		return strcmp(mode, "exit5") ? 100 : 5;
-	ut_plan("vfork_clone", 13);
+	ut_plan("vfork_clone", 14);
 	t_vfork(argv[0]);
 	t_clone_vm_vfork();
 	t_exit_signal_zero();
@@ -189,5 +223,6 @@ int main(int argc, char **argv)
 	t_cleartid();
 	t_settls();
 	t_bad_flags();
+	t_vfork_parent_killable();
 	return ut_done();
 }

@@ -18,7 +18,6 @@
 static void __iomem *lapic_mmio;
 static enum apic_mode mode;
 
-#define CPUID1_ECX_X2APIC	(1u << 21)
 
 u32 lapic_read(u32 reg)
 {
@@ -80,14 +79,24 @@ static u32 lint_nmi_lvt(u16 mps_flags)
  * LINT0 masked (the 8259 is not used, so no ExtINT); LINT1 and LINT0 as NMI
  * where a MADT Local APIC NMI entry names this processor or all of them.
  */
+/* The MADT's ACPI processor UID of the CPU whose local APIC id is @apic_id, or -1. */
+static s64 madt_uid_of(const struct acpi_madt *m, u32 apic_id)
+{
+	for (unsigned int i = 0; i < m->nr_cpus; i++)
+		if (m->cpu[i].apic_id == apic_id)
+			return m->cpu[i].uid;
+	return -1;
+}
+
 static void lapic_setup_lints(void)
 {
 	const struct acpi_madt *m = acpi_get_madt();
 	u32 lvt[2] = { APIC_LVT_MASKED, APIC_LVT_MASKED };
+	s64 uid = m ? madt_uid_of(m, lapic_id()) : -1;
 
 	for (unsigned int i = 0; m && i < m->nr_lapic_nmis; i++) {
 		const struct acpi_madt_lapic_nmi *n = &m->lapic_nmi[i];
-		bool mine = n->uid == 0xffffffffu || (m->nr_cpus && n->uid == m->cpu[0].uid);
+		bool mine = n->uid == 0xffffffffu || (uid >= 0 && n->uid == (u64)uid);
 
 		if (mine)
 			lvt[n->lint] = lint_nmi_lvt(n->flags);
@@ -96,27 +105,27 @@ static void lapic_setup_lints(void)
 	lapic_write(APIC_LVT_LINT1, lvt[1]);
 }
 
-static bool cpu_has_x2apic(void)
-{
-	u32 a, b, c, d;
-
-	cpuid(1, 0, &a, &b, &c, &d);
-	return c & CPUID1_ECX_X2APIC;
-}
-
 int lapic_init(void)
 {
 	const struct acpi_madt *m = acpi_get_madt();
 	u64 base = rdmsr(MSR_APIC_BASE);
-	u64 phys = m ? m->lapic_addr : base & ~0xfffull & ((1ull << 52) - 1);
+	u64 msr_phys = base & ~0xfffull & ((1ull << 52) - 1);
+	u64 phys = m ? m->lapic_addr : msr_phys;
 
-	if (cpu_has_x2apic()) {
+	if (cpu_features.x2apic) {
 		mode = APIC_X2APIC;
 		wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE | APIC_BASE_X2APIC);
 	} else {
 		mode = APIC_XAPIC;
 		wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
 		lapic_mmio = ioremap(phys, PAGE_SIZE);
+		if (!lapic_mmio && phys != msr_phys) {
+			printk("apic: the MADT's local APIC address %#llx cannot be mapped; "
+			       "using IA32_APIC_BASE's %#llx\n", (unsigned long long)phys,
+			       (unsigned long long)msr_phys);
+			phys = msr_phys;
+			lapic_mmio = ioremap(phys, PAGE_SIZE);
+		}
 		if (!lapic_mmio)
 			return -ENOMEM;
 	}

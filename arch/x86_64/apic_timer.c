@@ -26,7 +26,6 @@
 #include <asm/cpu.h>
 #include <asm/io.h>
 
-#define CPUID1_ECX_TSC_DEADLINE	(1u << 24)
 #define APIC_DIVIDE_16		0x3
 #define APIC_DIVISOR		16
 #define CALIBRATE_MS		25
@@ -39,7 +38,7 @@
 #define PIT_CH2_LATCH		0x80	/* latch channel 2's count */
 #define PORT_B			0x61	/* bit 0: ch2 gate, bit 1: speaker */
 
-#define HZ_MAX_CATCH_UP		1000	/* ticks one interrupt may stand for */
+#define HZ_MAX_CATCH_UP		1000	/* ticks one interrupt may stand for (10 s at HZ = 100) */
 
 enum timer_mode { TIMER_PERIODIC, TIMER_TSC_DEADLINE };
 
@@ -67,10 +66,25 @@ struct window {
 	u64 ns, apic, tsc;
 };
 
+/*
+ * How long a window may take at most, in TSC ticks: ten times its length
+ * at the loader's TSC rate (which may be off by tens of percent, never by
+ * ten times). A reference clock that does not move (an HPET whose counter
+ * is stopped, a PIT whose clock the firmware gated) ends the window there
+ * with ns = 0 instead of hanging the boot with interrupts off.
+ */
+static u64 window_tsc_limit(void)
+{
+	u64 hz = time_tsc_hz();
+
+	return hz ? hz / 1000 * CALIBRATE_MS * 10 : ~0ull;
+}
+
 /* CALIBRATE_MS of HPET time; the end values are read back to back. */
 static void window_hpet(struct window *w)
 {
 	u64 target = hpet_frequency() * CALIBRATE_MS / 1000, h0, h1, t0;
+	u64 limit = window_tsc_limit();
 
 	h0 = hpet_read_counter();
 	t0 = rdtsc();
@@ -79,8 +93,8 @@ static void window_hpet(struct window *w)
 		h1 = hpet_read_counter();
 		w->tsc = rdtsc() - t0;
 		w->apic = apic_count_elapsed();
-	} while (h1 - h0 < target);
-	w->ns = (h1 - h0) * 1000000000ull / hpet_frequency();
+	} while (h1 - h0 < target && w->tsc < limit);
+	w->ns = h1 - h0 < target ? 0 : (h1 - h0) * 1000000000ull / hpet_frequency();
 }
 
 static u16 pit_ch2_read(void)
@@ -101,6 +115,7 @@ static u16 pit_ch2_read(void)
 static void window_pit(struct window *w)
 {
 	u32 want = PIT_HZ * CALIBRATE_MS / 1000, done;
+	u64 limit = window_tsc_limit();
 	u16 c0;
 	u64 t0;
 
@@ -116,13 +131,37 @@ static void window_pit(struct window *w)
 		done = (u16)(c0 - pit_ch2_read());
 		w->tsc = rdtsc() - t0;
 		w->apic = apic_count_elapsed();
-	} while (done < want);
-	w->ns = (u64)done * 1000000000ull / PIT_HZ;
+	} while (done < want && w->tsc < limit);
+	w->ns = done < want ? 0 : (u64)done * 1000000000ull / PIT_HZ;
 }
 
 static u64 median3(u64 a, u64 b, u64 c)
 {
 	return a > b ? (b > c ? b : a > c ? c : a) : (a > c ? a : b > c ? c : b);
+}
+
+/*
+ * The reference clock did not move: time one window of the APIC timer
+ * against the TSC at the loader's rate instead (the loader measured it
+ * against the firmware's Stall()), and say so.
+ */
+static void calibrate_against_loader_tsc(void)
+{
+	u64 t0, tsc, hz = time_tsc_hz(), span = hz / 1000 * CALIBRATE_MS;
+	u32 apic;
+
+	printk("apic: the %s did not advance: calibrating against the loader's TSC rate\n",
+	       calibration_source);
+	calibration_source = "loader's TSC rate";
+	t0 = rdtsc();
+	apic_count_start();
+	do {
+		tsc = rdtsc() - t0;
+		apic = apic_count_elapsed();
+	} while (tsc < span);
+	lapic_write(APIC_TIMER_INIT, 0);
+	apic_hz = (u64)apic * APIC_DIVISOR * hz / tsc;
+	tsc_hz = 0;		/* keep the loader's: nothing better was measured */
 }
 
 static void calibrate(void)
@@ -143,23 +182,23 @@ static void calibrate(void)
 	lapic_write(APIC_TIMER_INIT, 0);
 	apic_hz = median3(ahz[0], ahz[1], ahz[2]);
 	tsc_hz = median3(thz[0], thz[1], thz[2]);
+	if (!apic_hz && time_tsc_hz())
+		calibrate_against_loader_tsc();
 }
 
 static bool want_tsc_deadline(void)
 {
 	char arg[16];
-	u32 a, b, c, d;
 
 	if (cmdline_value("apic_timer", arg, sizeof(arg)) && strcmp(arg, "periodic") == 0)
 		return false;
-	cpuid(1, 0, &a, &b, &c, &d);
-	return c & CPUID1_ECX_TSC_DEADLINE;
+	return cpu_features.tsc_deadline;
 }
 
 /*
  * Each interrupt stands for the next tick boundary, and for every further
  * boundary the TSC has already passed (ticks lost while the CPU did not
- * run), up to a second's worth; a timer running ahead of the TSC by more
+ * run), up to HZ_MAX_CATCH_UP ticks (10 s); a timer running ahead of the TSC by more
  * than two ticks is pulled back. In TSC-deadline mode the next boundary
  * is armed.
  */

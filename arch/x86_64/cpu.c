@@ -12,6 +12,7 @@
 #include <pagoda/string.h>
 #include <pagoda/vsprintf.h>
 #include <mm/pgtable.h>
+#include <mm/arch.h>
 
 struct cpu_features cpu_features;
 
@@ -28,6 +29,7 @@ static void detect_basic(struct cpu_features *f, u32 max)
 	f->pge = BIT_SET(d, 13);
 	f->pcid = BIT_SET(c, 17);
 	f->tsc_deadline = BIT_SET(c, 24);
+	f->x2apic = BIT_SET(c, 21);
 	f->xsave = BIT_SET(c, 26);
 	f->rdrand = BIT_SET(c, 30);
 	f->hypervisor = BIT_SET(c, 31);
@@ -55,12 +57,18 @@ static void detect_basic(struct cpu_features *f, u32 max)
 		 (f->xcr0_supported & XFEATURE_MASK_AVX_STATE) == XFEATURE_MASK_AVX_STATE;
 }
 
-/* Extended leaves: NX, 1 GiB pages, the brand string. */
+/* Extended leaves: NX, 1 GiB pages, the brand string, the physical address width. */
 static void detect_extended(struct cpu_features *f)
 {
 	u32 a, b, c, d, maxext;
 
 	cpuid(0x80000000, 0, &maxext, &b, &c, &d);
+	f->phys_bits = 36;		/* what a CPU without leaf 80000008h has */
+	if (maxext >= 0x80000008) {
+		cpuid(0x80000008, 0, &a, &b, &c, &d);
+		if ((a & 0xff) >= 32 && (a & 0xff) <= 52)
+			f->phys_bits = a & 0xff;
+	}
 	if (maxext >= 0x80000001) {
 		cpuid(0x80000001, 0, &a, &b, &c, &d);
 		f->nx = BIT_SET(d, 20);
@@ -96,6 +104,7 @@ void cpu_detect_features(void)
 	detect_basic(f, max);
 	detect_extended(f);
 	pgtable_has_pud_leaf = f->pdpe1gb;
+	phys_addr_bits = f->phys_bits;
 	x86_pte_set_nx(f->nx);
 }
 
@@ -184,13 +193,15 @@ static void print_optional(void)
 	word_add(&use, f->pdpe1gb, "1g-pages");
 	word_add(&use, l5, "la57");
 	word_add(&use, f->rdrand, "rdrand");
+	word_add(&use, f->tsc_deadline, "tsc-deadline");
+	word_add(&use, f->x2apic, "x2apic");
 	word_add(&unused, f->la57 && !l5, "la57");
 	word_add(&unused, f->pcid, "pcid");
 	word_add(&unused, f->invpcid, "invpcid");
 	word_add(&unused, f->xsavec, "xsavec");
 	word_add(&unused, f->xsaves, "xsaves");
 	word_add(&unused, f->fsgsbase, "fsgsbase");
-	word_add(&unused, f->tsc_deadline, "tsc-deadline");
+
 	word_add(&lacks, !f->xsave, "xsave");
 	word_add(&lacks, !f->xsaveopt, "xsaveopt");
 	word_add(&lacks, !f->avx, "avx");
@@ -202,6 +213,7 @@ static void print_optional(void)
 	word_add(&lacks, !f->invpcid, "invpcid");
 	word_add(&lacks, !f->fsgsbase, "fsgsbase");
 	word_add(&lacks, !f->tsc_deadline, "tsc-deadline");
+	word_add(&lacks, !f->x2apic, "x2apic");
 	printk("cpu: in use: %s; detected, unused: %s; CPU lacks: %s\n", word_str(&use),
 	       word_str(&unused), word_str(&lacks));
 }

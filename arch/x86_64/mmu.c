@@ -3,6 +3,7 @@
 #include <asm/cpu.h>
 
 uintptr_t direct_map_base;
+unsigned int phys_addr_bits = 52;
 
 /*
  * INVLPG drops the address's TLB entry, global or not, and the cached

@@ -154,13 +154,31 @@ bool acpi_enable_mode(void)
 }
 
 /* Write SLP_TYP, then SLP_TYP | SLP_EN, to one PM1 control register. */
-static void pm1_sleep(const struct power_reg *r, u8 slp_typ)
+/* Write @slp_typ into a PM1 control register's SLP_TYP field, SLP_EN clear. Returns the value. */
+static u32 pm1_set_sleep_type(const struct power_reg *r, u8 slp_typ)
 {
 	u32 v = power_reg_read(r, 16) & ~(ACPI_PM1_SLP_TYP_MASK | ACPI_PM1_SLP_EN);
 
 	v |= ((u32)slp_typ << ACPI_PM1_SLP_TYP_SHIFT) & ACPI_PM1_SLP_TYP_MASK;
 	power_reg_write(r, 16, v);
-	power_reg_write(r, 16, v | ACPI_PM1_SLP_EN);
+	return v;
+}
+
+/*
+ * Enter the sleep state: both registers (PM1a and, when the FADT has one,
+ * PM1b) get their SLP_TYP first, then SLP_EN, PM1a before PM1b, as the
+ * ACPI specification's sleeping sequence and Linux do: the platform may
+ * act on PM1a's SLP_EN before PM1b has its type.
+ */
+static void pm1_sleep(u8 slp_typa, u8 slp_typb)
+{
+	bool have_b = power_reg_present(&pm1b_cnt);
+	u32 a = pm1_set_sleep_type(&pm1a_cnt, slp_typa);
+	u32 b = have_b ? pm1_set_sleep_type(&pm1b_cnt, slp_typb) : 0;
+
+	power_reg_write(&pm1a_cnt, 16, a | ACPI_PM1_SLP_EN);
+	if (have_b)
+		power_reg_write(&pm1b_cnt, 16, b | ACPI_PM1_SLP_EN);
 }
 
 /* ACPI S5. Returns only if it is impossible or did not take effect. */
@@ -183,9 +201,7 @@ static void acpi_power_off(void)
 	}
 	if (!acpi_enable_mode())
 		return;
-	pm1_sleep(&pm1a_cnt, st.slp_typa);
-	if (power_reg_present(&pm1b_cnt))
-		pm1_sleep(&pm1b_cnt, st.slp_typb);
+	pm1_sleep(st.slp_typa, st.slp_typb);
 	power_delay_ms(TAKE_EFFECT_MS);
 	printk("acpi: still running %u ms after entering S5\n", TAKE_EFFECT_MS);
 }

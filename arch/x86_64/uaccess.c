@@ -17,6 +17,7 @@
  * has nothing to compute.
  */
 #include <pagoda/uaccess.h>
+#include <pagoda/sched.h>
 #include <pagoda/compiler.h>
 #include <pagoda/errno.h>
 #include <pagoda/string.h>
@@ -122,6 +123,7 @@ int copy_from_user(void *dst, const void *usrc, size_t len)
 
 	if (!len)
 		return 0;
+	might_fault();
 	if (!access_ok((uintptr_t)usrc, len)) {
 		memset(dst, 0, len);
 		return -EFAULT;
@@ -138,6 +140,7 @@ int copy_to_user(void *udst, const void *src, size_t len)
 {
 	if (!len)
 		return 0;
+	might_fault();
 	if (!access_ok((uintptr_t)udst, len))
 		return -EFAULT;
 	return raw_copy_user(udst, src, len) ? -EFAULT : 0;
@@ -147,6 +150,7 @@ int clear_user(void *udst, size_t len)
 {
 	if (!len)
 		return 0;
+	might_fault();
 	if (!access_ok((uintptr_t)udst, len))
 		return -EFAULT;
 	return raw_clear_user(udst, len) ? -EFAULT : 0;
@@ -166,6 +170,7 @@ long strncpy_from_user(char *dst, const char *usrc, size_t max)
 
 	if (!max)
 		return -ENAMETOOLONG;
+	might_fault();
 	if (src >= end)
 		return -EFAULT;
 	limit = MIN(max, end - src);

@@ -29,14 +29,29 @@ static int s5_err = -ENOENT;
 
 /*
  * acpi_map_fn for the running kernel: the direct map for RAM, ioremap()
- * for anything else (such a mapping is kept for good: tables are read-only
- * and few).
+ * for anything else (firmware that keeps tables in reserved memory); such
+ * a mapping stays: the parser keeps pointers into them. A root
+ * table listing hundreds of such addresses (a corrupt XSDT) would fill the
+ * MMIO window the devices need, so only this many are mapped; the rest are
+ * refused with a message (the parser ignores a table it cannot map).
  */
+#define ACPI_MAX_IOREMAPS	64
+
 static const void *kernel_map(void *ctx, u64 phys, u64 len)
 {
+	static unsigned int nr_ioremaps;
+	const void *p;
+
 	if (memmap_is_ram(kernel_memmap(), phys, len))
 		return phys_to_virt(phys);
-	return (const void *)ioremap(phys, len);
+	if (nr_ioremaps == ACPI_MAX_IOREMAPS) {
+		printk("acpi: table at %#llx outside RAM not mapped: %u such mappings already\n",
+		       (unsigned long long)phys, ACPI_MAX_IOREMAPS);
+		return NULL;
+	}
+	p = (const void *)ioremap(phys, len);
+	nr_ioremaps += p != NULL;
+	return p;
 }
 
 static void dump_bytes(const char *sig, u64 phys, const u8 *p, u32 len)

@@ -29,6 +29,14 @@ static inline phys_addr_t virt_to_phys(const void *va)
 }
 
 /*
+ * Physical address width of the CPU (CPUID 80000008h; 52, the
+ * architectural limit, until the arch code says): no physical address at
+ * or above 1 << phys_addr_bits can be mapped (the bits would be reserved
+ * in a page-table entry).
+ */
+extern unsigned int phys_addr_bits;
+
+/*
  * Invalidate this CPU's TLB entry for one virtual address, with the cached
  * upper-level (paging-structure) entries used to reach it / all non-global
  * TLB entries and every cached upper-level entry. Neither is needed for a

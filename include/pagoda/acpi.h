@@ -123,7 +123,7 @@ struct acpi_madt_nmi_source {
 };
 
 struct acpi_madt_lapic_nmi {
-	u32 uid;		/* 0xff (xAPIC entry) or 0xffffffff: all processors */
+	u32 uid;		/* 0xffffffff: all processors (an xAPIC entry's 0xff is stored so) */
 	u16 flags;
 	u8 lint;		/* 0 or 1 */
 };

@@ -22,8 +22,9 @@
  * Map [phys, phys + size) uncached and return the virtual address of
  * @phys (the offset inside its page is kept). Sleeps never; may be called
  * from boot code before the scheduler runs. NULL if size is 0, the range
- * wraps, the window is full or a page table cannot be allocated (the
- * failure is logged with the range).
+ * wraps or reaches beyond the CPU's physical address width (an address
+ * from a corrupt firmware table), the window is full or a page table
+ * cannot be allocated (the failure is logged with the range).
  */
 void __iomem *ioremap(phys_addr_t phys, size_t size);
 

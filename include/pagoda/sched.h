@@ -32,6 +32,16 @@
 void __might_sleep(const char *file, int line);
 #define might_sleep()	__might_sleep(__FILE__, __LINE__)
 
+/*
+ * A user copy may fault and sleep to serve the fault, unless page faults
+ * are disabled (then it fails with -EFAULT instead): might_sleep() then.
+ */
+#define might_fault()					\
+	do {						\
+		if (!pagefault_disabled())		\
+			might_sleep();			\
+	} while (0)
+
 /* Preemption nesting: spinlocks held plus preempt_disable() calls. */
 int preempt_count(void);
 /* True while preemption is disabled or interrupts are off: no sleeping. */
@@ -79,6 +89,7 @@ bool current_fatal_signal_pending(void);
 #else /* host tests: one thread, nothing sleeps */
 
 #define might_sleep()	do { } while (0)
+#define might_fault()	do { } while (0)
 static inline bool cond_resched(void) { return false; }
 static inline bool in_atomic(void) { return false; }
 static inline void set_current_running(void) {}

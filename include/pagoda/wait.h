@@ -64,6 +64,14 @@ long prepare_to_wait_event(struct wait_queue_head *wq, struct wait_queue_entry *
 			   unsigned int state);
 /* Back to TASK_RUNNING, @we unqueued if a wake-up has not done it already. */
 void finish_wait(struct wait_queue_head *wq, struct wait_queue_entry *we);
+/*
+ * finish_wait() for an exclusive waiter that gives up without its
+ * condition (timeout, signal): if a wake-up had already taken it off the
+ * queue, that wake was meant for one exclusive waiter and this one will
+ * not use it, so it is passed on to the next (a completion's event must
+ * not sit unconsumed while another waiter sleeps).
+ */
+void abort_exclusive_wait(struct wait_queue_head *wq, struct wait_queue_entry *we);
 
 /*
  * Wake the waiters of @wq whose state is in @mode (TASK_NORMAL: all
@@ -91,11 +99,13 @@ bool wq_has_sleeper(struct wait_queue_head *wq);
 	struct wait_queue_entry __we;					\
 	s64 __left = (timeout_ns);					\
 	long __ret = 0;							\
+	bool __met = false;						\
 	might_sleep();							\
 	init_wait_entry(&__we, (excl) ? WQ_FLAG_EXCLUSIVE : 0);	\
 	for (;;) {							\
 		long __intr = prepare_to_wait_event(&(wq), &__we, state);	\
 		if (cond) {						\
+			__met = true;					\
 			__ret = (timeout_ns) == MAX_SCHEDULE_TIMEOUT ? 0 :	\
 				(__left ? __left : 1);			\
 			break;						\
@@ -110,7 +120,10 @@ bool wq_has_sleeper(struct wait_queue_head *wq);
 		}							\
 		__left = schedule_timeout(__left);			\
 	}								\
-	finish_wait(&(wq), &__we);					\
+	if ((excl) && !__met)						\
+		abort_exclusive_wait(&(wq), &__we);			\
+	else								\
+		finish_wait(&(wq), &__we);				\
 	__ret;								\
 })
 

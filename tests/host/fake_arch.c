@@ -4,6 +4,7 @@
 #include <string.h>
 
 uintptr_t direct_map_base;
+unsigned int phys_addr_bits = 52;
 unsigned long fake_tlb_page_flushes;
 unsigned long fake_tlb_full_flushes;
 

@@ -116,8 +116,19 @@ static void t_reuse_after_unmap(void)
 
 static void t_bad_ranges(void)
 {
+	void __iomem *p;
+
 	KT_EXPECT(ioremap(0x1000, 0) == NULL);
 	KT_EXPECT(ioremap(~0ULL - 10, 100) == NULL);
+	/* beyond the CPU's physical address width: refused, not a pte with reserved bits */
+	phys_addr_bits = 39;
+	KT_EXPECT(ioremap(1ULL << 39, PAGE_SIZE) == NULL);
+	KT_EXPECT(ioremap((1ULL << 39) - 8, 16) == NULL);
+	p = ioremap((1ULL << 39) - PAGE_SIZE, PAGE_SIZE);
+	KT_EXPECT(p != NULL);
+	iounmap(p);
+	phys_addr_bits = 52;
+	KT_EXPECT(ioremap(0x0010000000000000ULL, 0x400) == NULL);	/* bit 52 */
 }
 
 static void t_table_exhaustion(void)
@@ -142,7 +153,7 @@ static void t_table_exhaustion(void)
 	X(t_span_crosses_pages, "a range straddling a page boundary maps both pages") \
 	X(t_guard_page_between, "an unmapped guard page follows each mapping") \
 	X(t_reuse_after_unmap, "freed ranges are reused first-fit and merge back") \
-	X(t_bad_ranges, "an empty or wrapping range gives NULL") \
+	X(t_bad_ranges, "an empty, wrapping or beyond-MAXPHYADDR range gives NULL") \
 	X(t_table_exhaustion, "64 mappings in a row succeed and unmap frees every table")
 
 #define WRAP(fn, desc)							\

@@ -288,6 +288,37 @@ static void t_complete_all_releases_every_waiter(struct ktest *t)
 	wait_for_completion(&done);	/* complete_all: later waiters pass too */
 }
 
+/*
+ * An exclusive waiter that gives up (timeout, signal) just after a
+ * complete() chose it must pass the wake on: the event would otherwise sit
+ * unconsumed while the next waiter sleeps. This task plays the first
+ * waiter by hand: queued first, completed, then it gives up.
+ */
+static void t_abandoned_exclusive_wake_passes_on(struct ktest *t)
+{
+	struct wait_queue_entry we;
+	struct task *k;
+
+	init_completion(&done);
+	done_passed = 0;
+	init_wait_entry(&we, WQ_FLAG_EXCLUSIVE);
+	KTEST_EXPECT_EQ(t, prepare_to_wait_event(&done.wait, &we, TASK_UNINTERRUPTIBLE), 0);
+	current->state = TASK_RUNNING;		/* queued first, but keep running */
+	k = kernel_thread("compl-2nd", completion_waiter, NULL);
+	KTEST_ASSERT(t, k);
+	KTEST_EXPECT(t, yield_until(sleeping_in(k, TASK_UNINTERRUPTIBLE), 1000));
+	/* about to sleep again (still first in the queue) when the event comes */
+	KTEST_EXPECT_EQ(t, prepare_to_wait_event(&done.wait, &we, TASK_UNINTERRUPTIBLE), 0);
+	complete(&done);			/* its one wake goes to this task */
+	KTEST_EXPECT_EQ(t, current->state, TASK_RUNNING);
+	KTEST_EXPECT(t, list_empty(&we.entry));
+	abort_exclusive_wait(&done.wait, &we);	/* "timed out" without consuming */
+	KTEST_EXPECT(t, yield_until(done_passed == 1, 1000));
+	if (done_passed != 1)
+		complete(&done);		/* let it go either way */
+	KTEST_EXPECT_EQ(t, reap(k), 5);
+}
+
 static void t_completion_timeout_consumes_nothing(struct ktest *t)
 {
 	u64 start = time_ns();
@@ -838,6 +869,8 @@ static const struct ktest_case wait_cases[] = {
 	KTEST_CASE(t_deleted_timer_never_fires, "a deleted timer never fires"),
 	KTEST_CASE(t_complete_all_releases_every_waiter,
 		   "complete releases one waiter, complete_all every waiter"),
+	KTEST_CASE(t_abandoned_exclusive_wake_passes_on,
+		   "an exclusive waiter giving up after being woken passes the wake on"),
 	KTEST_CASE(t_completion_timeout_consumes_nothing,
 		   "a timed-out completion wait returns 0 and consumes nothing"),
 	KTEST_CASE(t_mutex_waiters_served_in_order,

@@ -105,7 +105,9 @@ struct cpu_features {
 	/* other instructions */
 	bool rdrand;		/* 1 ECX[30]:   getrandom's source */
 	bool fsgsbase;		/* 7.0 EBX[0]:  detected; CR4.FSGSBASE stays off */
-	bool tsc_deadline;	/* 1 ECX[24]:   for the local APIC timer */
+	bool tsc_deadline;	/* 1 ECX[24]:   the local APIC timer's TSC-deadline mode */
+	bool x2apic;		/* 1 ECX[21]:   the local APIC in x2APIC (MSR) mode */
+	u8 phys_bits;		/* 80000008h EAX[7:0]: physical address width (36 without the leaf) */
 	bool hypervisor;	/* 1 ECX[31]:   running under a hypervisor */
 	u32 xcr0_supported;	/* 0Dh.0 EAX: XCR0 bits the CPU accepts (low half) */
 	char vendor[13];
