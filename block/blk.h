@@ -117,8 +117,12 @@ void blk_mq_requeue_bio_locked(struct blk_mq_tag_set *set, struct bio *bio);
 /* The set's lock, taken even while the kernel is dying (then maybe not at all). */
 bool blk_set_lock(struct blk_mq_tag_set *set, unsigned long *flags);
 void blk_set_unlock(struct blk_mq_tag_set *set, unsigned long flags, bool locked);
-/* Take / free a request's tag and fields (set->lock held). */
-void blk_mq_start_request_locked(struct request *rq, struct gendisk *disk, u64 timeout_ns);
+/*
+ * A new use of @rq's tag for @disk: generation bumped, in flight, not yet
+ * started (the driver starts it), no deadline (set->lock held).
+ */
+void blk_mq_rq_init_locked(struct request *rq, struct gendisk *disk);
+/* Free a request's tag and fields (set->lock held). */
 void blk_mq_free_request_locked(struct request *rq);
 
 /* ---- block/blk_timeout.c ---- */

@@ -14,6 +14,14 @@
  * ->queue_rq) sets set->rerun and leaves, and the loop looks again. The
  * loop drops the lock around every call into the driver.
  *
+ * A request taken from a tag is in flight (MQ_RQ_IN_FLIGHT) but becomes
+ * the driver's only when the driver starts it (blk_mq_start_request, in
+ * ->queue_rq, RQF_STARTED): until then its driver data may still describe
+ * the tag's previous use, and a dispatcher preempted between taking it and
+ * ->queue_rq must not find it re-issued, timed out or failed meanwhile.
+ * So busy_iter, kblockd and completions by id look only at started
+ * requests. Its deadline starts with it.
+ *
  * Lock: set->lock (irqsave) protects the tags, both queues, request states
  * and deadlines, the core fields of the bios on this set, and the disks'
  * state and in-flight counts. It is never held across a driver call.
@@ -66,14 +74,28 @@ static int get_tag_locked(struct blk_mq_tag_set *set)
 	return -1;
 }
 
-void blk_mq_start_request_locked(struct request *rq, struct gendisk *disk, u64 timeout_ns)
+void blk_mq_rq_init_locked(struct request *rq, struct gendisk *disk)
 {
 	rq->gen++;
 	rq->state = MQ_RQ_IN_FLIGHT;
 	rq->status = BLK_STS_OK;
 	rq->rq_flags = 0;
 	rq->disk = disk;
-	rq->deadline_ns = time_ns() + timeout_ns;
+	rq->deadline_ns = ~0ull;	/* none until the driver starts it */
+}
+
+void blk_mq_start_request(struct request *rq)
+{
+	struct blk_mq_tag_set *set = rq->set;
+	unsigned long flags;
+	bool locked = blk_set_lock(set, &flags);
+
+	rq->rq_flags |= RQF_STARTED;
+	if (!(rq->rq_flags & RQF_POLLED)) {	/* the poller keeps its own deadline */
+		rq->deadline_ns = time_ns() + rq->disk->timeout_ns;
+		blk_add_timer_locked(set, rq->deadline_ns);
+	}
+	blk_set_unlock(set, flags, locked);
 }
 
 void blk_mq_free_request_locked(struct request *rq)
@@ -97,7 +119,8 @@ struct request *blk_mq_cmd_id_to_rq(struct blk_mq_tag_set *set, u16 id)
 {
 	struct request *rq = blk_mq_tag_to_rq(set, id & 0xfff);
 
-	if (!rq || (rq->gen & 0xf) != id >> 12 || READ_ONCE(rq->state) != MQ_RQ_IN_FLIGHT) {
+	if (!rq || (rq->gen & 0xf) != id >> 12 || READ_ONCE(rq->state) != MQ_RQ_IN_FLIGHT ||
+	    !(READ_ONCE(rq->rq_flags) & RQF_STARTED)) {
 		unsigned long flags;
 		bool locked = blk_set_lock(set, &flags);
 
@@ -249,14 +272,13 @@ static struct request *next_request_locked(struct blk_mq_tag_set *set, bool *las
 	if (!list_empty(&set->dispatch)) {
 		rq = list_first_entry(&set->dispatch, struct request, queuelist);
 		list_del_init(&rq->queuelist);
-		rq->deadline_ns = time_ns() + rq->disk->timeout_ns;
 	} else if (!list_empty(&set->sw_queue) && (tag = get_tag_locked(set)) >= 0) {
 		bio = list_first_entry(&set->sw_queue, struct bio, bi_queue);
 		rq = set->rqs[tag];
 		set->nr_busy++;
 		if (set->nr_busy > set->max_busy)
 			set->max_busy = set->nr_busy;
-		blk_mq_start_request_locked(rq, bio->bi_disk, bio->bi_disk->timeout_ns);
+		blk_mq_rq_init_locked(rq, bio->bi_disk);
 		if (blk_bio_next_request(bio, rq)) {
 			list_del_init(&bio->bi_queue);
 			bio->bi_queued = false;
@@ -264,15 +286,18 @@ static struct request *next_request_locked(struct blk_mq_tag_set *set, bool *las
 	}
 	if (!rq)
 		return NULL;
-	blk_add_timer_locked(set, rq->deadline_ns);
 	*last = list_empty(&set->dispatch) &&
 		(list_empty(&set->sw_queue) || set->nr_busy == set->queue_depth);
 	return rq;
 }
 
-/* The driver was busy for @rq: it goes first next time, after a completion or a delay. */
+/*
+ * The driver was busy for @rq: it goes first next time, after a completion
+ * or a delay. It is no longer started (the driver starts it again).
+ */
 static void requeue_busy_locked(struct blk_mq_tag_set *set, struct request *rq)
 {
+	rq->rq_flags &= ~RQF_STARTED;
 	list_add(&rq->queuelist, &set->dispatch);
 	set->nr_busy_returns++;
 	if (!timer_pending(&set->restart_timer))
@@ -296,6 +321,8 @@ static void dispatch_locked(struct blk_mq_tag_set *set, unsigned long *flags, bo
 			break;
 		set->rerun = false;
 		blk_set_unlock(set, *flags, *locked);
+		if (unlikely(READ_ONCE(set->debug_before_queue_rq)))
+			set->debug_before_queue_rq(rq);
 		ret = set->ops->queue_rq(rq, last);
 		*locked = blk_set_lock(set, flags);
 		if (ret == BLK_STS_OK) {
@@ -420,7 +447,8 @@ void blk_mq_tagset_busy_iter(struct blk_mq_tag_set *set,
 		struct request *rq = set->rqs[tag];
 		unsigned long flags;
 		bool locked = blk_set_lock(set, &flags);
-		bool busy = rq->state == MQ_RQ_IN_FLIGHT && list_empty(&rq->queuelist);
+		bool busy = rq->state == MQ_RQ_IN_FLIGHT && (rq->rq_flags & RQF_STARTED) &&
+			    list_empty(&rq->queuelist);
 
 		blk_set_unlock(set, flags, locked);
 		if (busy)

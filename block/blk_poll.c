@@ -37,6 +37,16 @@ static void polled_timeout(struct blk_mq_tag_set *set, struct request *rq)
 	blk_set_unlock(set, flags, locked);
 }
 
+/* The driver was busy for @rq: it is not started any more. */
+static void polled_unstart(struct blk_mq_tag_set *set, struct request *rq)
+{
+	unsigned long flags;
+	bool locked = blk_set_lock(set, &flags);
+
+	rq->rq_flags &= ~RQF_STARTED;
+	blk_set_unlock(set, flags, locked);
+}
+
 /* Hand @rq to the driver, polling while it is busy. OK, or why not. */
 static blk_status_t polled_queue(struct blk_mq_tag_set *set, struct request *rq, u64 deadline)
 {
@@ -45,6 +55,7 @@ static blk_status_t polled_queue(struct blk_mq_tag_set *set, struct request *rq,
 
 		if (ret != BLK_STS_RESOURCE)
 			return ret;
+		polled_unstart(set, rq);
 		set->ops->poll(set);
 		if (time_ns() > deadline)
 			return BLK_STS_TIMEOUT;
@@ -86,7 +97,7 @@ static blk_status_t polled_stage(struct bio *bio, struct request *rq, u64 deadli
 		bool locked = blk_set_lock(set, &flags);
 		blk_status_t st;
 
-		blk_mq_start_request_locked(rq, bio->bi_disk, 0);
+		blk_mq_rq_init_locked(rq, bio->bi_disk);
 		rq->rq_flags = RQF_POLLED;
 		issued_all = blk_bio_next_request(bio, rq);	/* REQ_POLLED from the bio */
 		blk_set_unlock(set, flags, locked);

@@ -2,8 +2,8 @@
  * Request deadlines and the kblockd thread (docs/block-layer.md).
  *
  * Each tag set has one timer armed for the earliest deadline of its
- * requests in flight (a request's deadline is set when it is handed to the
- * driver). The timer only wakes kblockd; kblockd, in process context,
+ * requests in flight (a request's deadline is set when the driver starts
+ * it: blk_mq_start_request). The timer only wakes kblockd; kblockd, in process context,
  * looks at every request of the set, calls the driver's ->timeout() for
  * each one past its deadline (it may sleep: reset the controller) and acts
  * on the answer, then re-arms the timer for the next deadline. So a
@@ -92,11 +92,14 @@ static void expire_request(struct blk_mq_tag_set *set, struct request *rq, u8 ge
 		blk_mq_complete_request_gen(rq, gen, BLK_STS_TIMEOUT);
 }
 
-/* Is @rq a regular request at the driver whose deadline has passed? Lock held. */
+/*
+ * Is @rq a regular request the driver started whose deadline has passed?
+ * (One taken but not yet started has no deadline yet.) Lock held.
+ */
 static bool expired_locked(const struct request *rq, u64 now, u64 *next)
 {
 	if (rq->state != MQ_RQ_IN_FLIGHT || (rq->rq_flags & (RQF_POLLED | RQF_TIMING_OUT)) ||
-	    !list_empty(&rq->queuelist))
+	    !(rq->rq_flags & RQF_STARTED) || !list_empty(&rq->queuelist))
 		return false;
 	if (rq->deadline_ns > now) {
 		if (rq->deadline_ns < *next)

@@ -279,6 +279,7 @@ static blk_status_t testblk_queue_rq(struct request *rq, bool last)
 	struct testblk_slot *slot;
 	unsigned long flags;
 
+	blk_mq_start_request(rq);	/* before the "device" can answer it */
 	spin_lock_irqsave(&tb->lock, flags);
 	if (tb->busy_skip)
 		tb->busy_skip--;

@@ -275,17 +275,23 @@ static blk_status_t virtblk_check_locked(struct virtio_blk *vblk, struct virtblk
  * ->queue_rq: start @rq. Any context, never sleeps. OK; RESOURCE when the
  * ring is full, a reset is in progress or the tag's previous chain is
  * still at the device; IOERR on a dead device or an impossible request.
+ * The request is started (blk_mq_start_request, which takes the block
+ * layer's lock: before ours) before its chain can reach the device, so
+ * that an answer always finds it started.
  */
 static blk_status_t virtblk_queue_rq(struct request *rq, bool last)
 {
 	struct virtio_blk *vblk = rq->disk->private_data;
 	struct virtblk_req *vbr = blk_mq_rq_to_pdu(rq);
 	unsigned long flags;
-	bool locked = virtblk_lock(vblk, &flags), kick = false;
-	blk_status_t st = virtblk_check_locked(vblk, vbr);
+	bool locked, kick = false;
+	blk_status_t st;
 	unsigned int n = 0;
 	int err = 0;
 
+	blk_mq_start_request(rq);
+	locked = virtblk_lock(vblk, &flags);
+	st = virtblk_check_locked(vblk, vbr);
 	if (!st) {
 		n = virtblk_build(vblk, rq, vbr);
 		err = n ? virtblk_add_locked(vblk, vbr, n, blk_mq_rq_cmd_id(rq)) : -EINVAL;
@@ -711,8 +717,9 @@ static void virtblk_reset_and_fail(struct virtio_blk *vblk, struct request *late
 /*
  * ->timeout (kblockd, process context): @rq passed its deadline. If its
  * chain is still at the device, reset the device (virtblk_reset_and_fail
- * completes @rq with BLK_STS_TIMEOUT). Always BLK_EH_DONE: the request has
- * been, or is being, completed.
+ * completes @rq with BLK_STS_TIMEOUT): BLK_EH_DONE. If not, it is either
+ * completed already (the block layer sees that) or started but not yet in
+ * the ring (->queue_rq under way): another period.
  */
 static enum blk_eh_timer_return virtblk_timeout(struct request *rq)
 {
@@ -725,7 +732,7 @@ static enum blk_eh_timer_return virtblk_timeout(struct request *rq)
 	at_device = vbr->in_ring && vbr->cmd_id == blk_mq_rq_cmd_id(rq);
 	spin_unlock_irqrestore(&vblk->lock, flags);
 	if (!at_device)
-		return BLK_EH_DONE;
+		return BLK_EH_RESET_TIMER;
 	printk("%s: %s at sector %llu not answered in %llu ms: resetting the device\n", vblk->name,
 	       blk_op_str(req_op(rq)), (unsigned long long)blk_rq_pos(rq),
 	       (unsigned long long)(rq->disk->timeout_ns / MS));

@@ -109,7 +109,10 @@ static blk_status_t nvme_setup_cmd(struct nvme_ns *ns, struct request *rq, struc
  * Start @rq: BLK_STS_OK when its command is on the I/O queue (the doorbell
  * rung when @last), BLK_STS_RESOURCE while the controller is being reset
  * (the block layer retries), BLK_STS_IOERR when it is offline or the
- * request cannot be expressed (logged). Any context, interrupts off
+ * request cannot be expressed (logged). The iod is rewritten for this use
+ * (queued and reissues cleared, the command built) before
+ * blk_mq_start_request(): until then the block layer keeps a reset's
+ * re-issue and the timeouts away from it. Any context, interrupts off
  * included; never sleeps, allocates nothing; no lock held on entry.
  */
 static blk_status_t nvme_queue_rq(struct request *rq, bool last)
@@ -132,6 +135,7 @@ static blk_status_t nvme_queue_rq(struct request *rq, bool last)
 	st = nvme_setup_cmd(ns, rq, iod);
 	if (st)
 		return st;
+	blk_mq_start_request(rq);	/* the iod is this use's: a reset may re-issue it now */
 	iod->issued_ns = time_ns();
 	if (nvme_submit_cmd(&ctrl->ioq, &iod->cmd, last, &iod->queued))
 		return READ_ONCE(ctrl->state) == NVME_CTRL_DEAD ? BLK_STS_IOERR : BLK_STS_RESOURCE;
@@ -197,7 +201,7 @@ bool nvme_reissue(struct request *rq)
 	struct nvme_iod *iod = blk_mq_rq_to_pdu(rq);
 
 	if (!READ_ONCE(iod->queued))
-		return true;	/* its ->queue_rq has not placed it yet and will see the state */
+		return true;	/* started, not placed yet: its ->queue_rq will place it */
 	if (iod->reissues >= NVME_MAX_REISSUES)
 		return false;
 	iod->reissues++;
@@ -214,9 +218,10 @@ static bool rq_in_flight(struct request *rq)
 }
 
 /*
- * A request passed its deadline (kblockd, process context, may sleep).
+ * A request passed its deadline (kblockd, process context, may sleep; the
+ * block layer only times out started requests, whose iod is theirs).
  * Not yet at the device for a whole period (re-issued by a reset since,
- * or still inside ->queue_rq), or a reset under way that will re-issue
+ * or started but still inside ->queue_rq), or a reset under way that will re-issue
  * it: another period. Its completion posted but its interrupt lost: reap,
  * done. Otherwise reset the controller, which re-issues it (another
  * period) or fails it (done).

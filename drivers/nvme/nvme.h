@@ -90,7 +90,7 @@ struct nvme_iod {
 	phys_addr_t prp_dma;
 	u64 issued_ns;			/* last (re)submission */
 	u8 reissues;			/* resets it has been re-issued after */
-	bool queued;			/* sq_lock: placed on the SQ (the device has it) */
+	bool queued;			/* sq_lock: this use placed on the SQ (valid once started) */
 };
 
 /* A namespace that became a disk. */

@@ -59,6 +59,11 @@ void nvme_kill_ctrl(struct nvme_ctrl *ctrl, const char *why)
 	       ctrl->name, why, failed);
 }
 
+/*
+ * busy_iter callback of a reset: put @rq's saved command on the new queue,
+ * or fail it after NVME_MAX_REISSUES. Only started requests come here, so
+ * the iod is this use's (not the tag's previous command).
+ */
 static void reissue_rq(struct request *rq, void *data)
 {
 	struct reissue_counts *c = data;

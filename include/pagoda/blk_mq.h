@@ -11,11 +11,12 @@
  *
  * Bios become requests when a tag is free (a bio too big for the limits
  * becomes several); the others wait in the set's software queue, in
- * order. The core hands each request to ->queue_rq(); the driver starts
- * the hardware and later, usually from its interrupt handler, calls
- * blk_mq_complete_request(rq, status). That ends the bio when its last
- * request ends, wakes its waiter, frees the tag and dispatches what was
- * waiting for it.
+ * order. The core hands each request to ->queue_rq(); the driver calls
+ * blk_mq_start_request(rq) once the command is built and before the
+ * device can see it, starts the hardware and later, usually from its
+ * interrupt handler, calls blk_mq_complete_request(rq, status). That
+ * ends the bio when its last request ends, wakes its waiter, frees the
+ * tag and dispatches what was waiting for it.
  *
  * Driver rules:
  *   - ->queue_rq() may be called in any context, with interrupts off (from
@@ -23,6 +24,11 @@
  *     sleep. It returns BLK_STS_OK (started: complete it later, or even
  *     before returning), BLK_STS_RESOURCE (busy: the core retries after a
  *     completion or a short delay), or an error (the request fails now).
+ *   - A request is the driver's only once it is started: until
+ *     blk_mq_start_request() the tag's driver data may still describe its
+ *     previous use, so blk_mq_tagset_busy_iter(), kblockd's timeouts and
+ *     completions by command id leave an unstarted request alone. A
+ *     request answered BLK_STS_RESOURCE is no longer started.
  *   - The core never holds its lock when it calls the driver. The driver
  *     must not hold a lock that its ->queue_rq() takes while it calls
  *     blk_mq_complete_request(): completing may dispatch the next request
@@ -108,6 +114,12 @@ struct blk_mq_tag_set {
 	bool timeout_work;		/* kblockd should look at the deadlines (kblockd lock) */
 	struct list_head timeout_node;	/* in kblockd's list (kblockd lock) */
 	struct list_head all_node;	/* every tag set (tag_sets_mutex) */
+	/*
+	 * Test hook (ktest): called once by the dispatcher between taking a
+	 * request and ->queue_rq(), with no lock held, where a preempted
+	 * dispatcher stops. The hook clears it. Process-context dispatch only.
+	 */
+	void (*debug_before_queue_rq)(struct request *rq);
 	/* counters (lock), for tests and /proc later */
 	unsigned long nr_dispatched, nr_busy_returns, nr_sw_queued, max_busy;
 	unsigned long nr_timeouts, nr_stale_completions;
@@ -116,13 +128,14 @@ struct blk_mq_tag_set {
 /* Request states. */
 enum mq_rq_state {
 	MQ_RQ_IDLE,		/* free tag */
-	MQ_RQ_IN_FLIGHT,	/* handed to (or about to be handed to) the driver */
+	MQ_RQ_IN_FLIGHT,	/* tag taken for this use; the driver's once RQF_STARTED */
 	MQ_RQ_COMPLETE,		/* ended; tag not yet free (timeout handler or poller holds it) */
 };
 
 /* request.rq_flags */
 #define RQF_TIMING_OUT		0x01	/* its ->timeout() is running */
 #define RQF_POLLED		0x02	/* blk_execute_polled's */
+#define RQF_STARTED		0x04	/* the driver called blk_mq_start_request() for this use */
 
 struct request {
 	struct blk_mq_tag_set *set;
@@ -193,7 +206,18 @@ static inline u16 blk_mq_rq_cmd_id(const struct request *rq)
 	return (u16)(rq->tag | (rq->gen & 0xf) << 12);
 }
 
-/* The request @id names if it is still that request and in flight, else NULL. Any context. */
+/*
+ * The driver has built @rq's command and is about to hand it to the
+ * device: from now on the request is the driver's (blk_mq_tagset_busy_iter
+ * visits it, its deadline runs, completions by id find it). Call it in
+ * ->queue_rq() before the device can see the command, with none of the
+ * driver's locks held that it takes while completing. Any context.
+ */
+void blk_mq_start_request(struct request *rq);
+/*
+ * The request @id names if it is still that use of its tag, started and
+ * in flight, else NULL (counted as a stale completion). Any context.
+ */
 struct request *blk_mq_cmd_id_to_rq(struct blk_mq_tag_set *set, u16 id);
 /* The request of @tag (in flight or not). */
 struct request *blk_mq_tag_to_rq(struct blk_mq_tag_set *set, unsigned int tag);
@@ -242,9 +266,11 @@ void blk_mq_quiesce(struct blk_mq_tag_set *set);
 /* Undo one blk_mq_quiesce() and dispatch what waits. */
 void blk_mq_unquiesce(struct blk_mq_tag_set *set);
 /*
- * Call fn(rq, data) for each request in flight (e.g. to cancel them all
- * after a reset: fn may call blk_mq_complete_request). Not with the set's
- * lock: process context or a driver's own context.
+ * Call fn(rq, data) for each request in flight that the driver started
+ * (e.g. to cancel them all after a reset: fn may call
+ * blk_mq_complete_request). A request taken by the dispatcher but not yet
+ * started is not visited: its driver data may still be its tag's previous
+ * use. Not with the set's lock: process context or a driver's own context.
  */
 void blk_mq_tagset_busy_iter(struct blk_mq_tag_set *set,
 			     void (*fn)(struct request *rq, void *data), void *data);

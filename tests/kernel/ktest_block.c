@@ -641,6 +641,55 @@ out:
 	kfree(buf);
 }
 
+static int window_visits;
+
+static void count_visit(struct request *rq, void *data)
+{
+	(*(int *)data)++;
+}
+
+/*
+ * The dispatcher hook: runs where a dispatcher preempted between taking a
+ * request and ->queue_rq stops. Looks for the request as a reset would,
+ * then stays there past the disk's deadline as a long preemption would.
+ */
+static void look_in_dispatch_window(struct request *rq)
+{
+	rq->set->debug_before_queue_rq = NULL;
+	blk_mq_tagset_busy_iter(rq->set, count_visit, &window_visits);
+	sleep_until_ns(time_ns() + 150 * MS);
+}
+
+/*
+ * A request the dispatcher took but has not handed to ->queue_rq yet is
+ * not the driver's: a reset's busy_iter does not visit it and kblockd does
+ * not time it out (its tag's driver data may still be the previous use's).
+ * Then it goes to the driver as usual.
+ */
+static void t_unstarted_request_left_alone(struct ktest *t)
+{
+	struct testblk_params p = { .capacity = 1 << 20, .completion = TESTBLK_COMPLETE_INLINE,
+				    .timeout_ns = 30 * MS };
+	u8 *buf = kmalloc(4096, GFP_KERNEL);
+	struct testblk *tb = buf ? tb_new(t, &p) : NULL;
+
+	KTEST_ASSERT(t, tb);
+	blk_pattern_fill(buf, 0, 4096, 21);
+	testblk_store_write(tb->disks[0], 0, buf, 4096);
+	memset(buf, 0, 4096);
+	tb->timeout_action = TESTBLK_TIMEOUT_EXTEND;	/* a wrongful timeout is counted, not fatal */
+	window_visits = 0;
+	tb->set.debug_before_queue_rq = look_in_dispatch_window;
+	KTEST_EXPECT_EQ(t, blkdev_read(whole(tb), 0, buf, 4096), 0);
+	KTEST_EXPECT(t, tb->set.debug_before_queue_rq == NULL);	/* the hook ran */
+	KTEST_EXPECT_EQ(t, window_visits, 0);
+	KTEST_EXPECT_EQ(t, tb->nr_timeouts_seen, 0);
+	KTEST_EXPECT_EQ(t, tb->set.nr_timeouts, 0);
+	KTEST_EXPECT_EQ(t, blk_pattern_check(buf, 0, 4096, 21), 4096);
+	testblk_destroy(tb);
+	kfree(buf);
+}
+
 /* Two namespaces on one controller share its tags. */
 static void t_disks_share_the_tag_set(struct ktest *t)
 {
@@ -986,6 +1035,8 @@ static const struct ktest_case block_cases[] = {
 	KTEST_CASE(t_busy_driver_is_retried, "a busy driver gets the request again"),
 	KTEST_CASE(t_busy_batch_is_committed, "a batch cut short by a busy driver is committed"),
 	KTEST_CASE(t_quiesce_and_cancel_in_flight, "a quiesced queue holds bios back; requests in flight can be cancelled"),
+	KTEST_CASE(t_unstarted_request_left_alone,
+		   "a request taken but not yet started is not visited by busy_iter nor timed out"),
 	KTEST_CASE(t_disks_share_the_tag_set, "two disks of one controller share its tags"),
 	KTEST_CASE(t_gpt_written_then_found, "a GPT written to a disk gives p1 p2; I/O remapped and bounded"),
 	KTEST_CASE(t_partitions_found_at_add_disk, "MBR logicals and a 4 KiB-block GPT are found at add_disk"),

@@ -51,6 +51,7 @@
 #define N1_SHARED	59392		/* 16 x 64 KiB */
 #define N1_FUA		61440
 #define N1_FIGURES	65536		/* 8 MiB */
+#define N1_PREEMPTED	81920		/* 2 x 4 KiB */
 #define N2_SHARED	0
 #define K4_SWEEP	0
 #define K4_TWO_CTRLS	57344
@@ -726,6 +727,55 @@ out:
 	buf_free(buf);
 }
 
+static struct nvme_ctrl *window_ctrl;
+
+/* The dispatcher hook: a reset while the dispatcher is preempted before ->queue_rq. */
+static void reset_in_dispatch_window(struct request *rq)
+{
+	rq->set->debug_before_queue_rq = NULL;
+	nvme_reset_ctrl(window_ctrl, "test: dispatcher preempted");
+}
+
+/*
+ * A reset while a dispatcher holds a tag it has not handed to ->queue_rq
+ * yet: the tag's iod still holds its previous command (a write of another
+ * sector from a buffer since rewritten), which must not be re-issued. The
+ * new request then goes to the device as usual.
+ */
+static void t_reset_while_dispatcher_preempted(struct ktest *t)
+{
+	struct tdisk *d = tdisk_get(t, "pagoda-multi", 1);
+	unsigned long reissued, unknown, resets;
+	const sector_t old = N1_PREEMPTED, new = N1_PREEMPTED + 8;
+	u8 *buf;
+
+	if (!d)
+		return;
+	buf = buf_alloc();
+	KTEST_ASSERT(t, buf);
+	/* the lowest tag's last command: a write of `old` from buf */
+	blk_pattern_fill(buf, old, 4096, d->seed);
+	KTEST_ASSERT(t, blkdev_write(d->bdev, old, buf, 4096) == 0);
+	record(d, old, 8);
+	memset(buf, 0xee, 4096);	/* what its PRPs point at now */
+	reissued = d->ctrl->nr_reissued;
+	unknown = d->ctrl->nr_unknown_cid;
+	resets = d->ctrl->nr_resets;
+	window_ctrl = d->ctrl;
+	d->ctrl->set.debug_before_queue_rq = reset_in_dispatch_window;
+	blk_pattern_fill(buf + 65536, new, 4096, d->seed);
+	KTEST_EXPECT_EQ(t, blkdev_write(d->bdev, new, buf + 65536, 4096), 0);
+	record(d, new, 8);
+	KTEST_EXPECT(t, d->ctrl->set.debug_before_queue_rq == NULL);	/* the reset ran */
+	KTEST_EXPECT_EQ(t, d->ctrl->nr_resets, resets + 1);
+	KTEST_EXPECT_EQ(t, d->ctrl->nr_reissued, reissued);
+	KTEST_EXPECT_EQ(t, d->ctrl->nr_unknown_cid, unknown);
+	KTEST_EXPECT_EQ(t, d->ctrl->state, NVME_CTRL_LIVE);
+	KTEST_EXPECT(t, verify(t, d, buf, old, 8, false));
+	KTEST_EXPECT(t, verify(t, d, buf, new, 8, false));
+	buf_free(buf);
+}
+
 /* A command lost at every re-issue is given up with -EIO; nothing of it lands. */
 static void t_command_lost_every_time_fails(struct ktest *t)
 {
@@ -939,6 +989,8 @@ static const struct ktest_case nvme_cases[] = {
 	KTEST_CASE(t_timeout_resets_and_reissues,
 		   "a command that never completes: timeout, reset, re-issue, the disk works again"),
 	KTEST_CASE(t_reset_with_requests_in_flight, "a reset re-issues every request in flight"),
+	KTEST_CASE(t_reset_while_dispatcher_preempted,
+		   "a reset while a taken tag waits for ->queue_rq does not re-issue its old command"),
 	KTEST_CASE(t_command_lost_every_time_fails,
 		   "a command lost at every re-issue fails with -EIO after the retries"),
 	KTEST_CASE(t_unknown_command_id_dropped, "completions for unknown command ids are dropped"),
