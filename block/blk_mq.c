@@ -214,14 +214,33 @@ int blk_mq_alloc_tag_set(struct blk_mq_tag_set *set)
 	return 0;
 }
 
-void blk_mq_free_tag_set(struct blk_mq_tag_set *set)
+/* Unregister @set (timers, kblockd) and free its requests unless @leak. */
+static void release_tag_set(struct blk_mq_tag_set *set, bool leak)
 {
 	if (!list_empty(&set->disks) || set->nr_busy || set->reserved_busy)
 		panic("blk_mq_free_tag_set: %s still has disks or requests in flight",
 		      set->name ? set->name : "?");
 	del_timer(&set->restart_timer);
 	blk_timeout_exit_set(set);
-	free_requests(set, set->nr_tags);
+	if (!leak) {
+		free_requests(set, set->nr_tags);
+		return;
+	}
+	printk("%s: %u requests and their driver data leaked: the device may still write into them\n",
+	       set->name ? set->name : "?", set->nr_tags);
+	set->rqs = NULL;
+	set->rq_mem = NULL;
+	set->free_tags = NULL;
+}
+
+void blk_mq_free_tag_set(struct blk_mq_tag_set *set)
+{
+	release_tag_set(set, false);
+}
+
+void blk_mq_abandon_tag_set(struct blk_mq_tag_set *set)
+{
+	release_tag_set(set, true);
 }
 
 /* ---- dispatch ---- */

@@ -133,7 +133,7 @@ qemu pci-pc --iso "$ISO" --machine pc --cmdline "ktest=pci" $NULLBLK \
 	--expect '^vda: 1\.0 MiB, 2048 512-byte logical blocks \(physical 512\), write cache$' \
 	--expect '^nvme0n1: 1\.0 MiB, 2048 512-byte logical blocks \(physical 512\), write cache$'
 
-echo "== virtio-blk: eleven disks (data, flush, 4K blocks, read-only, blkdebug errors, no indirect, timeouts, one or no MSI-X vector, refused devices)"
+echo "== virtio-blk: twelve disks (data, flush, 4K blocks, read-only, blkdebug errors, no indirect, timeouts, one or no MSI-X vector, an unconfirmed reset, refused devices)"
 VIRTIO_DIR=$B/test/virtio
 sh tests/virtio_images.sh make "$VIRTIO_DIR"
 # shellcheck disable=SC2046 # word list on purpose

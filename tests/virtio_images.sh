@@ -26,6 +26,7 @@ direct 8 indirect_desc=off
 tmo 4 -
 shared 1 vectors=1
 novec 1 vectors=0
+stuck 4 -
 iommu 1 disable-legacy=on,iommu_platform=on
 legacy 1 disable-modern=on"
 # images the kernel writes and announces (checked); ro is checked against its fill

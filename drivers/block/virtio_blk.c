@@ -657,10 +657,36 @@ static int virtblk_reinit(struct virtio_blk *vblk)
 /* ---- timeouts: reset the device ---- */
 
 /*
+ * The device did not confirm a reset (@reset_ok false): turn its bus
+ * mastering off and read it back before anything it was given is
+ * completed to its owner or freed. True when the reset or that is
+ * confirmed; otherwise logs, sets dma_unsafe (teardown then leaks the
+ * ring and the requests instead of freeing them) and returns false. A
+ * device whose reset was confirmed is left as it is. Any context.
+ */
+static bool virtblk_stop_dma(struct virtio_blk *vblk, bool reset_ok)
+{
+	if (reset_ok)
+		return true;
+	const char *name = vblk->name[0] ? vblk->name : vblk->pci->name;
+
+	if (pci_clear_master_sync(vblk->pci)) {
+		printk("virtio-blk %s: device did not reset: bus mastering turned off\n", name);
+		return true;
+	}
+	vblk->dma_unsafe = true;
+	printk("virtio-blk %s: device did not reset and bus mastering could not be turned off: it may still write into buffers it was given; its memory is leaked\n",
+	       name);
+	return false;
+}
+
+/*
  * Reset the device and fail what it held: chains it finished before it
  * stopped are completed normally, the others fail (@late with
  * BLK_STS_TIMEOUT, the rest with BLK_STS_IOERR); then bring it back, or
- * mark it dead. Process context; takes reset_mutex; sleeps.
+ * mark it dead. A reset the device does not confirm turns its bus
+ * mastering off before any request is completed (virtblk_stop_dma) and
+ * leaves it dead. Process context; takes reset_mutex; sleeps.
  */
 static void virtblk_reset_and_fail(struct virtio_blk *vblk, struct request *late)
 {
@@ -676,9 +702,11 @@ static void virtblk_reset_and_fail(struct virtio_blk *vblk, struct request *late
 	vblk->state = VIRTBLK_RESETTING;
 	spin_unlock_irqrestore(&vblk->lock, flags);
 	err = vp_reset(&vblk->vp, VIRTBLK_RESET_TIMEOUT);
-	if (err)
-		printk("%s: device did not reset: it may still write into buffers it was given\n",
-		       vblk->name);
+	if (!err && READ_ONCE(vblk->fail_reset)) {	/* test hook: as if it never read 0 */
+		WRITE_ONCE(vblk->fail_reset, false);
+		err = -ETIMEDOUT;
+	}
+	virtblk_stop_dma(vblk, !err);
 	virtblk_reap(vblk);			/* answered before it stopped */
 	spin_lock_irqsave(&vblk->lock, flags);
 	while ((vbr = virtqueue_detach_unused(vblk->vq))) {
@@ -787,7 +815,10 @@ static const struct blk_mq_ops virtblk_mq_ops = {
 /*
  * Ask the device for its serial (GET_ID) through the ring, waiting for
  * the answer. A device that says UNSUPP or IOERR has no serial; one that
- * does not answer in 5 s is broken: -ETIMEDOUT. Sleeps.
+ * does not answer in 5 s is broken: -ETIMEDOUT, after a reset (and bus
+ * mastering off if the reset is not confirmed; if even that is not, the
+ * request's memory is leaked). The completion lives with the request, so
+ * a late answer never reaches a finished stack frame. Sleeps.
  */
 static int virtblk_get_id(struct virtio_blk *vblk)
 {
@@ -795,16 +826,17 @@ static int virtblk_get_id(struct virtio_blk *vblk)
 		struct virtblk_req vbr;
 		struct vring_desc table[3];
 		char id[VIRTIO_BLK_ID_BYTES];
+		struct completion done;
 	} *r = kzalloc(sizeof(*r), GFP_KERNEL);
-	DECLARE_COMPLETION(done);
 	unsigned long flags;
 	int err;
 
 	if (!r)
 		return -ENOMEM;
+	init_completion(&r->done);
 	r->vbr.hdr.type = VIRTIO_BLK_T_GET_ID;
 	r->vbr.status = 0xff;
-	r->vbr.done = &done;
+	r->vbr.done = &r->done;
 	r->vbr.table = r->table;
 	r->vbr.table_phys = virt_to_phys(r->table);
 	vring_desc_set(&r->table[0], virt_to_phys(&r->vbr.hdr), sizeof(r->vbr.hdr), false);
@@ -815,10 +847,14 @@ static int virtblk_get_id(struct virtio_blk *vblk)
 	if (!err && virtqueue_kick_prepare(vblk->vq))
 		vp_notify(vblk->notify, 0);
 	spin_unlock_irqrestore(&vblk->lock, flags);
-	if (!err && !wait_for_completion_timeout(&done, VIRTBLK_GET_ID_TIMEOUT)) {
+	if (!err && !wait_for_completion_timeout(&r->done, VIRTBLK_GET_ID_TIMEOUT)) {
+		bool reset_ok;
+
 		printk("virtio-blk %s: GET_ID not answered in 5 s\n", vblk->pci->name);
 		err = -ETIMEDOUT;
-		vp_reset(&vblk->vp, VIRTBLK_RESET_TIMEOUT);	/* before freeing what it may write */
+		reset_ok = !vp_reset(&vblk->vp, VIRTBLK_RESET_TIMEOUT);	/* before freeing r */
+		if (!virtblk_stop_dma(vblk, reset_ok))
+			return err;		/* r is leaked: the device may still write it */
 	}
 	if (!err && r->vbr.status == VIRTIO_BLK_S_OK)
 		for (unsigned int i = 0; i < VIRTIO_BLK_ID_BYTES && r->id[i]; i++)
@@ -913,8 +949,10 @@ static int virtblk_add_disk(struct virtio_blk *vblk)
 
 /*
  * Undo whatever of the probe was done: the disk deleted (its I/O ended),
- * a reset in progress waited for, then the device reset before its
- * memory and vectors go. Sleeps.
+ * a reset in progress waited for, then the device reset (bus mastering
+ * off as well, as Linux's pci_disable_device) before its memory and
+ * vectors go; what a device that could not be confirmed stopped was given
+ * is leaked. Sleeps.
  */
 static void virtblk_teardown(struct virtio_blk *vblk)
 {
@@ -924,16 +962,19 @@ static void virtblk_teardown(struct virtio_blk *vblk)
 	mutex_lock(&vblk->reset_mutex);
 	mutex_unlock(&vblk->reset_mutex);
 	if (vblk->vp.common) {
-		vp_reset(&vblk->vp, VIRTBLK_RESET_TIMEOUT);
+		virtblk_stop_dma(vblk, !vp_reset(&vblk->vp, VIRTBLK_RESET_TIMEOUT));
 		vp_add_status(&vblk->vp, VIRTIO_STATUS_FAILED);
 	}
+	pci_clear_master(vblk->pci);
 	virtblk_free_irqs(vblk);
 	del_timer(&vblk->poll_timer);
 	if (vblk->disk)
 		put_disk(vblk->disk);
-	if (vblk->set_allocated)
+	if (vblk->set_allocated && vblk->dma_unsafe)
+		blk_mq_abandon_tag_set(&vblk->set);
+	else if (vblk->set_allocated)
 		blk_mq_free_tag_set(&vblk->set);
-	if (vblk->ring_pages)
+	if (vblk->ring_pages && !vblk->dma_unsafe)
 		free_pages(vblk->ring_pages, vblk->ring_order);
 	kfree(vblk->vq);
 	vp_modern_remove(&vblk->vp);

@@ -110,6 +110,7 @@ int nvme_wait_csts(struct nvme_ctrl *ctrl, u32 mask, u32 want, bool cfs_fails, u
 int nvme_disable_ctrl(struct nvme_ctrl *ctrl)
 {
 	u32 cc;
+	int err;
 
 	nvme_queue_set_live(&ctrl->adminq, false);
 	nvme_queue_set_live(&ctrl->ioq, false);
@@ -119,8 +120,21 @@ int nvme_disable_ctrl(struct nvme_ctrl *ctrl)
 		return -ENODEV;
 	}
 	reg_write(ctrl, NVME_REG_CC, cc & ~(NVME_CC_EN | NVME_CC_SHN_MASK));
-	return nvme_wait_csts(ctrl, NVME_CSTS_RDY, 0, false, ctrl->ready_timeout_ns,
-			      "the controller to stop (CSTS.RDY = 0)");
+	err = nvme_wait_csts(ctrl, NVME_CSTS_RDY, 0, false, ctrl->ready_timeout_ns,
+			     "the controller to stop (CSTS.RDY = 0)");
+	if (!err)
+		ctrl->may_dma = false;	/* it dropped every queue: none of our memory is its */
+	return err;
+}
+
+bool nvme_cut_dma(struct nvme_ctrl *ctrl, bool stopped)
+{
+	if (pci_clear_master_sync(ctrl->pdev) || stopped || !ctrl->may_dma)
+		return true;
+	ctrl->dma_unsafe = true;
+	printk("%s: could not confirm the controller stopped (CSTS.RDY nor bus mastering): its rings, identify and PRP pages are leaked, never freed\n",
+	       ctrl->name);
+	return false;
 }
 
 int nvme_enable_ctrl(struct nvme_ctrl *ctrl)
@@ -130,6 +144,7 @@ int nvme_enable_ctrl(struct nvme_ctrl *ctrl)
 	int err;
 
 	nvme_reset_queue(aq);
+	ctrl->may_dma = true;		/* from the admin queue's addresses on */
 	if (ctrl->debug.fail_next_enable) {
 		ctrl->debug.fail_next_enable = false;
 		asq |= 0x200;		/* not page aligned: the controller must refuse to start */
@@ -375,16 +390,20 @@ static void nvme_log_ctrl(struct nvme_ctrl *ctrl)
 /*
  * Free whatever of @ctrl exists: vectors (masked first), rings, the
  * identify page, the BAR mapping, the number. The controller must be
- * disabled or never enabled (it may no longer DMA into the rings).
+ * stopped (nvme_cut_dma) or never enabled; when it could not be confirmed
+ * stopped (dma_unsafe) the rings and the identify page are leaked.
  */
 static void nvme_free_ctrl(struct nvme_ctrl *ctrl)
 {
 	if (ctrl->nr_vectors)
 		pci_free_irq_vectors(ctrl->pdev);
-	nvme_free_queue(&ctrl->ioq);
-	nvme_free_queue(&ctrl->adminq);
-	if (ctrl->id_buf)
-		free_pages(pfn_to_page(PHYS_PFN(ctrl->id_dma)), 0);
+	ctrl->nr_vectors = 0;
+	if (!ctrl->dma_unsafe) {
+		nvme_free_queue(&ctrl->ioq);
+		nvme_free_queue(&ctrl->adminq);
+		if (ctrl->id_buf)
+			free_pages(pfn_to_page(PHYS_PFN(ctrl->id_dma)), 0);
+	}
 	if (ctrl->bar)
 		pci_iounmap(ctrl->pdev, ctrl->bar);
 	nvme_put_instance(ctrl);
@@ -485,8 +504,8 @@ static int nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	nvme_scan_namespaces(ctrl);
 	return 0;
 fail:
-	if (ctrl->bar)
-		nvme_disable_ctrl(ctrl);	/* no DMA into what is freed next */
+	/* no DMA into what is freed next: disabled, else bus mastering off, else leaked */
+	nvme_cut_dma(ctrl, ctrl->bar && !nvme_disable_ctrl(ctrl));
 	printk("%s: %s not brought up (error %d)\n", ctrl->name, pdev->name, err);
 	nvme_free_ctrl(ctrl);
 	return err;
@@ -494,8 +513,11 @@ fail:
 
 /*
  * Unbind: unpublish, delete the disks (waiting for their I/O, which a
- * dead controller fails at once), shut the controller down (CC.SHN), free
- * everything. Task context, pci_bus_mutex held; sleeps.
+ * dead controller fails at once), shut the controller down (CC.SHN), turn
+ * its bus mastering off, free the interrupt vectors (no completion can
+ * reach the requests after that), then the tag set and the rest; what a
+ * controller that could not be confirmed stopped was given is leaked.
+ * Task context, pci_bus_mutex held; sleeps.
  */
 static void nvme_remove(struct pci_dev *pdev)
 {
@@ -507,9 +529,11 @@ static void nvme_remove(struct pci_dev *pdev)
 	spin_unlock_irqrestore(&nvme_ctrls_lock, flags);
 	nvme_remove_namespaces(ctrl);		/* waits for their I/O */
 	mutex_lock(&ctrl->reset_mutex);
-	nvme_shutdown_ctrl(ctrl);
+	nvme_cut_dma(ctrl, nvme_shutdown_ctrl(ctrl));
 	ctrl->state = NVME_CTRL_DEAD;
 	mutex_unlock(&ctrl->reset_mutex);
+	pci_free_irq_vectors(pdev);		/* before the requests they complete */
+	ctrl->nr_vectors = 0;
 	blk_mq_free_tag_set(&ctrl->set);
 	pci_set_drvdata(pdev, NULL);
 	nvme_free_ctrl(ctrl);

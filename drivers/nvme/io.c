@@ -264,11 +264,12 @@ static int nvme_init_request(struct blk_mq_tag_set *set, struct request *rq)
 	return 0;
 }
 
+/* Free the PRP list page, unless the controller could not be confirmed stopped (leaked). */
 static void nvme_exit_request(struct blk_mq_tag_set *set, struct request *rq)
 {
 	struct nvme_iod *iod = blk_mq_rq_to_pdu(rq);
 
-	if (iod->prp_list)
+	if (iod->prp_list && !set_to_ctrl(set)->dma_unsafe)
 		free_pages(pfn_to_page(PHYS_PFN(iod->prp_dma)), 0);
 	iod->prp_list = NULL;
 }

@@ -118,6 +118,15 @@ struct nvme_ctrl {
 	u32 dstrd;
 	u64 ready_timeout_ns;		/* CAP.TO */
 	enum nvme_ctrl_state state;	/* written under reset_mutex; read anywhere */
+	/*
+	 * reset_mutex (or probe): may_dma from programming the admin queue
+	 * until a disable is confirmed (CSTS.RDY = 0): the controller may read
+	 * or write memory we gave it. dma_unsafe: it could not be confirmed
+	 * stopped (neither CSTS.RDY nor bus mastering): its rings, identify
+	 * page and PRP pages are leaked, never freed (nvme_cut_dma).
+	 */
+	bool may_dma;
+	bool dma_unsafe;
 	struct nvme_ctrl_info info;	/* Identify Controller, checked */
 	u64 max_transfer;		/* bytes per command, all limits applied */
 
@@ -176,6 +185,15 @@ int nvme_enable_ctrl(struct nvme_ctrl *ctrl);
 /* Identify the controller, set the I/O queue count, create the I/O queue pair. Sleeps. */
 int nvme_setup_io(struct nvme_ctrl *ctrl);
 u32 nvme_read_csts(struct nvme_ctrl *ctrl);
+/*
+ * @ctrl is given up on (offline for good, a failed probe, remove): turn
+ * its bus mastering off and read it back before anything it was given is
+ * completed to its owner or freed. @stopped: the controller confirmed it
+ * stopped itself (CSTS.RDY = 0 after a disable, or a completed shutdown).
+ * True when one of the two is confirmed (or it never had our memory);
+ * otherwise logs, sets dma_unsafe and returns false. Any context.
+ */
+bool nvme_cut_dma(struct nvme_ctrl *ctrl, bool stopped);
 /*
  * Wait until (CSTS & @mask) == @want, at most @timeout_ns, sleeping when
  * the context allows and spinning otherwise. A CSTS of all-ones (the
@@ -243,8 +261,11 @@ void nvme_remove_namespaces(struct nvme_ctrl *ctrl);
 int nvme_reset_ctrl(struct nvme_ctrl *ctrl, const char *why);
 /* Offline for good: fail everything in flight. reset_mutex held, set quiesced by the caller. */
 void nvme_kill_ctrl(struct nvme_ctrl *ctrl, const char *why);
-/* CC.SHN normal shutdown and a bounded busy-wait; interrupts may be off. */
-void nvme_shutdown_ctrl(struct nvme_ctrl *ctrl);
+/*
+ * CC.SHN normal shutdown and a bounded busy-wait; interrupts may be off.
+ * True when the controller reported the shutdown complete.
+ */
+bool nvme_shutdown_ctrl(struct nvme_ctrl *ctrl);
 void nvme_register_shutdown(void);
 
 /* ---- controllers, for tests ---- */

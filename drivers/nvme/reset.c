@@ -16,8 +16,9 @@
  *
  * Offline: a controller that does not come back (CSTS.CFS or no CSTS.RDY
  * after enable, a register reading all-ones, Identify failing) is marked
- * dead for good; every request in flight fails with -EIO, and ->queue_rq
- * fails every new one at once. Its disks stay (a timeout handler may not
+ * dead for good; its bus mastering is turned off (read back), then every
+ * request in flight fails with -EIO, and ->queue_rq fails every new one
+ * at once. Its disks stay (a timeout handler may not
  * delete disks) and their users get errors, never a hang.
  */
 #include "nvme.h"
@@ -43,6 +44,15 @@ static void fail_rq(struct request *rq, void *data)
 		(*n)++;
 }
 
+/*
+ * Offline for good. CC.EN is cleared (the controller may still listen),
+ * but a dead controller is not trusted to confirm it stopped: its bus
+ * mastering is turned off and read back before any request is failed, so
+ * it cannot write into buffers handed back to their owners. Should even
+ * that not be confirmed, the requests are still failed (leaving them
+ * pending would hang their owners and remove for good: the log says so)
+ * and the controller's own memory is leaked.
+ */
 void nvme_kill_ctrl(struct nvme_ctrl *ctrl, const char *why)
 {
 	unsigned int failed = 0;
@@ -52,8 +62,11 @@ void nvme_kill_ctrl(struct nvme_ctrl *ctrl, const char *why)
 	nvme_queue_set_live(&ctrl->adminq, false);
 	nvme_queue_set_live(&ctrl->ioq, false);
 	cc = readl((u8 __iomem *)ctrl->bar + NVME_REG_CC);
-	if (cc != ~0u && (cc & NVME_CC_EN))	/* stop it touching memory, if it still listens */
+	if (cc != ~0u && (cc & NVME_CC_EN))	/* let it stop, if it still listens */
 		writel(cc & ~NVME_CC_EN, (u8 __iomem *)ctrl->bar + NVME_REG_CC);
+	if (!nvme_cut_dma(ctrl, false))
+		printk("%s: failing its requests anyway: their buffers may still be written\n",
+		       ctrl->name);
 	blk_mq_tagset_busy_iter(&ctrl->set, fail_rq, &failed);
 	printk("%s: controller offline (%s): %u requests in flight failed; its disks fail all I/O from now on\n",
 	       ctrl->name, why, failed);
@@ -133,25 +146,26 @@ int nvme_reset_ctrl(struct nvme_ctrl *ctrl, const char *why)
  * Commands still queued are not waited for. A dead controller is left
  * alone. Any context.
  */
-void nvme_shutdown_ctrl(struct nvme_ctrl *ctrl)
+bool nvme_shutdown_ctrl(struct nvme_ctrl *ctrl)
 {
 	u8 __iomem *cc_reg = (u8 __iomem *)ctrl->bar + NVME_REG_CC;
 	u64 limit = ctrl->info.shutdown_us * NS_PER_US, start = time_ns();
 	u32 cc;
 
 	if (READ_ONCE(ctrl->state) == NVME_CTRL_DEAD)
-		return;
+		return false;
 	cc = readl(cc_reg);
 	if (cc == ~0u || !(cc & NVME_CC_EN))
-		return;
+		return false;
 	nvme_queue_set_live(&ctrl->ioq, false);
 	nvme_queue_set_live(&ctrl->adminq, false);
 	writel((cc & ~NVME_CC_SHN_MASK) | NVME_CC_SHN_NORMAL, cc_reg);
 	limit = MIN(MAX(limit, NVME_SHUTDOWN_TIMEOUT_NS), NVME_SHUTDOWN_MAX_NS);
-	if (!nvme_wait_csts(ctrl, NVME_CSTS_SHST_MASK, NVME_CSTS_SHST_CMPLT, true, limit,
-			    "shutdown to complete (CSTS.SHST)"))
-		printk("%s: shutdown complete in %llu us\n", ctrl->name,
-		       (time_ns() - start) / NS_PER_US);
+	if (nvme_wait_csts(ctrl, NVME_CSTS_SHST_MASK, NVME_CSTS_SHST_CMPLT, true, limit,
+			   "shutdown to complete (CSTS.SHST)"))
+		return false;
+	printk("%s: shutdown complete in %llu us\n", ctrl->name, (time_ns() - start) / NS_PER_US);
+	return true;
 }
 
 static struct shutdown_hook nvme_shutdown_hook = {

@@ -153,6 +153,21 @@ void pci_clear_master(struct pci_dev *dev)
 	pci_update_config_word(dev, PCI_COMMAND, PCI_COMMAND_MASTER, 0);
 }
 
+bool pci_clear_master_sync(struct pci_dev *dev)
+{
+	u16 cmd;
+
+	pci_clear_master(dev);
+	/*
+	 * A configuration read's completion may not pass the function's
+	 * earlier posted writes (PCIe ordering): once it is back, what the
+	 * device wrote before it saw the new command register is in memory.
+	 */
+	if (pci_read_config_word(dev, PCI_COMMAND, &cmd) || cmd == 0xffff)
+		return false;		/* no answer: nothing is confirmed */
+	return !(cmd & PCI_COMMAND_MASTER);
+}
+
 void __iomem *pci_iomap_range(struct pci_dev *dev, int bar, u64 offset, u64 len)
 {
 	const struct pci_bar *b;

@@ -167,6 +167,13 @@ struct request {
 int blk_mq_alloc_tag_set(struct blk_mq_tag_set *set);
 /* Undo it. Every disk of the set has been deleted and nothing is in flight. Sleeps. */
 void blk_mq_free_tag_set(struct blk_mq_tag_set *set);
+/*
+ * blk_mq_free_tag_set() for a device that could not be confirmed stopped
+ * and may still write into the requests' driver data: the set is
+ * unregistered but its requests are leaked (->exit_request not called),
+ * with a log line. Sleeps.
+ */
+void blk_mq_abandon_tag_set(struct blk_mq_tag_set *set);
 
 /* ---- requests, for drivers ---- */
 

@@ -256,6 +256,14 @@ void pci_disable_device(struct pci_dev *dev);
 /* Let @dev initiate transactions (DMA, MSI writes), or stop it. */
 void pci_set_master(struct pci_dev *dev);
 void pci_clear_master(struct pci_dev *dev);
+/*
+ * pci_clear_master(), then read the command register back: true when it
+ * reads back with bus mastering off, so the device can no longer read or
+ * write memory (nor send an MSI) and what it wrote before has landed.
+ * False when it still reads on, or the device does not answer (all-ones):
+ * a driver then must not free what it gave the device. Any context.
+ */
+bool pci_clear_master_sync(struct pci_dev *dev);
 
 /*
  * Map @len bytes (0: the rest of the BAR) at @offset of memory BAR @bar,

@@ -112,6 +112,13 @@ struct virtio_blk {
 	/* test hooks (lock) */
 	bool hold_notify;		/* publish requests but ring no doorbell: the device never sees them */
 	bool fail_reinit;		/* the next reset's re-initialisation fails, as a dead device's would */
+	bool fail_reset;		/* the next timeout reset is taken as unconfirmed (status never 0) */
+	/*
+	 * The device did not confirm a reset and its bus mastering could not
+	 * be confirmed off either: its ring, request tables and request data
+	 * are leaked at teardown, never freed (written under reset_mutex).
+	 */
+	bool dma_unsafe;
 
 	/* counters (lock, or interrupts off) */
 	unsigned long nr_requests[3];	/* by enum req_op: READ, WRITE, FLUSH */

@@ -868,7 +868,30 @@ static void t_figures(struct ktest *t)
 	buf_free(buf);
 }
 
-/* pagoda-dead: its reset fails (CSTS.CFS), so it goes offline; nothing hangs. */
+static struct pci_dev *bme_dev;		/* whose bus mastering bme_end_io looks at */
+static int bme_on_at_end;
+
+static bool bus_master_on(struct pci_dev *dev)
+{
+	u16 cmd = 0;
+
+	pci_read_config_word(dev, PCI_COMMAND, &cmd);
+	return cmd & PCI_COMMAND_MASTER;
+}
+
+/* waiter_end_io, counting bios that ended while bme_dev could still write memory. */
+static void bme_end_io(struct bio *bio)
+{
+	if (bus_master_on(bme_dev))
+		bme_on_at_end++;
+	waiter_end_io(bio);
+}
+
+/*
+ * pagoda-dead: its reset fails (CSTS.CFS), so it goes offline; nothing
+ * hangs. A dead controller is not trusted to have stopped: its bus
+ * mastering is off before its requests are failed back to their owners.
+ */
 static void t_dead_controller_goes_offline(struct ktest *t)
 {
 	struct tdisk *d = tdisk_get(t, "pagoda-dead", 1);
@@ -885,16 +908,23 @@ static void t_dead_controller_goes_offline(struct ktest *t)
 	nvme_debug_fail_next_enable(d->ctrl);
 	nvme_debug_drop_commands(d->ctrl, 2);
 	waiter_init(&w);
+	bme_dev = d->ctrl->pdev;
+	bme_on_at_end = 0;
 	for (unsigned int i = 0; i < 2; i++) {
 		bios[i] = async_bio(d->bdev, REQ_OP_WRITE, i * 8, buf, 4096, &w);
 		CHECK_OR_GOTO(t, bios[i], out);
+		bios[i]->bi_end_io = bme_end_io;
 	}
+	KTEST_EXPECT(t, bus_master_on(d->ctrl->pdev));
 	submit_bio(bios[0]);
 	submit_bio(bios[1]);
 	CHECK_OR_GOTO(t, waiter_wait(&w, 2, 20000), out);
 	KTEST_EXPECT_EQ(t, w.failed, 2);
 	KTEST_EXPECT_EQ(t, w.last_error, -EIO);
 	KTEST_EXPECT_EQ(t, d->ctrl->state, NVME_CTRL_DEAD);
+	KTEST_EXPECT_EQ(t, bme_on_at_end, 0);
+	KTEST_EXPECT(t, !bus_master_on(d->ctrl->pdev));
+	KTEST_EXPECT(t, !d->ctrl->dma_unsafe);
 	/* from now on everything fails at once */
 	start = time_ns();
 	KTEST_EXPECT_EQ(t, blkdev_read(d->bdev, 0, buf, 4096), -EIO);

@@ -14,6 +14,8 @@
  *   tmo     4 MiB: requests never notified time out
  *   shared  1 MiB, vectors=1: one MSI-X vector for queue and configuration
  *   novec   1 MiB, vectors=0: no MSI-X, completions polled every tick
+ *   stuck   4 MiB: its reset is taken as unconfirmed (the fail_reset hook):
+ *           bus mastering off before its requests fail; left dead
  *
  * A case whose disk is missing is skipped (a boot without those disks
  * skips them all). Data is the sector-keyed pattern of
@@ -242,7 +244,7 @@ static void t_disks_named_in_probe_order(struct ktest *t)
 				      prev->pci->devfn < vblk->pci->devfn));
 		prev = vblk;
 	}
-	KTEST_EXPECT_EQ(t, i, 9);		/* the nine usable disks of the scenario */
+	KTEST_EXPECT_EQ(t, i, 10);		/* the ten usable disks of the scenario */
 	KTEST_EXPECT(t, !strcmp(virtblk_find("vda")->serial, "pat"));
 	KTEST_EXPECT_EQ(t, get_capacity(virtblk_find_serial("pat")->disk), 64ull << 11);
 	KTEST_EXPECT_EQ(t, virtblk_find_serial("pat")->pci->device, 0x1001);	/* transitional */
@@ -805,6 +807,79 @@ static void t_dead_device_fails_fast(struct ktest *t)
 	buf_free(buf);
 }
 
+static struct pci_dev *bme_dev;		/* whose bus mastering bme_end_io looks at */
+static int bme_on_at_end;
+
+static bool bus_master_on(struct pci_dev *dev)
+{
+	u16 cmd = 0;
+
+	pci_read_config_word(dev, PCI_COMMAND, &cmd);
+	return cmd & PCI_COMMAND_MASTER;
+}
+
+/* waiter_end_io, counting bios that ended while bme_dev could still write memory. */
+static void bme_end_io(struct bio *bio)
+{
+	if (bus_master_on(bme_dev))
+		bme_on_at_end++;
+	waiter_end_io(bio);
+}
+
+/*
+ * A device that does not confirm its reset (the fail_reset hook stands in
+ * for one whose status never reads 0): its bus mastering is turned off,
+ * and read back, before the requests it held fail, so it cannot write into
+ * buffers given back to their owners; the disk is dead after. Leaves
+ * "stuck" dead.
+ */
+static void t_unconfirmed_reset_cuts_bus_mastering(struct ktest *t)
+{
+	struct virtio_blk *vblk = disk_or_skip(t, "stuck");
+	static struct tracked_bio tbs[2];
+	struct bio *bios[2] = { NULL };
+	unsigned long flags;
+	struct waiter w;
+	u8 *buf;
+
+	if (!vblk)
+		return;
+	buf = buf_alloc();
+	KTEST_ASSERT(t, buf);
+	blk_queue_rq_timeout(vblk->disk, 300 * MS);
+	waiter_init(&w);
+	bme_dev = vblk->pci;
+	bme_on_at_end = 0;
+	for (int i = 0; i < 2; i++) {
+		tbs[i] = (struct tracked_bio){ &w, i };
+		bios[i] = buf_bio(bdev_of(vblk), REQ_OP_READ, (sector_t)i * 8, buf + i * 4096, 4096,
+				  &tbs[i]);
+		CHECK(bios[i]);
+		bios[i]->bi_end_io = bme_end_io;
+	}
+	KTEST_EXPECT(t, bus_master_on(vblk->pci));
+	spin_lock_irqsave(&vblk->lock, flags);
+	vblk->fail_reset = true;
+	spin_unlock_irqrestore(&vblk->lock, flags);
+	virtblk_hold_notify(vblk, true);
+	for (int i = 0; i < 2; i++)
+		submit_bio(bios[i]);
+	CHECK(waiter_wait(&w, 2, 10000));
+	KTEST_EXPECT_EQ(t, w.err[0], -ETIMEDOUT);
+	KTEST_EXPECT_EQ(t, w.err[1], -EIO);
+	KTEST_EXPECT_EQ(t, bme_on_at_end, 0);
+	KTEST_EXPECT(t, !bus_master_on(vblk->pci));
+	KTEST_EXPECT(t, !vblk->dma_unsafe);
+	KTEST_EXPECT_EQ(t, vblk->state, VIRTBLK_DEAD);
+	KTEST_EXPECT_EQ(t, blkdev_read(bdev_of(vblk), 0, buf, 4096), -EIO);
+out:
+	virtblk_hold_notify(vblk, false);
+	blk_queue_rq_timeout(vblk->disk, BLK_DEFAULT_TIMEOUT_NS);
+	for (int i = 0; i < 2; i++)
+		bio_put(bios[i]);
+	buf_free(buf);
+}
+
 static const struct ktest_case virtio_cases[] = {
 	KTEST_CASE(t_disks_named_in_probe_order,
 		   "virtio disks are vda, vdb, ... in PCI order on major 254, found by serial"),
@@ -832,6 +907,8 @@ static const struct ktest_case virtio_cases[] = {
 		   "a request never seen by the device times out, the device is reset and works again"),
 	KTEST_CASE(t_bogus_used_element_breaks_the_ring,
 		   "a used element naming no request breaks the ring, completes nothing; the reset mends it"),
+	KTEST_CASE(t_unconfirmed_reset_cuts_bus_mastering,
+		   "a reset the device does not confirm turns bus mastering off before requests fail"),
 	KTEST_CASE(t_dead_device_fails_fast,
 		   "a device that does not come back after a reset fails later I/O at once with -EIO"),
 };
