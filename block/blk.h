@@ -130,8 +130,17 @@ void blk_mq_free_request_locked(struct request *rq);
 /* Arm the set's timer for @deadline_ns if it is the earliest (set->lock held). */
 void blk_add_timer_locked(struct blk_mq_tag_set *set, u64 deadline_ns);
 void blk_timeout_init_set(struct blk_mq_tag_set *set);
-/* Stop watching @set (no timer, off kblockd's list). Sleeps. */
+/*
+ * Stop watching @set (no timer, off kblockd's list), after kblockd is
+ * done with it: the tags its ->timeout() calls held are free on return.
+ * Sleeps; not with a lock a ->timeout() takes.
+ */
 void blk_timeout_exit_set(struct blk_mq_tag_set *set);
+/*
+ * Wait until kblockd is not inside a driver's ->timeout(). Sleeps; not
+ * with a lock a ->timeout() takes (a reset mutex).
+ */
+void blk_timeout_sync(void);
 
 /* ---- block/genhd.c ---- */
 

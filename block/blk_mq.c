@@ -214,14 +214,19 @@ int blk_mq_alloc_tag_set(struct blk_mq_tag_set *set)
 	return 0;
 }
 
-/* Unregister @set (timers, kblockd) and free its requests unless @leak. */
+/*
+ * Unregister @set (timers, kblockd) and free its requests unless @leak.
+ * kblockd is waited for first: a request that completed while its
+ * ->timeout() ran has ended its bio (so del_gendisk returned) but keeps
+ * its tag until the handler returns.
+ */
 static void release_tag_set(struct blk_mq_tag_set *set, bool leak)
 {
+	del_timer(&set->restart_timer);
+	blk_timeout_exit_set(set);
 	if (!list_empty(&set->disks) || set->nr_busy || set->reserved_busy)
 		panic("blk_mq_free_tag_set: %s still has disks or requests in flight",
 		      set->name ? set->name : "?");
-	del_timer(&set->restart_timer);
-	blk_timeout_exit_set(set);
 	if (!leak) {
 		free_requests(set, set->nr_tags);
 		return;

@@ -181,6 +181,12 @@ void blk_timeout_init_set(struct blk_mq_tag_set *set)
 	mutex_unlock(&tag_sets_mutex);
 }
 
+void blk_timeout_sync(void)
+{
+	mutex_lock(&tag_sets_mutex);	/* held by kblockd around every ->timeout() */
+	mutex_unlock(&tag_sets_mutex);
+}
+
 void blk_timeout_exit_set(struct blk_mq_tag_set *set)
 {
 	unsigned long flags;

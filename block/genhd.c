@@ -372,6 +372,12 @@ void del_gendisk(struct gendisk *disk)
 	disk->state |= GD_DEAD;
 	spin_unlock_irqrestore(&set->lock, flags);
 	wait_event(disk->inflight_wait, READ_ONCE(disk->nr_inflight) == 0);
+	/*
+	 * A request that completed while its ->timeout() ran has ended its
+	 * bio, but the handler may still use the driver's state (the disk,
+	 * the device): once we return the driver frees it.
+	 */
+	blk_timeout_sync();
 	mutex_lock(&disk->open_mutex);
 	mutex_lock(&bdev_lock);
 	drop_partitions_locked(disk);

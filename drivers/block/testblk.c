@@ -17,6 +17,7 @@
 #include <pagoda/errno.h>
 #include <pagoda/printk.h>
 #include <pagoda/string.h>
+#include <pagoda/task.h>
 #include <pagoda/time.h>
 #include <pagoda/vsprintf.h>
 #include <asm/irqflags.h>
@@ -344,12 +345,31 @@ static int testblk_poll(struct blk_mq_tag_set *set)
 	return n;
 }
 
+/*
+ * The device answers @rq now, while its ->timeout runs; then the handler
+ * takes its time, as a reset does, and uses the driver's state after it.
+ */
+static enum blk_eh_timer_return answer_slowly(struct testblk *tb, struct testblk_slot *slot)
+{
+	unsigned long flags;
+
+	if (slot)
+		answer(tb, slot->cmd_id, slot->d, slot->status);
+	sleep_until_ns(time_ns() + 200 * 1000000ull);
+	spin_lock_irqsave(&tb->lock, flags);
+	tb->nr_timeouts_finished++;
+	if (tb->params.slow_timeout_result)
+		*tb->params.slow_timeout_result = tb->tearing_down ? -1 : 1;
+	spin_unlock_irqrestore(&tb->lock, flags);
+	return BLK_EH_DONE;
+}
+
 /* Process context (kblockd). */
 static enum blk_eh_timer_return testblk_timeout(struct request *rq)
 {
 	struct testblk *tb = container_of(rq->set, struct testblk, set);
 	enum testblk_timeout_action action = READ_ONCE(tb->timeout_action);
-	struct testblk_slot *slot;
+	struct testblk_slot *slot, taken;
 	unsigned long flags;
 	bool forget = action == TESTBLK_TIMEOUT_ABORT || action == TESTBLK_TIMEOUT_COMPLETE ||
 		      action == TESTBLK_TIMEOUT_NONE;
@@ -357,6 +377,14 @@ static enum blk_eh_timer_return testblk_timeout(struct request *rq)
 	spin_lock_irqsave(&tb->lock, flags);
 	tb->nr_timeouts_seen++;
 	slot = find_slot_locked(tb, blk_mq_rq_cmd_id(rq));
+	if (action == TESTBLK_TIMEOUT_ANSWER_SLOWLY) {
+		if (slot) {
+			taken = *slot;
+			slot->used = false;	/* answer() counts it out of inflight */
+		}
+		spin_unlock_irqrestore(&tb->lock, flags);
+		return answer_slowly(tb, slot ? &taken : NULL);
+	}
 	if (slot && forget) {
 		slot->used = false;
 		tb->inflight--;
@@ -533,6 +561,7 @@ void testblk_destroy(struct testblk *tb)
 		abort_all_slots(tb);
 		del_gendisk(tb->disks[i]->disk);
 	}
+	WRITE_ONCE(tb->tearing_down, true);
 	del_timer(&tb->timer);
 	abort_all_slots(tb);
 	for (unsigned int i = 0; i < tb->nr_disks; i++)

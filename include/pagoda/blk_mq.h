@@ -165,7 +165,11 @@ struct request {
  * -ENOMEM / -EINVAL. Process context; sleeps.
  */
 int blk_mq_alloc_tag_set(struct blk_mq_tag_set *set);
-/* Undo it. Every disk of the set has been deleted and nothing is in flight. Sleeps. */
+/*
+ * Undo it. Every disk of the set has been deleted and nothing is in
+ * flight (kblockd is waited for first: it may hold a completed request's
+ * tag until its ->timeout() returns). Sleeps.
+ */
 void blk_mq_free_tag_set(struct blk_mq_tag_set *set);
 /*
  * blk_mq_free_tag_set() for a device that could not be confirmed stopped

@@ -146,8 +146,11 @@ int add_disk(struct gendisk *disk);
 /*
  * Unregister @disk: new bios fail with BLK_STS_OFFLINE, wait for the bios
  * already inside to end (the driver must still be completing them, or
- * time out), then remove its block devices (those still held by users
- * stay allocated until blkdev_put, failing I/O). Sleeps.
+ * time out) and for kblockd to leave any ->timeout() it is running, then
+ * remove its block devices (those still held by users stay allocated
+ * until blkdev_put, failing I/O). Afterwards no ->timeout() of the disk's
+ * requests runs. Sleeps; never from a ->timeout() nor with a lock one
+ * takes.
  */
 void del_gendisk(struct gendisk *disk);
 /* Drop the driver's reference (after del_gendisk, or instead of add_disk). */

@@ -36,6 +36,8 @@ enum testblk_timeout_action {
 	TESTBLK_TIMEOUT_EXTEND,		/* make it answer after the delays, BLK_EH_RESET_TIMER */
 	TESTBLK_TIMEOUT_COMPLETE,	/* forget it, complete it with BLK_STS_IOERR, BLK_EH_DONE */
 	TESTBLK_TIMEOUT_NONE,		/* behave as a driver without ->timeout */
+	TESTBLK_TIMEOUT_ANSWER_SLOWLY,	/* the device answers now; the handler then sleeps
+					   200 ms (a slow reset), touches the driver, BLK_EH_DONE */
 };
 
 struct testblk_params {
@@ -51,6 +53,11 @@ struct testblk_params {
 	enum testblk_completion completion;
 	u64 completion_delay_ns;	/* timer mode; 0: 1 ms */
 	bool poll;			/* offer ->poll (and so blk_execute_polled) */
+	/*
+	 * TESTBLK_TIMEOUT_ANSWER_SLOWLY: set when the handler returns, to 1
+	 * if testblk_destroy had not begun freeing the driver, -1 if it had.
+	 */
+	int *slow_timeout_result;
 };
 
 #define TESTBLK_MAX_BAD		8
@@ -101,6 +108,8 @@ struct testblk {
 	enum testblk_timeout_action timeout_action;
 	/* what the device saw (lock) */
 	unsigned long nr_requests, inflight, max_inflight, nr_busy_said, nr_stale, nr_timeouts_seen;
+	unsigned long nr_timeouts_finished;	/* ->timeout calls that returned */
+	bool tearing_down;		/* testblk_destroy deleted the disks, frees next */
 	unsigned long nr_irq_completions, nr_polled_completions;
 	unsigned long nr_doorbells, nr_commits;	/* last=true requests, ->commit_rqs calls */
 };

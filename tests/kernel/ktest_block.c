@@ -507,6 +507,43 @@ static void t_timeout_handler_decides(struct ktest *t)
 	kfree(buf);
 }
 
+/*
+ * A request the device answers while its ->timeout runs ends its bio, so
+ * the disk can be deleted at once; but kblockd holds its tag, and the
+ * handler uses the driver, until it returns. Deleting the disk and
+ * freeing the tag set must wait for it (not panic "still has requests in
+ * flight", nor free the driver under the handler).
+ */
+static void t_disk_removed_while_timeout_runs(struct ktest *t)
+{
+	static int result;
+	struct testblk_params p = { .capacity = 1 << 20, .timeout_ns = 30 * MS,
+				    .slow_timeout_result = &result };
+	u8 *buf = kmalloc(4096, GFP_KERNEL);
+	struct testblk *tb = buf ? tb_new(t, &p) : NULL;
+	struct bio *bio;
+	struct waiter w;
+	u64 start;
+
+	KTEST_ASSERT(t, tb);
+	tb->disks[0]->never_complete = true;
+	tb->timeout_action = TESTBLK_TIMEOUT_ANSWER_SLOWLY;
+	waiter_init(&w);
+	bio = async_bio(whole(tb), REQ_OP_READ, 0, buf, 4096, &w);
+	KTEST_ASSERT(t, bio);
+	submit_bio(bio);
+	KTEST_EXPECT(t, waiter_wait(&w, 1, 3000));	/* answered inside the handler */
+	KTEST_EXPECT_EQ(t, w.failed, 0);
+	KTEST_EXPECT_EQ(t, tb->nr_timeouts_finished, 0);	/* it still sleeps */
+	result = 0;
+	start = time_ns();
+	testblk_destroy(tb);		/* waits for the handler */
+	KTEST_EXPECT(t, time_ns() - start >= 50 * MS);
+	KTEST_EXPECT_EQ(t, result, 1);	/* del_gendisk waited: the driver was intact */
+	bio_put(bio);
+	kfree(buf);
+}
+
 /* ---- queueing ---- */
 
 #define MANY_BIOS	24
@@ -1031,6 +1068,8 @@ static const struct ktest_case block_cases[] = {
 	KTEST_CASE(t_lost_request_times_out, "a request that never completes fails with -ETIMEDOUT; the system lives"),
 	KTEST_CASE(t_late_answer_is_ignored, "an answer after the timeout is dropped without moving data"),
 	KTEST_CASE(t_timeout_handler_decides, "the driver's timeout handler can extend, complete or fail"),
+	KTEST_CASE(t_disk_removed_while_timeout_runs,
+		   "a disk removed while kblockd's timeout handler runs waits for it"),
 	KTEST_CASE(t_more_bios_than_tags, "more bios than tags wait in the software queue"),
 	KTEST_CASE(t_busy_driver_is_retried, "a busy driver gets the request again"),
 	KTEST_CASE(t_busy_batch_is_committed, "a batch cut short by a busy driver is committed"),
