@@ -124,7 +124,8 @@ struct request *blk_mq_cmd_id_to_rq(struct blk_mq_tag_set *set, u16 id)
 		unsigned long flags;
 		bool locked = blk_set_lock(set, &flags);
 
-		set->nr_stale_completions++;
+		if (locked)		/* a counter is not worth a race while dying */
+			set->nr_stale_completions++;
 		blk_set_unlock(set, flags, locked);
 		return NULL;
 	}
@@ -374,7 +375,11 @@ static void dispatch_locked(struct blk_mq_tag_set *set, unsigned long *flags, bo
 void blk_mq_run_queue(struct blk_mq_tag_set *set)
 {
 	unsigned long flags;
-	bool locked = blk_set_lock(set, &flags);
+	bool locked;
+
+	if (unlikely(kernel_dying))
+		return;		/* only the crash path's polled I/O goes on */
+	locked = blk_set_lock(set, &flags);
 
 	if (set->dispatching) {
 		set->rerun = true;	/* the running loop will look again */
@@ -416,6 +421,12 @@ void blk_mq_unquiesce(struct blk_mq_tag_set *set)
  * Complete @rq with @status if it is in flight and, when @gen >= 0, still
  * the use of its tag with that generation (kblockd failing a request it
  * looked at while unlocked must not hit the tag's next user).
+ *
+ * While the kernel is dying only polled requests complete (the crash
+ * path's, whose fields the poller owns): an ordinary one is left as it
+ * is, with no end_io (it would take locks the dying context may hold), no
+ * tag freed and nothing dispatched, since the set's lock may only have
+ * been tried.
  */
 static bool complete_request(struct request *rq, blk_status_t status, int gen)
 {
@@ -423,11 +434,15 @@ static bool complete_request(struct request *rq, blk_status_t status, int gen)
 	struct bio *bio;
 	bool stage_over, work;
 	unsigned long flags;
-	bool locked = blk_set_lock(set, &flags);
+	bool locked;
 
+	if (unlikely(kernel_dying) && !(READ_ONCE(rq->rq_flags) & RQF_POLLED))
+		return false;
+	locked = blk_set_lock(set, &flags);
 	if (rq->state != MQ_RQ_IN_FLIGHT || !list_empty(&rq->queuelist) ||
 	    (gen >= 0 && rq->gen != (u8)gen)) {
-		set->nr_stale_completions++;
+		if (locked)
+			set->nr_stale_completions++;
 		blk_set_unlock(set, flags, locked);
 		return false;
 	}

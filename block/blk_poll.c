@@ -32,7 +32,8 @@ static void polled_timeout(struct blk_mq_tag_set *set, struct request *rq)
 	if (rq->state == MQ_RQ_IN_FLIGHT) {
 		rq->state = MQ_RQ_COMPLETE;
 		rq->status = BLK_STS_TIMEOUT;
-		set->nr_timeouts++;
+		if (locked)		/* the set's own fields only under its lock */
+			set->nr_timeouts++;
 	}
 	blk_set_unlock(set, flags, locked);
 }

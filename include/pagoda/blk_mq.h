@@ -237,8 +237,10 @@ struct request *blk_mq_tag_to_rq(struct blk_mq_tag_set *set, unsigned int tag);
  * The device finished @rq with @status: end it (and its bio when it was
  * the bio's last request), log a failure once ("I/O error, dev vda,
  * sector 2048 op 0x1:(WRITE) flags 0x0"), free the tag, dispatch what
- * waits. Returns false and does nothing if @rq was not in flight. Any
- * context; the caller holds no lock that ->queue_rq takes.
+ * waits. Returns false and does nothing if @rq was not in flight, or if
+ * the kernel is dying and @rq is not a polled request (the crash path's:
+ * nothing else completes then). Any context; the caller holds no lock
+ * that ->queue_rq takes.
  */
 bool blk_mq_complete_request(struct request *rq, blk_status_t status);
 
@@ -267,7 +269,10 @@ bool blk_rq_iter_next(const struct request *rq, struct req_iterator *it, struct 
 
 /* ---- queue control, for drivers ---- */
 
-/* Dispatch whatever waits (e.g. after the driver stopped being busy). Any context. */
+/*
+ * Dispatch whatever waits (e.g. after the driver stopped being busy); does
+ * nothing while the kernel is dying. Any context.
+ */
 void blk_mq_run_queue(struct blk_mq_tag_set *set);
 /*
  * Stop dispatching (e.g. while resetting the controller); nests.

@@ -52,6 +52,8 @@
 #define N1_FUA		61440
 #define N1_FIGURES	65536		/* 8 MiB */
 #define N1_PREEMPTED	81920		/* 2 x 4 KiB */
+#define N1_DYING_ORDINARY 82048		/* 4 x 4 KiB */
+#define DYING_ORDINARY	4
 #define N2_SHARED	0
 #define K4_SWEEP	0
 #define K4_TWO_CTRLS	57344
@@ -618,40 +620,104 @@ static void t_polled_with_interrupts_off(struct ktest *t)
 	buf_free(buf);
 }
 
+/* Wait (interrupts off) until @q's completion ring holds @n entries not yet reaped. */
+static bool cq_holds(struct nvme_queue *q, unsigned int n, u64 ms)
+{
+	u64 deadline = time_ns() + ms * MS;
+
+	for (;;) {
+		u16 head = READ_ONCE(q->cq_head), slot = (u16)((head + n - 1) % q->depth);
+		u8 phase = (u8)(head + n - 1 >= q->depth ? !q->cq_phase : q->cq_phase);
+
+		if (nvme_cqe_pending(&q->cq[slot], phase))
+			return true;
+		if (time_ns() > deadline)
+			return false;
+		__builtin_ia32_pause();
+	}
+}
+
 /*
  * The crash dump's situation: the kernel is dying (kernel_dying), interrupts
- * are off, and the context that died held the I/O queue's locks. Polled
- * I/O only tries the locks then, and goes on without them.
+ * are off, and the context that died held the I/O queue's locks and the
+ * tag set's lock, with ordinary writes in flight whose completions sit in
+ * the ring. Polled I/O only tries the locks then, and goes on without
+ * them; its ->poll reaps the ordinary completions too but must leave their
+ * requests alone (no end_io, no tag freed, no dispatch). Back to life, they
+ * time out and a reset re-issues them.
  */
 static void t_polled_while_dying_with_queue_locks_held(struct ktest *t)
 {
 	struct tdisk *d = tdisk_get(t, "pagoda-multi", 1);
-	unsigned long flags;
-	int werr, rerr;
+	struct blk_mq_tag_set *set;
+	struct bio *bios[DYING_ORDINARY] = { NULL };
+	unsigned long flags, busy_before = 0, busy_dying = 0;
+	int werr = -1, rerr = -1, done_dying = -1;
+	bool held = false, submitted = false;
+	struct waiter w;
+	u64 timeout;
 	u8 *buf;
 
 	if (!d)
 		return;
+	set = &d->ctrl->set;
 	buf = buf_alloc();
 	KTEST_ASSERT(t, buf);
+	timeout = d->bdev->bd_disk->timeout_ns;
+	blk_queue_rq_timeout(d->bdev->bd_disk, 300 * MS);
+	waiter_init(&w);
+	for (unsigned int i = 0; i < DYING_ORDINARY; i++) {
+		sector_t s = N1_DYING_ORDINARY + i * 8;
+
+		blk_pattern_fill(buf + 131072 + i * 4096, s, 4096, d->seed);
+		bios[i] = async_bio(d->bdev, REQ_OP_WRITE, s, buf + 131072 + i * 4096, 4096, &w);
+		CHECK_OR_GOTO(t, bios[i], out);
+	}
 	blk_pattern_fill(buf, N1_DYING, 32768, d->seed);
 	memset(buf + 65536, 0xa5, 32768);
 	flags = local_irq_save();
-	spin_lock(&d->ctrl->ioq.sq_lock);		/* "interrupted" holders */
+	for (unsigned int i = 0; i < DYING_ORDINARY; i++)
+		submit_bio(bios[i]);
+	submitted = true;
+	held = cq_holds(&d->ctrl->ioq, DYING_ORDINARY, 2000);	/* answered, not yet reaped */
+	busy_before = set->nr_busy;
+	spin_lock(&set->lock);				/* "interrupted" holders */
+	spin_lock(&d->ctrl->ioq.sq_lock);
 	spin_lock(&d->ctrl->ioq.cq_lock);
 	kernel_dying = true;
 	werr = blkdev_rw_polled(d->bdev, REQ_OP_WRITE, N1_DYING, buf, 32768, 5000 * MS);
 	rerr = blkdev_rw_polled(d->bdev, REQ_OP_READ, N1_DYING, buf + 65536, 32768, 5000 * MS);
+	done_dying = READ_ONCE(w.done);
+	busy_dying = set->nr_busy;
 	kernel_dying = false;
 	spin_unlock(&d->ctrl->ioq.cq_lock);
 	spin_unlock(&d->ctrl->ioq.sq_lock);
+	spin_unlock(&set->lock);
 	local_irq_restore(flags);
+	KTEST_EXPECT(t, held);
 	KTEST_EXPECT_EQ(t, werr, 0);
 	KTEST_EXPECT_EQ(t, rerr, 0);
 	KTEST_EXPECT_EQ(t, blk_pattern_check(buf + 65536, N1_DYING, 32768, d->seed), 32768);
 	if (!werr)
 		record(d, N1_DYING, 64);
+	/* the ordinary writes were reaped while dying but not completed */
+	KTEST_EXPECT_EQ(t, done_dying, 0);
+	KTEST_EXPECT_EQ(t, busy_dying, busy_before);
+	KTEST_EXPECT_EQ(t, busy_before, DYING_ORDINARY);
+	/* back to life: their answers were consumed, so they time out and are re-issued */
+	CHECK_OR_GOTO(t, waiter_wait(&w, DYING_ORDINARY, 20000), out);
+	wait_reset_done(d->ctrl);
+	KTEST_EXPECT_EQ(t, w.failed, 0);
+	record(d, N1_DYING_ORDINARY, DYING_ORDINARY * 8);
+	KTEST_EXPECT(t, verify(t, d, buf, N1_DYING_ORDINARY, DYING_ORDINARY * 8, false));
 	KTEST_EXPECT(t, roundtrip(t, d, buf, 0, N1_DYING + 64, 8));	/* and normal I/O after */
+out:
+	blk_queue_rq_timeout(d->bdev->bd_disk, timeout);
+	if (submitted)
+		put_bios(t, bios, DYING_ORDINARY, &w);
+	for (unsigned int i = 0; !submitted && i < DYING_ORDINARY; i++)
+		if (bios[i])
+			bio_put(bios[i]);
 	buf_free(buf);
 }
 
