@@ -108,7 +108,9 @@ static blk_status_t nvme_setup_cmd(struct nvme_ns *ns, struct request *rq, struc
 /*
  * Start @rq: BLK_STS_OK when its command is on the I/O queue (the doorbell
  * rung when @last), BLK_STS_RESOURCE while the controller is being reset
- * (the block layer retries), BLK_STS_IOERR when it is offline or the
+ * or the tag's previous command is still at the device (a polled request
+ * given up on: its command and PRP page must not be rewritten under the
+ * device; the block layer retries), BLK_STS_IOERR when it is offline or the
  * request cannot be expressed (logged). The iod is rewritten for this use
  * (queued and reissues cleared, the command built) before
  * blk_mq_start_request(): until then the block layer keeps a reset's
@@ -126,6 +128,10 @@ static blk_status_t nvme_queue_rq(struct request *rq, bool last)
 		nvme_count(ctrl->nr_failed_offline);
 		return BLK_STS_IOERR;
 	}
+	if (READ_ONCE(iod->at_device)) {	/* the tag's last command is still out */
+		nvme_count(ctrl->nr_tag_busy);
+		return BLK_STS_RESOURCE;
+	}
 	if (req_op(rq) == REQ_OP_FLUSH && !ctrl->info.vwc) {
 		blk_mq_complete_request(rq, BLK_STS_OK);	/* nothing volatile to write back */
 		return BLK_STS_OK;
@@ -137,7 +143,7 @@ static blk_status_t nvme_queue_rq(struct request *rq, bool last)
 		return st;
 	blk_mq_start_request(rq);	/* the iod is this use's: a reset may re-issue it now */
 	iod->issued_ns = time_ns();
-	if (nvme_submit_cmd(&ctrl->ioq, &iod->cmd, last, &iod->queued))
+	if (nvme_submit_cmd(&ctrl->ioq, &iod->cmd, last, iod))
 		return READ_ONCE(ctrl->state) == NVME_CTRL_DEAD ? BLK_STS_IOERR : BLK_STS_RESOURCE;
 	return BLK_STS_OK;
 }
@@ -165,14 +171,36 @@ static void nvme_unknown_cid(struct nvme_ctrl *ctrl, const struct nvme_completio
 		       ctrl->name, cqe->command_id, cqe->sq_id, cqe->status >> 1);
 }
 
+/* A completion naming @tag was reaped: its command is no longer at the device. */
+static void nvme_tag_answered(struct nvme_ctrl *ctrl, u16 tag)
+{
+	struct request *rq = blk_mq_tag_to_rq(&ctrl->set, tag);
+
+	if (rq)
+		WRITE_ONCE(((struct nvme_iod *)blk_mq_rq_to_pdu(rq))->at_device, false);
+}
+
+void nvme_forget_commands(struct nvme_ctrl *ctrl)
+{
+	for (unsigned int tag = 0; tag < ctrl->set.nr_tags; tag++)
+		nvme_tag_answered(ctrl, (u16)tag);
+}
+
+/*
+ * One completion of the I/O queue (any context, no lock held): the tag
+ * is free for its next command, then the request it names, if still in
+ * flight, ends (an unknown or stale id is counted and logged).
+ */
 void nvme_io_complete(struct nvme_ctrl *ctrl, const struct nvme_completion *cqe)
 {
 	u16 status = cqe->status >> 1;
 	blk_status_t st = BLK_STS_OK;
 	struct request *rq = NULL;
 
-	if (cqe->sq_id == ctrl->ioq.qid)
+	if (cqe->sq_id == ctrl->ioq.qid) {
+		nvme_tag_answered(ctrl, cqe->command_id & 0xfff);	/* before it may be reused */
 		rq = blk_mq_cmd_id_to_rq(&ctrl->set, cqe->command_id);
+	}
 	if (!rq) {
 		nvme_unknown_cid(ctrl, cqe);
 		return;
@@ -206,7 +234,7 @@ bool nvme_reissue(struct request *rq)
 		return false;
 	iod->reissues++;
 	iod->issued_ns = time_ns();
-	if (nvme_submit_cmd(&ctrl->ioq, &iod->cmd, true, &iod->queued))
+	if (nvme_submit_cmd(&ctrl->ioq, &iod->cmd, true, iod))
 		return false;
 	nvme_count(ctrl->nr_reissued);
 	return true;

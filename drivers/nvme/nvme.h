@@ -91,6 +91,15 @@ struct nvme_iod {
 	u64 issued_ns;			/* last (re)submission */
 	u8 reissues;			/* resets it has been re-issued after */
 	bool queued;			/* sq_lock: this use placed on the SQ (valid once started) */
+	/*
+	 * A command with this tag is at the device: set under sq_lock when
+	 * one is placed (or dropped by the debug knob), cleared when a
+	 * completion naming the tag is reaped or the controller drops every
+	 * command (a confirmed disable). While set, ->queue_rq says busy
+	 * rather than rewrite the command or its PRP page (a polled request
+	 * given up on leaves it set), so one command per tag at most is out.
+	 */
+	bool at_device;
 };
 
 /* A namespace that became a disk. */
@@ -164,6 +173,7 @@ struct nvme_ctrl {
 	unsigned long nr_irqs, nr_irq_cqes, nr_polled_cqes;
 	unsigned long nr_flushes, nr_fua, nr_prp_lists, nr_errors;
 	unsigned long nr_unknown_cid, nr_dropped, nr_reissued;
+	unsigned long nr_tag_busy;	/* ->queue_rq busy: the tag's last command still out */
 	unsigned long nr_resets;	/* resets begun (counted before they end any request) */
 	unsigned long nr_reset_failed;	/* resets that took the controller offline */
 	unsigned long nr_failed_offline;
@@ -213,12 +223,12 @@ void nvme_reset_queue(struct nvme_queue *q);
 void nvme_queue_set_live(struct nvme_queue *q, bool live);
 /*
  * Put @cmd in @q's next slot and, when @ring, write the tail doorbell.
- * @queued (may be NULL) is set under the queue lock when the command is
- * placed. Returns 0, or -EAGAIN when the queue is not live (resetting).
- * Any context.
+ * @iod (NULL for admin and stray commands): its queued and at_device are
+ * set under the queue lock when the command is placed. Returns 0, or
+ * -EAGAIN when the queue is not live (resetting). Any context.
  */
 int nvme_submit_cmd(struct nvme_queue *q, const struct nvme_command *cmd, bool ring,
-		    bool *queued);
+		    struct nvme_iod *iod);
 /* Write the tail doorbell (after submissions without @ring). */
 void nvme_ring_sq(struct nvme_queue *q);
 /*
@@ -241,10 +251,12 @@ void nvme_admin_complete(struct nvme_ctrl *ctrl, const struct nvme_completion *c
 
 /* ---- io.c ---- */
 extern const struct blk_mq_ops nvme_mq_ops;
-/* One completion of the I/O queue: end its request (or drop an unknown id). */
+/* One completion of the I/O queue: free its tag, end its request (or drop an unknown id). */
 void nvme_io_complete(struct nvme_ctrl *ctrl, const struct nvme_completion *cqe);
 /* Put @rq's saved command back on the (new) I/O queue; false if it must fail. */
 bool nvme_reissue(struct request *rq);
+/* The controller dropped every command (confirmed disable): no tag is at the device. */
+void nvme_forget_commands(struct nvme_ctrl *ctrl);
 
 /* ---- ns.c ---- */
 /* Find the namespaces, make disks of the usable ones. Sleeps; no lock held. */

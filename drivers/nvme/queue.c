@@ -4,10 +4,13 @@
  * interrupt handler (docs/nvme.md).
  *
  * A submission queue and its completion queue have the same id and depth.
- * The driver never has more commands outstanding than depth - 1 (the tag
- * set is two smaller than the ring: one slot stays empty so a full ring is
- * told from an empty one, one goes to the block layer's polled tag), so a
- * slot is always free when a request arrives and neither ring overflows.
+ * The driver never has more commands outstanding than depth - 1: the tag
+ * set is two smaller than the ring (one slot stays empty so a full ring is
+ * told from an empty one, one goes to the block layer's polled tag), and a
+ * tag whose previous command is still at the device (iod->at_device: a
+ * polled request given up on) is not used again until that command's
+ * completion is reaped. So a slot is always free when a request arrives
+ * and neither ring overflows.
  *
  * Reaping copies new entries out under cq_lock, writes the head doorbell
  * and drops the lock before handling them: handling may complete a
@@ -155,7 +158,7 @@ static bool drop_this_locked(struct nvme_queue *q)
 }
 
 int nvme_submit_cmd(struct nvme_queue *q, const struct nvme_command *cmd, bool ring,
-		    bool *queued)
+		    struct nvme_iod *iod)
 {
 	unsigned long flags;
 	bool locked = q_lock(&q->sq_lock, &flags);
@@ -164,8 +167,10 @@ int nvme_submit_cmd(struct nvme_queue *q, const struct nvme_command *cmd, bool r
 		q_unlock(&q->sq_lock, flags, locked);
 		return -EAGAIN;
 	}
-	if (queued)
-		*queued = true;
+	if (iod) {
+		iod->queued = true;
+		WRITE_ONCE(iod->at_device, true);
+	}
 	if (drop_this_locked(q)) {	/* "submitted": the device never sees it */
 		q_unlock(&q->sq_lock, flags, locked);
 		return 0;

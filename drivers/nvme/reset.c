@@ -100,6 +100,8 @@ static int nvme_restart(struct nvme_ctrl *ctrl)
 
 	nvme_process_cq(&ctrl->ioq);	/* what it finished before the disable */
 	if (!err)
+		nvme_forget_commands(ctrl);	/* it dropped the rest */
+	if (!err)
 		err = nvme_enable_ctrl(ctrl);
 	if (!err)
 		err = nvme_setup_io(ctrl);

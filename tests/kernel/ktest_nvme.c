@@ -54,6 +54,7 @@
 #define N1_PREEMPTED	81920		/* 2 x 4 KiB */
 #define N1_DYING_ORDINARY 82048		/* 4 x 4 KiB */
 #define DYING_ORDINARY	4
+#define N1_POLLED_LOST	82112		/* 3 x 4 KiB */
 #define N2_SHARED	0
 #define K4_SWEEP	0
 #define K4_TWO_CTRLS	57344
@@ -721,6 +722,49 @@ out:
 	buf_free(buf);
 }
 
+/*
+ * A polled command the device never answers is given up on at its
+ * deadline, but the device may still fetch it and its PRP page: the
+ * reserved tag takes no new command until that one's answer is reaped
+ * (here: until a reset drops it), so the next polled request waits as
+ * busy and gives up in turn, with nothing placed on the queue; after the
+ * reset polled I/O works again.
+ */
+static void t_polled_timeout_holds_the_reserved_tag(struct ktest *t)
+{
+	struct tdisk *d = tdisk_get(t, "pagoda-multi", 1);
+	unsigned long flags, submitted, busy;
+	int lost, next, after;
+	u8 *buf;
+
+	if (!d)
+		return;
+	buf = buf_alloc();
+	KTEST_ASSERT(t, buf);
+	blk_pattern_fill(buf, N1_POLLED_LOST, 3 * 4096, d->seed);
+	nvme_debug_drop_commands(d->ctrl, 1);
+	busy = d->ctrl->nr_tag_busy;
+	flags = local_irq_save();
+	lost = blkdev_rw_polled(d->bdev, REQ_OP_WRITE, N1_POLLED_LOST, buf, 4096, 50 * MS);
+	submitted = d->ctrl->ioq.nr_submitted;
+	next = blkdev_rw_polled(d->bdev, REQ_OP_WRITE, N1_POLLED_LOST + 8, buf + 4096, 4096,
+				50 * MS);
+	KTEST_EXPECT_EQ(t, d->ctrl->ioq.nr_submitted, submitted);	/* nothing placed */
+	local_irq_restore(flags);
+	KTEST_EXPECT_EQ(t, lost, -ETIMEDOUT);
+	KTEST_EXPECT_EQ(t, next, -ETIMEDOUT);
+	KTEST_EXPECT(t, d->ctrl->nr_tag_busy > busy);
+	KTEST_EXPECT_EQ(t, nvme_reset_ctrl(d->ctrl, "test: a polled command lost"), 0);
+	after = blkdev_rw_polled(d->bdev, REQ_OP_WRITE, N1_POLLED_LOST + 16, buf + 8192, 4096,
+				 5000 * MS);
+	KTEST_EXPECT_EQ(t, after, 0);
+	if (!after)
+		record(d, N1_POLLED_LOST + 16, 8);
+	KTEST_EXPECT(t, verify(t, d, buf + 65536, N1_POLLED_LOST + 16, 8, false));
+	KTEST_EXPECT(t, verify(t, d, buf + 65536, N1_POLLED_LOST, 16, true));	/* nothing landed */
+	buf_free(buf);
+}
+
 /* A command the device never sees: timeout, reset, re-issued, done; the disk works on. */
 static void t_timeout_resets_and_reissues(struct ktest *t)
 {
@@ -1082,6 +1126,8 @@ static const struct ktest_case nvme_cases[] = {
 	KTEST_CASE(t_polled_with_interrupts_off, "polled I/O and flush work with interrupts off"),
 	KTEST_CASE(t_polled_while_dying_with_queue_locks_held,
 		   "polled I/O works while the kernel dies holding the queue locks"),
+	KTEST_CASE(t_polled_timeout_holds_the_reserved_tag,
+		   "a polled command given up on keeps the reserved tag until the device answers it"),
 	KTEST_CASE(t_timeout_resets_and_reissues,
 		   "a command that never completes: timeout, reset, re-issue, the disk works again"),
 	KTEST_CASE(t_reset_with_requests_in_flight, "a reset re-issues every request in flight"),
