@@ -108,7 +108,10 @@ void blk_print_req_error(const struct request *rq, blk_status_t status);
 
 /* ---- block/blk_mq.c ---- */
 
-/* blk_mq_complete_request() only if @rq is still the use of its tag with generation @gen. */
+/*
+ * blk_mq_complete_request() only if @rq is still the use of its tag with
+ * generation @gen (checked under the set's lock with the completion).
+ */
 bool blk_mq_complete_request_gen(struct request *rq, u8 gen, blk_status_t status);
 /* Queue a prepared bio and dispatch. Any context. */
 void blk_mq_submit_bio(struct bio *bio);

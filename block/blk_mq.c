@@ -417,10 +417,33 @@ void blk_mq_unquiesce(struct blk_mq_tag_set *set)
 
 /* ---- completion ---- */
 
+/* Which use of a tag a completion names. */
+enum rq_match {
+	MATCH_ANY,		/* whatever request holds the tag, if in flight */
+	MATCH_GEN,		/* the use with this 8-bit generation (kblockd) */
+	MATCH_CMD_ID,		/* the started use this command id names (a device's answer) */
+};
+
+/* Is @rq in flight and still the use @kind/@want names? Lock held. */
+static bool rq_matches_locked(const struct request *rq, enum rq_match kind, unsigned int want)
+{
+	if (rq->state != MQ_RQ_IN_FLIGHT || !list_empty(&rq->queuelist))
+		return false;
+	switch (kind) {
+	case MATCH_GEN:
+		return rq->gen == (u8)want;
+	case MATCH_CMD_ID:
+		return (rq->rq_flags & RQF_STARTED) && (rq->gen & 0xf) == want >> 12;
+	default:
+		return true;
+	}
+}
+
 /*
- * Complete @rq with @status if it is in flight and, when @gen >= 0, still
- * the use of its tag with that generation (kblockd failing a request it
- * looked at while unlocked must not hit the tag's next user).
+ * Complete @rq with @status if it is in flight and still the use @kind
+ * and @want name (kblockd failing a request it looked at while unlocked,
+ * or a device's answer, must not hit the tag's next user). The check and
+ * the completion are one step under the set's lock.
  *
  * While the kernel is dying only polled requests complete (the crash
  * path's, whose fields the poller owns): an ordinary one is left as it
@@ -428,7 +451,8 @@ void blk_mq_unquiesce(struct blk_mq_tag_set *set)
  * tag freed and nothing dispatched, since the set's lock may only have
  * been tried.
  */
-static bool complete_request(struct request *rq, blk_status_t status, int gen)
+static bool complete_request(struct request *rq, blk_status_t status, enum rq_match kind,
+			     unsigned int want)
 {
 	struct blk_mq_tag_set *set = rq->set;
 	struct bio *bio;
@@ -439,8 +463,7 @@ static bool complete_request(struct request *rq, blk_status_t status, int gen)
 	if (unlikely(kernel_dying) && !(READ_ONCE(rq->rq_flags) & RQF_POLLED))
 		return false;
 	locked = blk_set_lock(set, &flags);
-	if (rq->state != MQ_RQ_IN_FLIGHT || !list_empty(&rq->queuelist) ||
-	    (gen >= 0 && rq->gen != (u8)gen)) {
+	if (!rq_matches_locked(rq, kind, want)) {
 		if (locked)
 			set->nr_stale_completions++;
 		blk_set_unlock(set, flags, locked);
@@ -471,12 +494,27 @@ static bool complete_request(struct request *rq, blk_status_t status, int gen)
 
 bool blk_mq_complete_request(struct request *rq, blk_status_t status)
 {
-	return complete_request(rq, status, -1);
+	return complete_request(rq, status, MATCH_ANY, 0);
 }
 
 bool blk_mq_complete_request_gen(struct request *rq, u8 gen, blk_status_t status)
 {
-	return complete_request(rq, status, gen);
+	return complete_request(rq, status, MATCH_GEN, gen);
+}
+
+bool blk_mq_complete_request_id(struct blk_mq_tag_set *set, u16 id, blk_status_t status)
+{
+	struct request *rq = blk_mq_tag_to_rq(set, id & 0xfff);
+	unsigned long flags;
+	bool locked;
+
+	if (rq)
+		return complete_request(rq, status, MATCH_CMD_ID, id);
+	locked = blk_set_lock(set, &flags);
+	if (locked)
+		set->nr_stale_completions++;
+	blk_set_unlock(set, flags, locked);
+	return false;
 }
 
 void blk_mq_tagset_busy_iter(struct blk_mq_tag_set *set,

@@ -211,7 +211,11 @@ static void ring_locked(struct testblk *tb)
 	arm_timer_locked(tb);
 }
 
-/* Finish one answered command: transfer and complete if the block layer still wants it. */
+/*
+ * Finish one answered command: transfer and complete if the block layer
+ * still wants it. The transfer needs the request, so it is looked up
+ * first; the completion goes by command id, checked again with it.
+ */
 static void answer(struct testblk *tb, u16 cmd_id, struct testblk_disk *d, blk_status_t status)
 {
 	struct request *rq = blk_mq_cmd_id_to_rq(&tb->set, cmd_id);
@@ -226,7 +230,7 @@ static void answer(struct testblk *tb, u16 cmd_id, struct testblk_disk *d, blk_s
 		return;
 	if (!status)
 		do_transfer(d, rq);
-	blk_mq_complete_request(rq, status);
+	blk_mq_complete_request_id(&tb->set, cmd_id, status);
 }
 
 /*

@@ -153,19 +153,20 @@ static unsigned int virtblk_take_locked(struct virtio_blk *vblk, struct virtblk_
 	return n;
 }
 
-/* Complete one taken chain (no lock held): its request, if still wanted. */
+/*
+ * Complete one taken chain (no lock held): its request, if the command id
+ * still names it (checked and completed in one step: a stale id is counted
+ * by the block layer and changes nothing).
+ */
 static void virtblk_finish(struct virtio_blk *vblk, const struct virtblk_done *d,
 			   blk_status_t forced)
 {
-	struct request *rq;
-
 	if (d->vbr->done) {
 		complete(d->vbr->done);
 		return;
 	}
-	rq = blk_mq_cmd_id_to_rq(&vblk->set, d->cmd_id);	/* NULL: stale, counted there */
-	if (rq)
-		blk_mq_complete_request(rq, forced ? forced : virtblk_status(vblk, d->status));
+	blk_mq_complete_request_id(&vblk->set, d->cmd_id,
+				   forced ? forced : virtblk_status(vblk, d->status));
 }
 
 /*

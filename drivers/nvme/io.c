@@ -9,8 +9,8 @@
  *                I/O path allocates nothing), and submits it. Never sleeps;
  *                interrupts may be off (polled I/O).
  *   completion   from the interrupt handler or ->poll: the command id names
- *                the request (blk_mq_cmd_id_to_rq: an unknown or stale id
- *                is logged and dropped), the NVMe status becomes a block
+ *                the request (blk_mq_complete_request_id: an unknown or
+ *                stale id is logged and dropped), the NVMe status becomes a block
  *                status; a failure gets one line of ours with the NVMe
  *                status besides the block layer's "I/O error" line.
  *   ->timeout    kblockd, process context: a lost interrupt is recovered by
@@ -188,29 +188,39 @@ void nvme_forget_commands(struct nvme_ctrl *ctrl)
 
 /*
  * One completion of the I/O queue (any context, no lock held): the tag
- * is free for its next command, then the request it names, if still in
- * flight, ends (an unknown or stale id is counted and logged).
+ * is free for its next command, then the request it names, if still that
+ * use of the tag, ends: checked and completed in one step by the block
+ * layer (blk_mq_complete_request_id), so a duplicate answer handled by an
+ * interrupt meanwhile cannot make this one end the tag's next request. An
+ * unknown or stale id is counted and logged (not while dying: ordinary
+ * requests are not completed then). A failure is logged with the request
+ * it names, looked up for the log line only.
  */
 void nvme_io_complete(struct nvme_ctrl *ctrl, const struct nvme_completion *cqe)
 {
-	u16 status = cqe->status >> 1;
+	u16 status = cqe->status >> 1, cid = cqe->command_id;
+	void (*hook)(struct nvme_ctrl *ctrl, u16 cid);
 	blk_status_t st = BLK_STS_OK;
-	struct request *rq = NULL;
+	struct request *rq;
 
-	if (cqe->sq_id == ctrl->ioq.qid) {
-		nvme_tag_answered(ctrl, cqe->command_id & 0xfff);	/* before it may be reused */
-		rq = blk_mq_cmd_id_to_rq(&ctrl->set, cqe->command_id);
-	}
-	if (!rq) {
+	if (cqe->sq_id != ctrl->ioq.qid) {
 		nvme_unknown_cid(ctrl, cqe);
 		return;
 	}
+	nvme_tag_answered(ctrl, cid & 0xfff);	/* before it may be reused */
 	if (status) {
-		nvme_count(ctrl->nr_errors);
-		nvme_log_io_error(rq, status);
 		st = nvme_status_to_blk(status);
+		rq = blk_mq_cmd_id_to_rq(&ctrl->set, cid);
+		if (rq) {
+			nvme_count(ctrl->nr_errors);
+			nvme_log_io_error(rq, status);
+		}
 	}
-	blk_mq_complete_request(rq, st);
+	hook = READ_ONCE(ctrl->debug.before_complete);
+	if (unlikely(hook))
+		hook(ctrl, cid);
+	if (!blk_mq_complete_request_id(&ctrl->set, cid, st) && !kernel_dying)
+		nvme_unknown_cid(ctrl, cqe);
 }
 
 /* ->poll: reap the I/O queue as the interrupt handler would. Any context. */

@@ -114,6 +114,12 @@ struct nvme_ns {
 struct nvme_debug {
 	unsigned int drop_cmds;		/* sq_lock: lose the next N I/O commands */
 	bool fail_next_enable;		/* reset_mutex: the next enable makes the device fail */
+	/*
+	 * Called just before an I/O completion is handed to the block layer
+	 * (any context, no lock held), where an interrupt could arrive; the
+	 * hook clears it.
+	 */
+	void (*before_complete)(struct nvme_ctrl *ctrl, u16 cid);
 };
 
 struct nvme_ctrl {

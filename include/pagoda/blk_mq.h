@@ -14,9 +14,11 @@
  * order. The core hands each request to ->queue_rq(); the driver calls
  * blk_mq_start_request(rq) once the command is built and before the
  * device can see it, starts the hardware and later, usually from its
- * interrupt handler, calls blk_mq_complete_request(rq, status). That
- * ends the bio when its last request ends, wakes its waiter, frees the
- * tag and dispatches what was waiting for it.
+ * interrupt handler, calls blk_mq_complete_request_id(set, id, status)
+ * with the command id the device answered (blk_mq_complete_request(rq,
+ * status) when it has none to go by). That ends the bio when its last
+ * request ends, wakes its waiter, frees the tag and dispatches what was
+ * waiting for it.
  *
  * Driver rules:
  *   - ->queue_rq() may be called in any context, with interrupts off (from
@@ -37,8 +39,11 @@
  *     is not in flight (timed out, completed already) returns false and
  *     changes nothing. To also recognise a late answer from the device
  *     after the tag has been reused, put blk_mq_rq_cmd_id(rq) in the
- *     command and look it up with blk_mq_cmd_id_to_rq(): it returns NULL
- *     for a stale id.
+ *     command and complete by that id with blk_mq_complete_request_id():
+ *     it checks the id and completes in one step under the set's lock, so
+ *     that a duplicate answer handled meanwhile (an interrupt arriving
+ *     between a lookup and a completion) cannot make it end the tag's
+ *     next request.
  */
 #ifndef PAGODA_BLK_MQ_H
 #define PAGODA_BLK_MQ_H
@@ -227,7 +232,10 @@ static inline u16 blk_mq_rq_cmd_id(const struct request *rq)
 void blk_mq_start_request(struct request *rq);
 /*
  * The request @id names if it is still that use of its tag, started and
- * in flight, else NULL (counted as a stale completion). Any context.
+ * in flight, else NULL (counted as a stale completion). The answer may be
+ * out of date as soon as it returns: use it to look (log an error, move
+ * test data), never to complete; complete with
+ * blk_mq_complete_request_id(). Any context.
  */
 struct request *blk_mq_cmd_id_to_rq(struct blk_mq_tag_set *set, u16 id);
 /* The request of @tag (in flight or not). */
@@ -243,6 +251,17 @@ struct request *blk_mq_tag_to_rq(struct blk_mq_tag_set *set, unsigned int tag);
  * that ->queue_rq takes.
  */
 bool blk_mq_complete_request(struct request *rq, blk_status_t status);
+/*
+ * The device answered command id @id (blk_mq_rq_cmd_id) with @status:
+ * blk_mq_complete_request() of the request it names, if that is still the
+ * started use of the tag the id was made for, checked and completed under
+ * the set's lock in one step. False (counted as a stale completion, and
+ * nothing changed) for an unknown or stale id, or one whose request is
+ * not started or already ended; also while the kernel is dying for a
+ * request that is not polled. Any context; the caller holds no lock that
+ * ->queue_rq takes.
+ */
+bool blk_mq_complete_request_id(struct blk_mq_tag_set *set, u16 id, blk_status_t status);
 
 /*
  * One DMA segment of a request: @len bytes at physical @phys (the direct

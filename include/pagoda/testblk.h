@@ -11,7 +11,8 @@
  * The "device" keeps its own table of commands in progress (slots), each
  * remembered by the request's command id, and answers from that table:
  * an answer for a command the block layer has given up on is looked up
- * with blk_mq_cmd_id_to_rq() and dropped as stale. Like an NVMe queue it
+ * with blk_mq_cmd_id_to_rq() and dropped as stale; the completion goes
+ * through blk_mq_complete_request_id(). Like an NVMe queue it
  * only starts commands once a doorbell rang: a request passed with
  * last == false waits for the next one with last, or for ->commit_rqs.
  */

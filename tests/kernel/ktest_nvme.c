@@ -55,6 +55,7 @@
 #define N1_DYING_ORDINARY 82048		/* 4 x 4 KiB */
 #define DYING_ORDINARY	4
 #define N1_POLLED_LOST	82112		/* 3 x 4 KiB */
+#define N1_DUPLICATE	82176		/* 2 x 4 KiB */
 #define N2_SHARED	0
 #define K4_SWEEP	0
 #define K4_TWO_CTRLS	57344
@@ -913,6 +914,80 @@ static void t_command_lost_every_time_fails(struct ktest *t)
 	buf_free(buf);
 }
 
+static struct bio *dup_next_bio;	/* submitted by the hook: takes the freed tag */
+static struct nvme_ctrl *dup_ctrl;
+static u16 dup_cid;
+static int dup_next_unanswered;		/* dup_next_bio ended with its command still out */
+
+/* End of dup_next_bio: had the device answered its command (the tag's) yet? */
+static void dup_next_end_io(struct bio *bio)
+{
+	struct request *rq = blk_mq_tag_to_rq(&dup_ctrl->set, dup_cid & 0xfff);
+
+	if (READ_ONCE(((struct nvme_iod *)blk_mq_rq_to_pdu(rq))->at_device))
+		dup_next_unanswered++;
+	waiter_end_io(bio);
+}
+
+/*
+ * The completion hook: an interrupt handling a duplicate answer of the same
+ * command arrives just before the completion in progress is handed over,
+ * ends the request and lets the next bio take its tag.
+ */
+static void duplicate_then_reuse(struct nvme_ctrl *ctrl, u16 cid)
+{
+	ctrl->debug.before_complete = NULL;
+	dup_cid = cid;
+	blk_mq_complete_request_id(&ctrl->set, cid, BLK_STS_OK);
+	submit_bio(dup_next_bio);
+}
+
+/*
+ * A duplicate answer completes a request while another completion of the
+ * same command id is between decoding and completing: the second must not
+ * end the request that reuses the tag (which would end it before the
+ * device answered it, and drop its own answer as unknown).
+ */
+static void t_duplicate_answer_spares_the_next_request(struct ktest *t)
+{
+	struct tdisk *d = tdisk_get(t, "pagoda-multi", 1);
+	struct bio *first = NULL, *next = NULL;
+	unsigned long unknown, stale;
+	struct waiter w;
+	u8 *buf;
+
+	if (!d)
+		return;
+	buf = buf_alloc();
+	KTEST_ASSERT(t, buf);
+	waiter_init(&w);
+	blk_pattern_fill(buf, N1_DUPLICATE, 8192, d->seed);
+	first = async_bio(d->bdev, REQ_OP_WRITE, N1_DUPLICATE, buf, 4096, &w);
+	next = async_bio(d->bdev, REQ_OP_WRITE, N1_DUPLICATE + 8, buf + 4096, 4096, &w);
+	CHECK_OR_GOTO(t, first && next, out);
+	unknown = d->ctrl->nr_unknown_cid;
+	stale = d->ctrl->set.nr_stale_completions;
+	next->bi_end_io = dup_next_end_io;
+	dup_next_bio = next;
+	dup_ctrl = d->ctrl;
+	dup_next_unanswered = 0;
+	dup_cid = 0xffff;
+	d->ctrl->debug.before_complete = duplicate_then_reuse;
+	submit_bio(first);
+	CHECK_OR_GOTO(t, waiter_wait(&w, 2, 20000), out);
+	KTEST_EXPECT_EQ(t, w.failed, 0);
+	KTEST_EXPECT(t, dup_cid != 0xffff);			/* the hook ran */
+	KTEST_EXPECT_EQ(t, dup_next_unanswered, 0);		/* ended by its own answer */
+	KTEST_EXPECT_EQ(t, d->ctrl->set.nr_stale_completions, stale + 1);	/* one answer too many */
+	KTEST_EXPECT_EQ(t, d->ctrl->nr_unknown_cid, unknown + 1);
+	record(d, N1_DUPLICATE, 16);
+	KTEST_EXPECT(t, verify(t, d, buf + 65536, N1_DUPLICATE, 16, false));
+out:
+	d->ctrl->debug.before_complete = NULL;
+	put_bios(t, (struct bio *[]){ first, next }, 2, &w);
+	buf_free(buf);
+}
+
 /* A completion naming no command in flight is dropped, logged and counted. */
 static void t_unknown_command_id_dropped(struct ktest *t)
 {
@@ -1136,6 +1211,8 @@ static const struct ktest_case nvme_cases[] = {
 	KTEST_CASE(t_command_lost_every_time_fails,
 		   "a command lost at every re-issue fails with -EIO after the retries"),
 	KTEST_CASE(t_unknown_command_id_dropped, "completions for unknown command ids are dropped"),
+	KTEST_CASE(t_duplicate_answer_spares_the_next_request,
+		   "a duplicate answer handled mid-completion does not end the tag's next request"),
 	KTEST_CASE(t_figures, "throughput and latency figures"),
 	KTEST_CASE(t_dead_controller_goes_offline,
 		   "a controller dead after reset goes offline: -EIO at once, no hang"),
