@@ -116,13 +116,22 @@ static blk_status_t polled_stage(struct bio *bio, struct request *rq, u64 deadli
 	return BLK_STS_OK;
 }
 
-/* Claim the reserved tag; false if another polled request holds it. */
+/*
+ * Claim the reserved tag; false if another polled request holds it. While
+ * the kernel is dying its holder may be the context that died, which will
+ * never give it back: the tag is taken over. Its abandoned request gets a
+ * new generation at the next use, so an answer to it is stale, and a
+ * driver whose device may still hold that command says busy until it is
+ * answered.
+ */
 static bool claim_reserved(struct blk_mq_tag_set *set)
 {
 	unsigned long flags;
-	bool locked = blk_set_lock(set, &flags), got = !set->reserved_busy;
+	bool locked = blk_set_lock(set, &flags);
+	bool got = !set->reserved_busy || kernel_dying;
 
-	set->reserved_busy = true;
+	if (got)
+		set->reserved_busy = true;
 	blk_set_unlock(set, flags, locked);
 	return got;
 }
@@ -136,21 +145,34 @@ static void release_reserved(struct blk_mq_tag_set *set)
 	blk_set_unlock(set, flags, locked);
 }
 
+/*
+ * The bio is prepared first: a block device still held after its disk was
+ * deleted (a driver unbound) fails there, before the disk's tag set, which
+ * may be freed with its driver, is looked at. Every path ends the bio.
+ */
 int blk_execute_polled(struct bio *bio, u64 timeout_ns)
 {
-	struct gendisk *disk = bio->bi_bdev->bd_disk;
-	struct blk_mq_tag_set *set = disk->set;
+	struct blk_mq_tag_set *set;
+	struct gendisk *disk;
 	blk_status_t st;
+	int err = 0;
 	u64 deadline;
 
-	if (!set->ops->poll)
-		return -EOPNOTSUPP;
 	bio->bi_opf |= REQ_POLLED;
 	st = blk_bio_prepare(bio);
 	if (st)
 		goto out;
-	if (!claim_reserved(set))
-		return -EBUSY;
+	disk = bio->bi_disk;
+	set = disk->set;
+	if (!set->ops->poll) {
+		st = BLK_STS_NOTSUPP;
+		goto out;
+	}
+	if (!claim_reserved(set)) {
+		st = BLK_STS_RESOURCE;
+		err = -EBUSY;
+		goto out;
+	}
 	deadline = time_ns() + (timeout_ns ? timeout_ns : disk->timeout_ns);
 	while (bio->bi_stage != BIO_STAGE_DONE) {
 		st = polled_stage(bio, set->rqs[set->reserved_tag], deadline);
@@ -161,7 +183,7 @@ int blk_execute_polled(struct bio *bio, u64 timeout_ns)
 	release_reserved(set);
 out:
 	bio_endio(bio, st);
-	return blk_status_to_errno(bio->bi_status);
+	return err ? err : blk_status_to_errno(bio->bi_status);
 }
 
 int blkdev_rw_polled(struct block_device *bdev, enum req_op op, sector_t sector,

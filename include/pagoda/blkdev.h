@@ -234,9 +234,11 @@ int blkdev_issue_flush(struct block_device *bdev);
  * as submit_bio's checks say; it is split like any other, one request at
  * a time. Gives up after @timeout_ns (0: the disk's timeout) with
  * -ETIMEDOUT. Returns 0 or -errno (-EOPNOTSUPP: the driver cannot poll;
- * -EBUSY: another polled request is in progress; in these two cases the
- * bio was not taken and bi_end_io is not called, else it is, before
- * returning). Does not allocate, never sleeps; any context.
+ * -EBUSY: another polled request is in progress; -ENODEV: the disk was
+ * deleted); bi_end_io is called on every path, before returning. While
+ * the kernel is dying a reserved tag left busy (by the context that died)
+ * is taken over instead of -EBUSY. Does not allocate, never sleeps; any
+ * context.
  */
 int blk_execute_polled(struct bio *bio, u64 timeout_ns);
 /* blk_execute_polled() of a kernel buffer (direct map), in chunks of up to 64 KiB. */

@@ -17,6 +17,7 @@
 #include <pagoda/blkdev.h>
 #include <pagoda/errno.h>
 #include <pagoda/ktest.h>
+#include <pagoda/printk.h>
 #include <pagoda/string.h>
 #include <pagoda/task.h>
 #include <pagoda/testblk.h>
@@ -915,12 +916,18 @@ out:
 	kfree(img);
 }
 
-/* A disk deleted while a user holds it: its I/O fails, the device is freed on the last put. */
+/*
+ * A disk deleted while a user holds it: its I/O fails, the device is freed
+ * on the last put. Polled I/O fails too, without looking at the tag set,
+ * which went with the driver (its memory is refilled with garbage first
+ * when the allocator hands it out again).
+ */
 static void t_deleted_disk_held_by_a_user(struct ktest *t)
 {
 	struct testblk_params p = { .capacity = 1 << 20, .completion = TESTBLK_COMPLETE_INLINE };
 	u8 *buf = kmalloc(4096, GFP_KERNEL);
-	struct testblk *tb = buf ? tb_new(t, &p) : NULL;
+	struct testblk *tb = buf ? tb_new(t, &p) : NULL, *gone = tb;
+	void *reuse[8] = { NULL };
 	struct block_device *b;
 	char name[BDEVNAME_SIZE];
 
@@ -929,9 +936,19 @@ static void t_deleted_disk_held_by_a_user(struct ktest *t)
 	b = blkdev_get_by_name(name);
 	KTEST_ASSERT(t, b);
 	testblk_destroy(tb);
+	for (unsigned int i = 0; i < ARRAY_SIZE(reuse); i++) {
+		reuse[i] = kmalloc(sizeof(*tb), GFP_KERNEL);
+		if (reuse[i] == gone) {
+			memset(reuse[i], 0xa5, sizeof(*tb));	/* the set's ops: garbage */
+			break;
+		}
+	}
 	KTEST_EXPECT(t, blkdev_get_by_name(name) == NULL);
 	KTEST_EXPECT_EQ(t, blkdev_read(b, 0, buf, 4096), -ENODEV);
+	KTEST_EXPECT_EQ(t, blkdev_rw_polled(b, REQ_OP_READ, 0, buf, 4096, 0), -ENODEV);
 	blkdev_put(b);
+	for (unsigned int i = 0; i < ARRAY_SIZE(reuse); i++)
+		kfree(reuse[i]);
 	kfree(buf);
 }
 
@@ -977,6 +994,54 @@ out:
 	KTEST_EXPECT_EQ(t, w.done, stuck ? 1 : 0);
 	bio_put(stuck);
 	buf_free(buf);
+}
+
+static int polled_ends;
+
+static void count_polled_end(struct bio *bio)
+{
+	polled_ends++;
+}
+
+/*
+ * The reserved tag held by another polled request: -EBUSY, and the bio is
+ * ended all the same. While the kernel is dying its holder may be the
+ * context that died: the tag is taken over and the I/O goes through.
+ */
+static void t_polled_reserved_tag_busy_or_taken_over(struct ktest *t)
+{
+	struct testblk_params p = { .capacity = 1 << 20, .poll = true,
+				    .completion = TESTBLK_COMPLETE_INLINE };
+	u8 *buf = kmalloc(4096, GFP_KERNEL);
+	struct testblk *tb = buf ? tb_new(t, &p) : NULL;
+	unsigned long flags;
+	struct bio_vec vec;
+	struct bio bio;
+	int err;
+
+	KTEST_ASSERT(t, tb);
+	blk_pattern_fill(buf, 0, 4096, 31);
+	testblk_store_write(tb->disks[0], 0, buf, 4096);
+	spin_lock_irqsave(&tb->set.lock, flags);
+	tb->set.reserved_busy = true;		/* another poller, or a dead one */
+	spin_unlock_irqrestore(&tb->set.lock, flags);
+	bio_init(&bio, whole(tb), &vec, 1, REQ_OP_READ);
+	bio_add_page(&bio, virt_page(buf), 4096, 0);
+	bio.bi_end_io = count_polled_end;
+	polled_ends = 0;
+	KTEST_EXPECT_EQ(t, blk_execute_polled(&bio, 0), -EBUSY);
+	KTEST_EXPECT_EQ(t, polled_ends, 1);
+	memset(buf, 0, 4096);
+	flags = local_irq_save();
+	kernel_dying = true;
+	err = blkdev_rw_polled(whole(tb), REQ_OP_READ, 0, buf, 4096, 1000 * MS);
+	kernel_dying = false;
+	local_irq_restore(flags);
+	KTEST_EXPECT_EQ(t, err, 0);
+	KTEST_EXPECT_EQ(t, blk_pattern_check(buf, 0, 4096, 31), 4096);
+	KTEST_EXPECT(t, !tb->set.reserved_busy);
+	testblk_destroy(tb);
+	kfree(buf);
 }
 
 static void t_flush_and_fua(struct ktest *t)
@@ -1081,6 +1146,8 @@ static const struct ktest_case block_cases[] = {
 	KTEST_CASE(t_partitions_found_at_add_disk, "MBR logicals and a 4 KiB-block GPT are found at add_disk"),
 	KTEST_CASE(t_deleted_disk_held_by_a_user, "a deleted disk held by a user fails I/O with -ENODEV"),
 	KTEST_CASE(t_polled_io_with_interrupts_off, "polled I/O works with interrupts off and all tags stuck"),
+	KTEST_CASE(t_polled_reserved_tag_busy_or_taken_over,
+		   "a busy reserved tag ends the polled bio with -EBUSY; while dying it is taken over"),
 	KTEST_CASE(t_flush_and_fua, "flush reaches only cached disks; FUA is passed or emulated"),
 };
 

@@ -1161,21 +1161,30 @@ static void t_report_written_extents(struct ktest *t)
 static void t_unbind_and_bind_again(struct ktest *t)
 {
 	unsigned int before = nvme_nr_ctrls();
-	struct block_device *bdev;
+	struct block_device *bdev, *held;
 	struct nvme_ctrl *dead;
+	u8 *buf;
 
 	if (!nvme_find_ctrl("pagoda-multi")) {
 		ktest_skip(t, "needs the NVMe controllers of tests/check.sh's nvme scenario");
 		return;
 	}
+	buf = buf_alloc();
+	KTEST_ASSERT(t, buf);
 	for (unsigned int i = 0; i < ARRAY_SIZE(tdisks); i++)
 		tdisks[i].bdev = NULL;		/* gone with their disks */
+	held = blkdev_get_by_name("nvme0n1");	/* a user keeps it across the unbind */
 	pci_unregister_driver(&nvme_driver);
 	KTEST_EXPECT_EQ(t, nvme_nr_ctrls(), 0);
 	bdev = blkdev_get_by_name("nvme0n1");
 	KTEST_EXPECT(t, !bdev);
 	if (bdev)
 		blkdev_put(bdev);
+	if (held) {	/* its controller is freed: polled I/O fails before looking at it */
+		KTEST_EXPECT_EQ(t, blkdev_rw_polled(held, REQ_OP_READ, 0, buf, 4096, 0), -ENODEV);
+		blkdev_put(held);
+	}
+	buf_free(buf);
 	KTEST_EXPECT_EQ(t, pci_register_driver(&nvme_driver), before);
 	KTEST_EXPECT_EQ(t, nvme_nr_ctrls(), before);
 	dead = nvme_find_ctrl("pagoda-dead");
