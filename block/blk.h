@@ -118,8 +118,16 @@ void blk_mq_submit_bio(struct bio *bio);
 /* Put a bio whose next stage has requests back on the queue (lock held). */
 void blk_mq_requeue_bio_locked(struct blk_mq_tag_set *set, struct bio *bio);
 /* The set's lock, taken even while the kernel is dying (then maybe not at all). */
-bool blk_set_lock(struct blk_mq_tag_set *set, unsigned long *flags);
-void blk_set_unlock(struct blk_mq_tag_set *set, unsigned long flags, bool locked);
+static inline bool blk_set_lock(struct blk_mq_tag_set *set, unsigned long *flags)
+{
+	return spin_lock_irqsave_or_try_dying(&set->lock, flags);
+}
+
+static inline void blk_set_unlock(struct blk_mq_tag_set *set, unsigned long flags, bool locked)
+{
+	spin_unlock_irqrestore_if(&set->lock, flags, locked);
+}
+
 /*
  * A new use of @rq's tag for @disk: generation bumped, in flight, not yet
  * started (the driver starts it), no deadline (set->lock held).

@@ -36,24 +36,6 @@
 #define BITS_PER_LONG		(8 * sizeof(unsigned long))
 #define BLK_MQ_RESOURCE_DELAY_NS	(3ull * 1000000)	/* Linux's 3 ms */
 
-bool blk_set_lock(struct blk_mq_tag_set *set, unsigned long *flags)
-{
-	if (unlikely(kernel_dying)) {
-		/* the dying context may have been interrupted holding it: go on without */
-		*flags = local_irq_save();
-		return spin_trylock(&set->lock);
-	}
-	spin_lock_irqsave(&set->lock, *flags);
-	return true;
-}
-
-void blk_set_unlock(struct blk_mq_tag_set *set, unsigned long flags, bool locked)
-{
-	if (locked)
-		spin_unlock(&set->lock);
-	local_irq_restore(flags);
-}
-
 /* ---- tags ---- */
 
 /* A free regular tag (lowest first), or -1. */

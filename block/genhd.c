@@ -196,11 +196,6 @@ void bdev_set_read_only(struct block_device *bdev, bool read_only)
 
 /* ---- disks ---- */
 
-static bool is_pow2(u64 x)
-{
-	return x && !(x & (x - 1));
-}
-
 /* Fill in the defaults of @l and check it; -EINVAL for an impossible one. */
 static int blk_validate_limits(struct queue_limits *l)
 {
@@ -208,13 +203,13 @@ static int blk_validate_limits(struct queue_limits *l)
 
 	if (!l->logical_block_size)
 		l->logical_block_size = SECTOR_SIZE;
-	if (!is_pow2(l->logical_block_size) || l->logical_block_size < SECTOR_SIZE ||
+	if (!is_power_of_2(l->logical_block_size) || l->logical_block_size < SECTOR_SIZE ||
 	    l->logical_block_size > PAGE_SIZE)
 		return -EINVAL;
 	spb = l->logical_block_size >> SECTOR_SHIFT;
 	if (!l->physical_block_size)
 		l->physical_block_size = l->logical_block_size;
-	if (!is_pow2(l->physical_block_size) || l->physical_block_size < l->logical_block_size)
+	if (!is_power_of_2(l->physical_block_size) || l->physical_block_size < l->logical_block_size)
 		return -EINVAL;
 	if (!l->max_hw_sectors)
 		l->max_hw_sectors = 2560;
@@ -224,7 +219,7 @@ static int blk_validate_limits(struct queue_limits *l)
 	if (!l->max_segments)
 		l->max_segments = 128;
 	if (l->virt_boundary_mask) {
-		if (!is_pow2(l->virt_boundary_mask + 1))
+		if (!is_power_of_2(l->virt_boundary_mask + 1))
 			return -EINVAL;
 		l->max_segment_size = 0xffffffffu;	/* segments are cut at pages by the device */
 	}
@@ -234,7 +229,7 @@ static int blk_validate_limits(struct queue_limits *l)
 		return -EINVAL;
 	if (!l->dma_alignment)
 		l->dma_alignment = SECTOR_SIZE - 1;
-	if (!is_pow2((u64)l->dma_alignment + 1) || l->dma_alignment >= PAGE_SIZE)
+	if (!is_power_of_2((u64)l->dma_alignment + 1) || l->dma_alignment >= PAGE_SIZE)
 		return -EINVAL;
 	return 0;
 }

@@ -51,11 +51,6 @@ static int check_header(const Elf64_Ehdr *eh, size_t size, const char **why)
 	return 0;
 }
 
-static bool is_pow2(u64 x)
-{
-	return x && !(x & (x - 1));
-}
-
 /* One PT_LOAD on its own: inside the file, sane sizes and alignment. */
 static int check_load(const Elf64_Phdr *ph, size_t size, const char **why)
 {
@@ -68,7 +63,7 @@ static int check_load(const Elf64_Phdr *ph, size_t size, const char **why)
 	if (__builtin_add_overflow(ph->p_vaddr, ph->p_memsz, &mem_end) ||
 	    mem_end > (u64)INT64_MAX)
 		return reject(why, "a segment's address range overflows");
-	if (ph->p_align > 1 && (!is_pow2(ph->p_align) || ph->p_align > ELF_MAX_ALIGN))
+	if (ph->p_align > 1 && (!is_power_of_2(ph->p_align) || ph->p_align > ELF_MAX_ALIGN))
 		return reject(why, "a segment's alignment is not a sane power of two");
 	if ((ph->p_vaddr ^ ph->p_offset) & (PAGE_SIZE - 1))
 		return reject(why, "a segment's address and file offset disagree within a page");

@@ -92,28 +92,6 @@ static bool feature(const struct virtio_blk *vblk, unsigned int bit)
 	return vblk->features & VIRTIO_BIT(bit);
 }
 
-/*
- * The lock, except on the crash path: the dying context may have been
- * interrupted holding it, so then it is only tried (as the block layer's
- * own lock is) and the caller goes on without it.
- */
-static bool virtblk_lock(struct virtio_blk *vblk, unsigned long *flags)
-{
-	if (unlikely(kernel_dying)) {
-		*flags = local_irq_save();
-		return spin_trylock(&vblk->lock);
-	}
-	spin_lock_irqsave(&vblk->lock, *flags);
-	return true;
-}
-
-static void virtblk_unlock(struct virtio_blk *vblk, unsigned long flags, bool locked)
-{
-	if (locked)
-		spin_unlock(&vblk->lock);
-	local_irq_restore(flags);
-}
-
 /* ---- completions ---- */
 
 static blk_status_t virtblk_status(struct virtio_blk *vblk, u8 status)
@@ -182,9 +160,9 @@ static int virtblk_reap(struct virtio_blk *vblk)
 	bool locked;
 
 	do {
-		locked = virtblk_lock(vblk, &flags);
+		locked = spin_lock_irqsave_or_try_dying(&vblk->lock, &flags);
 		n = virtblk_take_locked(vblk, done, ARRAY_SIZE(done));
-		virtblk_unlock(vblk, flags, locked);
+		spin_unlock_irqrestore_if(&vblk->lock, flags, locked);
 		for (unsigned int i = 0; i < n; i++)
 			virtblk_finish(vblk, &done[i], BLK_STS_OK);
 		total += n;
@@ -291,7 +269,7 @@ static blk_status_t virtblk_queue_rq(struct request *rq, bool last)
 	int err = 0;
 
 	blk_mq_start_request(rq);
-	locked = virtblk_lock(vblk, &flags);
+	locked = spin_lock_irqsave_or_try_dying(&vblk->lock, &flags);
 	st = virtblk_check_locked(vblk, vbr);
 	if (!st) {
 		n = virtblk_build(vblk, rq, vbr);
@@ -305,7 +283,7 @@ static blk_status_t virtblk_queue_rq(struct request *rq, bool last)
 			vblk->max_segs_seen = n - 2;
 		kick = last && virtblk_kick_locked(vblk);
 	}
-	virtblk_unlock(vblk, flags, locked);
+	spin_unlock_irqrestore_if(&vblk->lock, flags, locked);
 	if (err && err != -ENOSPC)
 		printk("%s: request at sector %llu (%u segments) refused by the ring: %d\n",
 		       vblk->name, (unsigned long long)blk_rq_pos(rq), rq->nr_phys_segments, err);
@@ -319,10 +297,10 @@ static void virtblk_commit_rqs(struct blk_mq_tag_set *set)
 {
 	struct virtio_blk *vblk = set->driver_data;
 	unsigned long flags;
-	bool locked = virtblk_lock(vblk, &flags);
+	bool locked = spin_lock_irqsave_or_try_dying(&vblk->lock, &flags);
 	bool kick = virtblk_kick_locked(vblk);
 
-	virtblk_unlock(vblk, flags, locked);
+	spin_unlock_irqrestore_if(&vblk->lock, flags, locked);
 	if (kick)
 		vp_notify(vblk->notify, 0);
 }
@@ -547,11 +525,6 @@ static bool virtblk_read_fields(struct virtio_blk *vblk)
 	return ok;
 }
 
-static bool is_pow2(u64 x)
-{
-	return x && !(x & (x - 1));
-}
-
 /*
  * Read the configuration (inside a config_generation loop, 4.1.4.3.1)
  * and check it makes sense. 0 or -ENODEV with a message.
@@ -575,7 +548,7 @@ static int virtblk_read_config(struct virtio_blk *vblk)
 		printk("virtio-blk %s: device configuration keeps changing\n", pci);
 		return -ENODEV;
 	}
-	if (!is_pow2(vblk->blk_size) || vblk->blk_size < 512 || vblk->blk_size > PAGE_SIZE) {
+	if (!is_power_of_2(vblk->blk_size) || vblk->blk_size < 512 || vblk->blk_size > PAGE_SIZE) {
 		printk("virtio-blk %s: block size %u is not a power of two from 512 to %lu\n", pci,
 		       vblk->blk_size, PAGE_SIZE);
 		return -ENODEV;

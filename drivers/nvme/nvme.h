@@ -23,7 +23,8 @@
  *                       doorbell. Held only while copying entries out;
  *                       completions are handled after it is dropped
  *   ctrl->admin_lock    (spinlock, irqsave) the admin command in progress
- *   nvme_ctrls_lock     (mutex) the list of controllers
+ *   nvme_ctrls_lock     (spinlock, irqsave) the list of controllers and their
+ *                       numbers: the power-off hook walks it with interrupts off
  * None of the spinlocks is held while calling the block layer.
  */
 #ifndef DRIVERS_NVME_NVME_H

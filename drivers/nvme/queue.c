@@ -95,28 +95,6 @@ void nvme_free_queue(struct nvme_queue *q)
 }
 
 /*
- * Lock helpers that still work when the kernel is dying: the crash path's
- * polled I/O may have interrupted the holder, so then the lock is only
- * tried and the caller goes on without it (as the block layer does).
- */
-static bool q_lock(spinlock_t *l, unsigned long *flags)
-{
-	if (unlikely(kernel_dying)) {
-		*flags = local_irq_save();
-		return spin_trylock(l);
-	}
-	spin_lock_irqsave(l, *flags);
-	return true;
-}
-
-static void q_unlock(spinlock_t *l, unsigned long flags, bool locked)
-{
-	if (locked)
-		spin_unlock(l);
-	local_irq_restore(flags);
-}
-
-/*
  * Both rings empty and the indices at their start, as a freshly created
  * queue on the device expects. The queue must not be live. Any context.
  */
@@ -125,24 +103,24 @@ void nvme_reset_queue(struct nvme_queue *q)
 	unsigned long flags;
 	bool locked;
 
-	locked = q_lock(&q->sq_lock, &flags);
+	locked = spin_lock_irqsave_or_try_dying(&q->sq_lock, &flags);
 	q->sq_tail = 0;
 	memset(q->sq, 0, (size_t)q->depth << NVME_SQES_SHIFT);
-	q_unlock(&q->sq_lock, flags, locked);
-	locked = q_lock(&q->cq_lock, &flags);
+	spin_unlock_irqrestore_if(&q->sq_lock, flags, locked);
+	locked = spin_lock_irqsave_or_try_dying(&q->cq_lock, &flags);
 	q->cq_head = 0;
 	q->cq_phase = 1;		/* the device writes phase 1 on its first pass */
 	memset(q->cq, 0, (size_t)q->depth << NVME_CQES_SHIFT);
-	q_unlock(&q->cq_lock, flags, locked);
+	spin_unlock_irqrestore_if(&q->cq_lock, flags, locked);
 }
 
 void nvme_queue_set_live(struct nvme_queue *q, bool live)
 {
 	unsigned long flags;
-	bool locked = q_lock(&q->sq_lock, &flags);
+	bool locked = spin_lock_irqsave_or_try_dying(&q->sq_lock, &flags);
 
 	q->live = live;
-	q_unlock(&q->sq_lock, flags, locked);
+	spin_unlock_irqrestore_if(&q->sq_lock, flags, locked);
 }
 
 /* The debug knob: lose this I/O command? (sq_lock held) */
@@ -161,10 +139,10 @@ int nvme_submit_cmd(struct nvme_queue *q, const struct nvme_command *cmd, bool r
 		    struct nvme_iod *iod)
 {
 	unsigned long flags;
-	bool locked = q_lock(&q->sq_lock, &flags);
+	bool locked = spin_lock_irqsave_or_try_dying(&q->sq_lock, &flags);
 
 	if (!q->live) {
-		q_unlock(&q->sq_lock, flags, locked);
+		spin_unlock_irqrestore_if(&q->sq_lock, flags, locked);
 		return -EAGAIN;
 	}
 	if (iod) {
@@ -172,7 +150,7 @@ int nvme_submit_cmd(struct nvme_queue *q, const struct nvme_command *cmd, bool r
 		WRITE_ONCE(iod->at_device, true);
 	}
 	if (drop_this_locked(q)) {	/* "submitted": the device never sees it */
-		q_unlock(&q->sq_lock, flags, locked);
+		spin_unlock_irqrestore_if(&q->sq_lock, flags, locked);
 		return 0;
 	}
 	memcpy(&q->sq[q->sq_tail], cmd, sizeof(*cmd));
@@ -183,20 +161,20 @@ int nvme_submit_cmd(struct nvme_queue *q, const struct nvme_command *cmd, bool r
 		wmb();			/* the entry is in memory before the device hears of it */
 		writel(q->sq_tail, q->sq_db);
 	}
-	q_unlock(&q->sq_lock, flags, locked);
+	spin_unlock_irqrestore_if(&q->sq_lock, flags, locked);
 	return 0;
 }
 
 void nvme_ring_sq(struct nvme_queue *q)
 {
 	unsigned long flags;
-	bool locked = q_lock(&q->sq_lock, &flags);
+	bool locked = spin_lock_irqsave_or_try_dying(&q->sq_lock, &flags);
 
 	if (q->live) {
 		wmb();
 		writel(q->sq_tail, q->sq_db);
 	}
-	q_unlock(&q->sq_lock, flags, locked);
+	spin_unlock_irqrestore_if(&q->sq_lock, flags, locked);
 }
 
 /*
@@ -207,7 +185,7 @@ static unsigned int reap_some(struct nvme_queue *q, struct nvme_completion *out,
 			      unsigned int max)
 {
 	unsigned long flags;
-	bool locked = q_lock(&q->cq_lock, &flags);
+	bool locked = spin_lock_irqsave_or_try_dying(&q->cq_lock, &flags);
 	unsigned int n = 0;
 
 	while (n < max && nvme_cqe_pending(&q->cq[q->cq_head], q->cq_phase)) {
@@ -219,7 +197,7 @@ static unsigned int reap_some(struct nvme_queue *q, struct nvme_completion *out,
 		q->nr_reaped += n;
 		writel(q->cq_head, q->cq_db);
 	}
-	q_unlock(&q->cq_lock, flags, locked);
+	spin_unlock_irqrestore_if(&q->cq_lock, flags, locked);
 	return n;
 }
 

@@ -81,4 +81,34 @@ static inline void spin_unlock_irqrestore(spinlock_t *l, unsigned long flags)
 	local_irq_restore(flags);
 }
 
+#ifdef __KERNEL__
+#include <pagoda/printk.h>		/* kernel_dying */
+
+/*
+ * For the locks the crash path's polled I/O takes (a block tag set's, a
+ * driver queue's): spin_lock_irqsave(), except while kernel_dying, when
+ * the dying context may have been interrupted holding the lock: then it
+ * is only tried, and the caller goes on without it (touching only what
+ * the crash path owns). Interrupts are off on return either way. Returns
+ * whether the lock is held; give that to spin_unlock_irqrestore_if().
+ */
+static inline bool spin_lock_irqsave_or_try_dying(spinlock_t *l, unsigned long *flags)
+{
+	if (unlikely(kernel_dying)) {
+		*flags = local_irq_save();
+		return spin_trylock(l);
+	}
+	spin_lock_irqsave(l, *flags);
+	return true;
+}
+
+/* Undo spin_lock_irqsave_or_try_dying(): unlock if @locked, restore @flags. */
+static inline void spin_unlock_irqrestore_if(spinlock_t *l, unsigned long flags, bool locked)
+{
+	if (locked)
+		spin_unlock(l);
+	local_irq_restore(flags);
+}
+#endif
+
 #endif

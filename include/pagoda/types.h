@@ -25,4 +25,10 @@ typedef u64 pfn_t;		/* a physical frame number: phys >> PAGE_SHIFT */
 #define PHYS_PFN(p)	((pfn_t)((p) >> PAGE_SHIFT))
 #define PFN_PHYS(f)	((phys_addr_t)(f) << PAGE_SHIFT)
 
+/* Is @n a power of two (1, 2, 4, ...; not 0)? Linux's is_power_of_2. */
+static inline bool is_power_of_2(u64 n)
+{
+	return n && !(n & (n - 1));
+}
+
 #endif
