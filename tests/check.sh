@@ -157,6 +157,13 @@ qemu virtio --iso "$ISO" --cmdline "ktest=virtio" $(sh tests/virtio_images.sh ar
 	--expect '^vdg: the device broke the ring \(used element names no chain the device holds\): its requests will time out and it will be reset$' \
 	--expect '^vdg: device did not come back after a reset \(-5\): disk offline, I/O fails with -EIO$'
 host virtio-images sh tests/virtio_images.sh check "$VIRTIO_DIR" "$LOGS/virtio.log"
+echo "== virtio-blk again with 4-level paging (fresh images)"
+VIRTIO4_DIR=$B/test/virtio-4level
+sh tests/virtio_images.sh make "$VIRTIO4_DIR"
+# shellcheck disable=SC2046 # word list on purpose
+qemu virtio-4level --iso "$ISO" --cmdline "ktest=virtio no5lvl" --expect-levels 4 \
+	$(sh tests/virtio_images.sh args "$VIRTIO4_DIR") --reject '# SKIP'
+host virtio-images-4level sh tests/virtio_images.sh check "$VIRTIO4_DIR" "$LOGS/virtio-4level.log"
 
 echo "== NVMe: four controllers (two namespaces and a refused one, 4 KiB blocks, blkdebug errors, a dead one)"
 # tests/nvme_images.sh makes the images and the QEMU arguments; afterwards
@@ -187,6 +194,14 @@ qemu nvme --iso "$ISO" --cmdline "ktest=nvme" $(sh tests/nvme_images.sh args "$N
 	--expect '^nvme[0-9]+: shutdown complete in [0-9]+ us$'
 $R --host --name nvme-images --tally "$TALLY" --log "$LOGS/nvme-images.log" \
 	-- sh tests/nvme_images.sh check "$LOGS/nvme.log" "$NVME_DIR"
+echo "== NVMe again with 4-level paging (fresh images)"
+NVME4_DIR=$B/test/nvme-4level
+sh tests/nvme_images.sh make "$NVME4_DIR"
+# shellcheck disable=SC2046 # a word list on purpose (no blanks in it)
+qemu nvme-4level --iso "$ISO" --cmdline "ktest=nvme no5lvl" --expect-levels 4 \
+	$(sh tests/nvme_images.sh args "$NVME4_DIR") --reject '# SKIP needs'
+$R --host --name nvme-images-4level --tally "$TALLY" --log "$LOGS/nvme-images-4level.log" \
+	-- sh tests/nvme_images.sh check "$LOGS/nvme-4level.log" "$NVME4_DIR"
 
 echo "== power-off and restart without isa-debug-exit (QEMU exits 0 by itself)"
 qemu poweroff-acpi-q35 --iso "$ISO" --cmdline "ktest=acpi" --no-debug-exit \
