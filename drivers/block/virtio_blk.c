@@ -656,9 +656,9 @@ static bool virtblk_stop_dma(struct virtio_blk *vblk, bool reset_ok)
 
 /*
  * Reset the device and fail what it held: chains it finished before it
- * stopped are completed normally, the others fail (@late with
- * BLK_STS_TIMEOUT, the rest with BLK_STS_IOERR); then bring it back, or
- * mark it dead. A reset the device does not confirm turns its bus
+ * stopped are completed normally; the device is brought back or marked
+ * dead; then the other chains fail (@late with BLK_STS_TIMEOUT, the rest
+ * with BLK_STS_IOERR). A reset the device does not confirm turns its bus
  * mastering off before any request is completed (virtblk_stop_dma) and
  * leaves it dead. Process context; takes reset_mutex; sleeps.
  */
@@ -691,12 +691,12 @@ static void virtblk_reset_and_fail(struct virtio_blk *vblk, struct request *late
 	virtqueue_reset(vblk->vq);
 	vblk->broken_logged = false;
 	spin_unlock_irqrestore(&vblk->lock, flags);
-	for (unsigned int i = 0; i < n; i++) {
-		struct request *rq = blk_mq_tag_to_rq(&vblk->set, held[i].cmd_id & 0xfff);
-
-		virtblk_finish(vblk, &held[i], rq == late ? BLK_STS_TIMEOUT : BLK_STS_IOERR);
-		failed += !held[i].vbr->done;
-	}
+	/*
+	 * The outcome (live or dead, the counters) is published before the
+	 * requests the reset ends are completed: an owner woken by its -EIO
+	 * sees the disk as the reset left it. Dispatch stays quiesced until
+	 * the end, so the reinitialised ring takes nothing meanwhile.
+	 */
 	if (!err)
 		err = READ_ONCE(vblk->fail_reinit) ? -EIO : virtblk_reinit(vblk);
 	spin_lock_irqsave(&vblk->lock, flags);
@@ -704,6 +704,12 @@ static void virtblk_reset_and_fail(struct virtio_blk *vblk, struct request *late
 	vblk->nr_resets++;
 	vblk->nr_reset_failed += err != 0;
 	spin_unlock_irqrestore(&vblk->lock, flags);
+	for (unsigned int i = 0; i < n; i++) {
+		struct request *rq = blk_mq_tag_to_rq(&vblk->set, held[i].cmd_id & 0xfff);
+
+		virtblk_finish(vblk, &held[i], rq == late ? BLK_STS_TIMEOUT : BLK_STS_IOERR);
+		failed += !held[i].vbr->done;
+	}
 	if (err) {
 		vp_add_status(&vblk->vp, VIRTIO_STATUS_FAILED);
 		printk("%s: device did not come back after a reset (%d): disk offline, I/O fails with -EIO\n",

@@ -679,6 +679,7 @@ static void t_timeout_resets_the_device(struct ktest *t)
 	struct bio *bios[2] = { NULL };
 	unsigned long resets;
 	struct waiter w;
+	int done_early;
 	u64 start;
 	u8 *buf;
 
@@ -703,8 +704,10 @@ static void t_timeout_resets_the_device(struct ktest *t)
 	/* the system and the other disks go on */
 	if (roundtrip(t, bdev_of(other), buf + 65536, 4096, 65536, SEED_PAT2))
 		announce(other, SEED_PAT2, 4096, 128);
-	if (time_ns() - start < 300 * MS)	/* nothing ends them before their deadline */
-		KTEST_EXPECT_EQ(t, READ_ONCE(w.done), 0);
+	/* nothing ends them before their deadline (read first, then the clock) */
+	done_early = READ_ONCE(w.done);
+	if (time_ns() - start < 300 * MS)
+		KTEST_EXPECT_EQ(t, done_early, 0);
 	KTEST_EXPECT(t, waiter_wait(&w, 2, 10000));
 	KTEST_EXPECT(t, time_ns() - start >= 300 * MS);
 	KTEST_EXPECT_EQ(t, w.err[0], -ETIMEDOUT);
