@@ -145,6 +145,7 @@ void pmm_init(struct pmm *pmm, struct page *pages, pfn_t base_pfn,
 	pmm->nr_pages = nr_pages;
 	pmm->nr_managed = 0;
 	pmm->nr_free = 0;
+	pmm->nr_bad = 0;
 	for (o = 0; o < MAX_ORDER; o++) {
 		list_init(&pmm->free_area[o].free_list);
 		pmm->free_area[o].nr_free = 0;
@@ -264,14 +265,56 @@ static void check_free_locked(struct pmm *pmm, struct page *p,
 }
 
 /*
+ * Why a page its owner is freeing may still be in use, or NULL: still
+ * mapped by a pte, still in an object's mapping, still a page table or a
+ * slab (freed behind its allocator's back), still locked for I/O.
+ * Linux's free_page_is_bad().
+ */
+static const char *page_bad_reason(const struct page *p)
+{
+	if (p->mapcount != 0)
+		return "nonzero mapcount";
+	if (p->mapping)
+		return "non-NULL mapping";
+	if (page_test_flag(p, PG_pgtable))
+		return "still a page table (PG_pgtable)";
+	if (page_test_flag(p, PG_slab))
+		return "still a slab (PG_slab)";
+	if (page_test_flag(p, PG_locked))
+		return "still locked (PG_locked)";
+	return NULL;
+}
+
+/*
+ * Report a page freed while still in use, as Linux's bad_page(), and keep
+ * it out of the free lists: whoever still maps or holds it goes on using
+ * a page nobody else will be given. It is leaked for good and counted in
+ * pmm->nr_bad.
+ */
+static void bad_page(struct pmm *pmm, struct page *p, const char *reason)
+{
+	printk("BUG: Bad page state: pfn:%#lx\n", (unsigned long)pmm_page_to_pfn(pmm, p));
+	printk("page:%p refcount:%d mapcount:%d mapping:%p index:%#lx flags:%#lx\n", (void *)p,
+	       (int)p->refcount, (int)p->mapcount, (void *)p->mapping, p->index, p->flags);
+	printk("page dumped because: %s\n", reason);
+	pmm->nr_bad++;
+}
+
+/*
  * Return the block to the allocator. The head's owner state (flags,
  * mapping, index, private, mapcount, inuse) is wiped; tail pages are
- * expected clean, as the allocator handed them out. Takes pmm->lock.
+ * expected clean, as the allocator handed them out. A head still in use
+ * (page_bad_reason) is reported and leaked instead. Takes pmm->lock.
  */
 void pmm_free_pages(struct pmm *pmm, struct page *page, unsigned int order)
 {
+	const char *bad = page_bad_reason(page);
 	unsigned long irqflags;
 
+	if (bad) {
+		bad_page(pmm, page, bad);
+		return;
+	}
 	spin_lock_irqsave(&pmm->lock, irqflags);
 	check_free_locked(pmm, page, order);
 	page->flags = 0;

@@ -309,17 +309,24 @@ static vm_fault_t finish_fault(struct vm_fault *vmf, struct page *page, bool wri
 	return 0;
 }
 
-/* A shared writable vma's pages are mapped writable on any fault (as Linux
- * maps shmem: no dirty tracking needed yet); everything else read-only. */
+/*
+ * May a read fault map the page of a shared writable vma writable? Only
+ * when its object does not want to hear of the first store
+ * (vma_wants_writenotify: shared anonymous memory, as Linux's shmem);
+ * otherwise the page is mapped read-only and the store comes through
+ * do_wp_page -> wp_page_shared -> ->page_mkwrite. Private and read-only
+ * vmas map read-only.
+ */
 static bool vma_maps_writable(const struct vm_area_struct *vma)
 {
-	return (vma->vm_flags & (VM_SHARED | VM_WRITE)) == (VM_SHARED | VM_WRITE);
+	return (vma->vm_flags & (VM_SHARED | VM_WRITE)) == (VM_SHARED | VM_WRITE) &&
+	       !vma_wants_writenotify(vma);
 }
 
 /*
  * Read fault on a none pte of a vma with vm_ops: map the object's page,
- * read-only unless the mapping is shared and writable. Fault-around
- * (->map_pages) is not done yet: it comes with the page cache.
+ * read-only unless vma_maps_writable(). Fault-around (->map_pages) is not
+ * done yet: it comes with the page cache.
  */
 static vm_fault_t do_read_fault(struct vm_fault *vmf)
 {
@@ -369,6 +376,23 @@ static void fault_dirty_shared_page(struct page *page)
 }
 
 /*
+ * Tell the object of a shared vma that vmf->page (referenced) is about to
+ * be written (the seed's page_mkwrite box), if it asked to hear of it.
+ * 0, or the handler's VM_FAULT_* error bits (SIGBUS for ENOSPC, ...):
+ * the page must then not become writable.
+ */
+static vm_fault_t do_page_mkwrite(struct vm_fault *vmf)
+{
+	const struct vm_operations_struct *ops = vmf->vma->vm_ops;
+	vm_fault_t ret;
+
+	if (!ops || !ops->page_mkwrite)
+		return 0;
+	ret = ops->page_mkwrite(vmf);
+	return ret & (VM_FAULT_ERROR | VM_FAULT_RETRY);
+}
+
+/*
  * Write fault on a none pte of a shared vma with vm_ops: map the object's
  * page writable (VM_WRITE was checked) after ->page_mkwrite(), if any,
  * agreed, and mark it dirty.
@@ -380,12 +404,10 @@ static vm_fault_t do_shared_fault(struct vm_fault *vmf)
 
 	if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY))
 		return ret;
-	if (vmf->vma->vm_ops->page_mkwrite) {
-		mk = vmf->vma->vm_ops->page_mkwrite(vmf);
-		if (mk & VM_FAULT_ERROR) {
-			put_page(mm->pmm, vmf->page);
-			return mk;
-		}
+	mk = do_page_mkwrite(vmf);
+	if (mk) {
+		put_page(mm->pmm, vmf->page);
+		return mk;
 	}
 	fault_dirty_shared_page(vmf->page);
 	count_fault(mm, shared);
@@ -412,10 +434,12 @@ static vm_fault_t do_fault(struct vm_fault *vmf)
 /* ---- do_wp_page: write to a present, read-only pte ---- */
 
 /*
- * Make the present pte writable in place and flush its stale read-only TLB
- * entry. Re-checks the pte under page_table_lock first. Always 0.
+ * Make the present pte writable (and dirty: the store that faulted is
+ * about to land) in place and flush its stale read-only TLB entry.
+ * Re-checks the pte under page_table_lock first: false if it changed
+ * (counted spurious), true if made writable.
  */
-static vm_fault_t wp_page_reuse(struct vm_fault *vmf)
+static bool wp_page_reuse(struct vm_fault *vmf)
 {
 	struct mm_struct *mm = vmf_mm(vmf);
 
@@ -423,13 +447,41 @@ static vm_fault_t wp_page_reuse(struct vm_fault *vmf)
 	if (!pte_same(*vmf->pte, vmf->orig_pte)) {
 		spin_unlock(&mm->page_table_lock);
 		count_fault(mm, spurious);
-		return 0;
+		return false;
 	}
-	set_pte(vmf->pte, pte_mkwrite(vmf->orig_pte));
+	set_pte(vmf->pte, pte_mkdirty(pte_mkwrite(vmf->orig_pte)));
 	spin_unlock(&mm->page_table_lock);
 	arch_flush_tlb_page(vmf->address);
 	count_fault(mm, wp_reuse);
-	return 0;
+	return true;
+}
+
+/*
+ * Write to a read-only pte of a shared vma (the seed's wp_page_shared):
+ * the page is written in place. When the object wants to hear of it
+ * (vma_wants_writenotify: the pte was mapped read-only only for that),
+ * ->page_mkwrite() is asked first, holding a reference on the page, and
+ * may refuse (SIGBUS); then the page is made writable and marked dirty
+ * (fault_dirty_shared_page).
+ */
+static vm_fault_t wp_page_shared(struct vm_fault *vmf)
+{
+	struct mm_struct *mm = vmf_mm(vmf);
+	pfn_t pfn = pte_pfn(vmf->orig_pte);
+	struct page *page = mm_pfn_page(mm, pfn);
+	vm_fault_t ret;
+
+	if (!page || is_zero_pfn(pfn) || !vma_wants_writenotify(vmf->vma)) {
+		wp_page_reuse(vmf);
+		return 0;
+	}
+	get_page(page);
+	vmf->page = page;
+	ret = do_page_mkwrite(vmf);
+	if (!ret && wp_page_reuse(vmf))
+		fault_dirty_shared_page(page);
+	put_page(mm->pmm, page);
+	return ret;
 }
 
 /*
@@ -500,12 +552,14 @@ static vm_fault_t do_wp_page(struct vm_fault *vmf)
 	struct page *page;
 
 	if (vmf->vma->vm_flags & VM_SHARED)
-		return wp_page_reuse(vmf);
+		return wp_page_shared(vmf);
 	if (is_zero_pfn(pfn))
 		return wp_page_copy(vmf, NULL);
 	page = mm_pfn_page(mm, pfn);
-	if (page && wp_can_reuse(page))
-		return wp_page_reuse(vmf);
+	if (page && wp_can_reuse(page)) {
+		wp_page_reuse(vmf);
+		return 0;
+	}
 	return wp_page_copy(vmf, page);
 }
 
@@ -514,6 +568,8 @@ static vm_fault_t do_wp_page(struct vm_fault *vmf)
 /* Does present pte @e already allow the access in @flags? */
 static bool pte_allows(pte_t e, unsigned int flags)
 {
+	if (pte_protnone(e))		/* nothing, kernel accesses included */
+		return false;
 	if ((flags & FAULT_FLAG_USER) && !pte_user(e))
 		return false;
 	if ((flags & FAULT_FLAG_WRITE) && !pte_write(e))
@@ -571,6 +627,8 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 	if (!pte_present(vmf->orig_pte))
 		panic("handle_pte_fault: non-present pte %#llx at %#lx (no swap entries exist)",
 		      (unsigned long long)vmf->orig_pte.val, (unsigned long)vmf->address);
+	if (pte_protnone(vmf->orig_pte))	/* the vma allows what its pte never does */
+		return vmf_spurious(vmf);
 	if ((vmf->flags & FAULT_FLAG_WRITE) && !pte_write(vmf->orig_pte))
 		return do_wp_page(vmf);
 	return vmf_spurious(vmf);
@@ -790,7 +848,7 @@ static bool user_pte_ready_locked(struct mm_struct *mm, uintptr_t addr, unsigned
 {
 	pte_t *pte = pt_lookup_pte(&mm->pt, addr);
 
-	return pte && pte_present(*pte) &&
+	return pte && pte_present(*pte) && pte_user(*pte) &&
 	       (!(flags & FAULT_FLAG_WRITE) || pte_write(*pte));
 }
 

@@ -181,10 +181,13 @@ static void zap_pte(void *arg, pte_t *pte, uintptr_t addr)
 	page = mm_user_page(z->mm, pte_pfn(old));
 	if (!page || page_test_flag(page, PG_zero))
 		return;
-	if (page_test_flag(page, PG_anon))
+	if (page_test_flag(page, PG_anon)) {
 		z->mm->rss_anon--;
-	else
+	} else {
 		z->mm->rss_shared--;
+		if (pte_dirty(old))	/* the CPU's record of a store: writeback's now */
+			page_set_flag(page, PG_dirty);
+	}
 	page_mapcount_dec(page);
 	batch_add_page(&z->batch, page);
 }
@@ -245,7 +248,7 @@ struct prot_ctx {
 static bool pte_may_write(const struct vm_area_struct *vma, struct page *page, pte_t old)
 {
 	if (vma->vm_flags & VM_SHARED)
-		return !(vma->vm_ops && vma->vm_ops->page_mkwrite) || pte_dirty(old);
+		return !vma_wants_writenotify(vma) || pte_dirty(old);
 	return page && page_test_flag(page, PG_anon) && !page_test_flag(page, PG_zero) &&
 	       page_mapcount(page) == 1;
 }
@@ -259,7 +262,7 @@ static void protect_pte(void *arg, pte_t *pte, uintptr_t addr)
 	if (!pte_present(old))
 		return;
 	pfn = pte_pfn(old);
-	new = pfn_pte(pfn, c->vma->vm_page_prot);
+	new = pte_modify(old, c->vma->vm_page_prot);
 	if (pte_write(new) && !pte_may_write(c->vma, mm_user_page(c->mm, pfn), old))
 		new = pte_wrprotect(new);
 	if (pte_same(new, old))
@@ -355,7 +358,7 @@ pgprot_t vm_get_page_prot(unsigned long vm_flags)
 	unsigned int pp = PP_USER | PP_READ;
 
 	if (!(vm_flags & VM_ACCESS_FLAGS))
-		return arch_pgprot(0);
+		return arch_pgprot(PP_NONE);
 	if (vm_flags & VM_WRITE)
 		pp |= PP_WRITE;
 	if (vm_flags & VM_EXEC)

@@ -942,7 +942,7 @@ bool pt_translate(struct page_table *pt, uintptr_t va, phys_addr_t *pa)
 		return true;
 	}
 	pte = pte_offset(pmd, va);
-	if (!pte_present(*pte))
+	if (!pte_present(*pte) || pte_protnone(*pte))	/* the CPU would not translate */
 		return false;
 	*pa = PFN_PHYS(pte_pfn(*pte)) + (va & (PAGE_SIZE - 1));
 	return true;

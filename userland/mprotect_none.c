@@ -1,10 +1,15 @@
 /*
  * mprotect_none: an access to a PROT_NONE page raises SIGSEGV with si_addr
  * the faulting byte and si_code SEGV_ACCERR; a handler that makes the page
- * accessible again and returns resumes the faulting instruction.
+ * accessible again and returns resumes the faulting instruction. A
+ * system call given a PROT_NONE buffer fails with EFAULT whichever way it
+ * copies (the kernel cannot read or write such a page either).
  */
 #include "utest.h"
+#include <errno.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define PG	4096
 
@@ -36,7 +41,7 @@ int main(void)
 	struct sigaction sa;
 	struct ut_sig s;
 
-	ut_plan("mprotect_none", 6);
+	ut_plan("mprotect_none", 9);
 	page = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (page == MAP_FAILED)
 		return ut_bail("mmap");
@@ -47,6 +52,16 @@ int main(void)
 		      "a read of a PROT_NONE page is SIGSEGV, SEGV_ACCERR at the byte");
 	ut_catch(write_byte, (void *)(page + PG + 5), &s);
 	ut_ok(s.signo == 0 && page[PG + 5] == 1, "the next page keeps its own protection");
+	/* raw system calls: libc must not touch the buffer itself */
+	errno = 0;
+	ut_ok(syscall(SYS_write, 1, page, 1) == -1 && errno == EFAULT,
+	      "write() from a PROT_NONE buffer is EFAULT");
+	errno = 0;
+	ut_ok(syscall(SYS_rt_sigprocmask, SIG_BLOCK, page + 64, NULL, 8) == -1 && errno == EFAULT,
+	      "a call reading a PROT_NONE argument (rt_sigprocmask set) is EFAULT");
+	errno = 0;
+	ut_ok(syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, page + 64, 8) == -1 && errno == EFAULT,
+	      "a call writing into a PROT_NONE argument (rt_sigprocmask oldset) is EFAULT");
 
 	mprotect((void *)page, PG, PROT_READ);
 	ut_catch(write_byte, (void *)(page + 8), &s);

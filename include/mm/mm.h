@@ -233,11 +233,26 @@ uintptr_t mm_default_task_size(void);
 /*
  * The pte protection of a vma with @vm_flags: user, readable, writable for
  * VM_WRITE (shared and private alike: do_wp_page and mprotect keep pages
- * that must be copied read-only), executable for VM_EXEC. With no access
- * flag at all (PROT_NONE) a supervisor-only read-only NX page, so every
- * user access faults.
+ * that must be copied, or whose object wants a write notification,
+ * read-only), executable for VM_EXEC. With no access flag at all
+ * (PROT_NONE) a protnone leaf (PP_NONE): not present to the CPU, so user
+ * and kernel accesses alike fault (a syscall given such a buffer gets
+ * EFAULT, as on Linux), while the pte keeps its page.
  */
 pgprot_t vm_get_page_prot(unsigned long vm_flags);
+
+/*
+ * Must the first store to each page of @vma go through a write fault, so
+ * its object hears of it (->page_mkwrite: a file system allocates blocks
+ * and accounts the page dirty)? Shared writable mappings of an object with
+ * a page_mkwrite: their clean pages are mapped read-only whatever
+ * vm_page_prot says (Linux's vma_wants_writenotify).
+ */
+static inline bool vma_wants_writenotify(const struct vm_area_struct *vma)
+{
+	return (vma->vm_flags & (VM_SHARED | VM_WRITE)) == (VM_SHARED | VM_WRITE) &&
+	       vma->vm_ops && vma->vm_ops->page_mkwrite;
+}
 
 /* First VMA with vm_end > @addr, or NULL. O(log n). */
 struct vm_area_struct *find_vma(struct mm_struct *mm, uintptr_t addr);
@@ -266,7 +281,9 @@ long mm_madvise(struct mm_struct *mm, uintptr_t addr, size_t len, int advice);
 
 /*
  * Remove the PTEs of [start, end) inside @vma: drop each page's mapcount and
- * reference (the zero page is skipped), flush the TLB. Tables stay.
+ * reference (the zero page is skipped), flush the TLB. Tables stay. An
+ * object's page whose pte is dirty is marked PG_dirty first, so a store
+ * through the mapping is not lost with the pte.
  */
 void zap_page_range(struct vm_area_struct *vma, uintptr_t start, uintptr_t end);
 

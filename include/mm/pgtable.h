@@ -54,6 +54,13 @@ enum page_prot {
 	PP_USER		= 1 << 3,
 	PP_GLOBAL	= 1 << 4,	/* kernel mappings kept across CR3 loads */
 	PP_NOCACHE	= 1 << 5,	/* MMIO */
+	/*
+	 * No access at all (a PROT_NONE vma): the entry is not present to
+	 * the CPU, so user and kernel accesses both fault, but it still
+	 * holds its frame (pte_present(), pte_pfn()) and its A/D bits, as
+	 * Linux's protnone. Every other PP_* bit is ignored.
+	 */
+	PP_NONE		= 1 << 6,
 };
 
 pgprot_t arch_pgprot(unsigned int page_prot);
@@ -79,7 +86,10 @@ bool pmd_none(pmd_t e);
 bool pmd_present(pmd_t e);
 bool pmd_leaf(pmd_t e);		/* maps a 2 MiB page */
 bool pte_none(pte_t e);
+/* Holds a frame: present to the CPU, or a protnone leaf (PP_NONE). */
 bool pte_present(pte_t e);
+/* A PP_NONE leaf: holds a frame, but the CPU faults on every access. */
+bool pte_protnone(pte_t e);
 bool pte_write(pte_t e);
 bool pte_exec(pte_t e);
 bool pte_user(pte_t e);
@@ -119,6 +129,15 @@ pte_t pte_mkwrite(pte_t e);
 pte_t pte_wrprotect(pte_t e);
 pte_t pte_mkclean(pte_t e);
 pte_t pte_mkold(pte_t e);
+pte_t pte_mkdirty(pte_t e);
+pte_t pte_mkyoung(pte_t e);
+/*
+ * @e (a leaf holding a frame) with the protection @prot: the frame and
+ * the Accessed and Dirty bits the CPU set are kept, everything else comes
+ * from @prot. Every change of a live leaf's permissions (mprotect) goes
+ * through it, so no Dirty bit, hence no file data, is lost.
+ */
+pte_t pte_modify(pte_t e, pgprot_t prot);
 
 static inline bool pte_same(pte_t a, pte_t b)
 {
@@ -241,7 +260,7 @@ void pt_free_range(struct page_table *pt, uintptr_t start, uintptr_t end,
 /* The 4 KiB-level pte for @va, or NULL if a level above is none or a leaf. */
 pte_t *pt_lookup_pte(struct page_table *pt, uintptr_t va);
 
-/* Translate @va; false if not mapped. Handles large leaves. */
+/* Translate @va as the CPU would; false if not mapped (or protnone). Handles large leaves. */
 bool pt_translate(struct page_table *pt, uintptr_t va, phys_addr_t *pa);
 
 /*

@@ -45,6 +45,7 @@ struct pmm {
 	unsigned long nr_pages;		/* span covered by pages[] (holes included) */
 	unsigned long nr_managed;	/* pages ever given to the allocator */
 	unsigned long nr_free;		/* pages currently free */
+	unsigned long nr_bad;		/* blocks freed while still in use: reported, leaked */
 	struct free_area free_area[MAX_ORDER];
 };
 
@@ -69,7 +70,11 @@ void pmm_add_free_range(struct pmm *pmm, pfn_t start, unsigned long count);
  */
 struct page *pmm_alloc_pages(struct pmm *pmm, unsigned int order, gfp_t gfp);
 
-/* Return a block from pmm_alloc_pages() of the same order. Double free panics. */
+/*
+ * Return a block from pmm_alloc_pages() of the same order. Double free
+ * panics. A head still in use (mapped, in a mapping, a page table, a slab,
+ * locked) is reported as "BUG: Bad page state" and leaked (pmm->nr_bad).
+ */
 void pmm_free_pages(struct pmm *pmm, struct page *page, unsigned int order);
 
 unsigned long pmm_nr_free(struct pmm *pmm);

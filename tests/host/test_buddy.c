@@ -581,6 +581,52 @@ static void t_random_stress(void)
 	env_teardown();
 }
 
+/*
+ * A page freed while still in use (mapped, in a mapping, a page table, a
+ * slab, locked) is reported and leaked, never given out again, as Linux's
+ * bad_page(); the free count does not move.
+ */
+static void t_bad_page_state_is_reported_and_leaked(void)
+{
+	static const enum page_flag flags[] = { PG_pgtable, PG_slab, PG_locked };
+	unsigned long before;
+	struct page *p;
+
+	env_setup(0x400, 1024);
+	pmm_add_free_range(&pmm, 0x400, 1024);
+	before = pmm_nr_free(&pmm);
+	p = pmm_alloc_pages(&pmm, 0, GFP_KERNEL);
+	KT_ASSERT(p);
+	p->mapcount = 1;			/* still mapped by a pte */
+	pmm_free_pages(&pmm, p, 0);
+	KT_EXPECT_EQ(pmm.nr_bad, 1);
+	KT_EXPECT_EQ(pmm_nr_free(&pmm), before - 1);
+	KT_EXPECT(page_test_flag(p, PG_head) && !page_test_flag(p, PG_buddy));
+	p = pmm_alloc_pages(&pmm, 0, GFP_KERNEL);
+	KT_ASSERT(p);
+	p->mapping = (struct address_space *)p;	/* still in a file's page cache */
+	pmm_free_pages(&pmm, p, 0);
+	KT_EXPECT_EQ(pmm.nr_bad, 2);
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		p = pmm_alloc_pages(&pmm, 0, GFP_KERNEL);
+		KT_ASSERT(p);
+		page_set_flag(p, flags[i]);
+		pmm_free_pages(&pmm, p, 0);
+		KT_EXPECT_EQ(pmm.nr_bad, 3 + i);
+	}
+	KT_EXPECT_EQ(pmm_nr_free(&pmm), before - 5);
+	/* a page freed as it should be still comes back */
+	p = pmm_alloc_pages(&pmm, 0, GFP_KERNEL);
+	KT_ASSERT(p);
+	page_set_flag(p, PG_anon);
+	page_set_flag(p, PG_dirty);
+	pmm_free_pages(&pmm, p, 0);
+	KT_EXPECT_EQ(pmm.nr_bad, 5);
+	KT_EXPECT_EQ(pmm_nr_free(&pmm), before - 5);
+	KT_EXPECT_EQ(check_free_lists(), 0);
+	env_teardown();
+}
+
 static const struct kt_case cases[] = {
 	KT_CASE(t_split_merge, "split then merge restores the free count and the single max-order block"),
 	KT_CASE(t_every_order_aligned, "every order allocates a size-aligned block from an unaligned span"),
@@ -594,6 +640,7 @@ static const struct kt_case cases[] = {
 	KT_CASE(t_refcount_and_head, "allocated head has refcount 1, PG_head and its order; tails stay clean"),
 	KT_CASE(t_double_free_panics, "double free panics, also after the block merged"),
 	KT_CASE(t_bad_frees_panic, "freeing a reserved, tail, wrong-order or referenced page panics; adding a managed range panics"),
+	KT_CASE(t_bad_page_state_is_reported_and_leaked, "a page freed while mapped, in a mapping, a table, a slab or locked is reported and leaked"),
 	KT_CASE(t_random_stress, "random alloc/free stress never overlaps and ends with the free count restored"),
 };
 

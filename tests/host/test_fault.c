@@ -923,6 +923,172 @@ static void t_private_object_read_cow_and_wp(void)
 		put_page(&upmm, obj_pages[i]);
 }
 
+/* ---- what the CPU recorded survives every pte change (issue 8's "fix first") ---- */
+
+/* As the CPU does on an access through @addr's pte: set Accessed, and Dirty for a store. */
+static void cpu_touch(uintptr_t addr, bool store)
+{
+	pte_t *p = ptep_of(mm, addr);
+
+	KT_ASSERT(p && pte_present(*p));
+	set_pte(p, store ? pte_mkdirty(pte_mkyoung(*p)) : pte_mkyoung(*p));
+}
+
+static void t_mprotect_keeps_accessed_and_dirty(void)
+{
+	uintptr_t a = map(AREA, 2 * PG, RW, PRIV);
+	uintptr_t s = map(AREA + 4 * PG, PG, RW, MAP_SHARED);
+
+	KT_EXPECT_EQ(fault(a, F_WRITE, NULL), 0);
+	KT_EXPECT_EQ(fault(a + PG, F_READ, NULL), 0);
+	KT_EXPECT_EQ(fault(s, F_READ, NULL), 0);
+	cpu_touch(a, true);
+	cpu_touch(a + PG, false);
+	cpu_touch(s, true);
+	for (int prot = PROT_READ; prot >= PROT_NONE; prot -= PROT_READ) {
+		KT_EXPECT_EQ(mm_mprotect(mm, a, 2 * PG, prot), 0);
+		KT_EXPECT_EQ(mm_mprotect(mm, s, PG, prot), 0);
+		KT_EXPECT(pte_dirty(pte_of(mm, a)) && pte_young(pte_of(mm, a)));
+		KT_EXPECT(!pte_dirty(pte_of(mm, a + PG)) && pte_young(pte_of(mm, a + PG)));
+		KT_EXPECT(pte_dirty(pte_of(mm, s)) && pte_young(pte_of(mm, s)));
+		KT_EXPECT(!pte_write(pte_of(mm, a)) && !pte_write(pte_of(mm, s)));
+	}
+	KT_EXPECT_EQ(mm_mprotect(mm, a, 2 * PG, RW), 0);
+	KT_EXPECT_EQ(mm_mprotect(mm, s, PG, RW), 0);
+	KT_EXPECT(pte_dirty(pte_of(mm, a)) && pte_young(pte_of(mm, a)) && pte_write(pte_of(mm, a)));
+	KT_EXPECT(pte_dirty(pte_of(mm, s)) && pte_write(pte_of(mm, s)));
+}
+
+/* PROT_NONE: a leaf the CPU cannot use at all, kernel included, that keeps its page. */
+static void t_prot_none_pte_keeps_its_page(void)
+{
+	uintptr_t a = map(AREA, PG, RW, PRIV);
+	phys_addr_t pa;
+	pfn_t pfn;
+	int si = 0;
+
+	KT_EXPECT_EQ(fault(a, F_WRITE, NULL), 0);
+	pfn = pfn_of(mm, a);
+	*kaddr_of(mm, a) = 'k';
+	KT_EXPECT_EQ(mm_mprotect(mm, a, PG, PROT_NONE), 0);
+	KT_EXPECT(pte_protnone(pte_of(mm, a)));
+	KT_EXPECT(!pt_translate(&mm->pt, a, &pa));		/* a kernel access faults too */
+	KT_EXPECT_EQ(mm->rss_anon, 1);
+	/* a kernel (uaccess) fault there is an error, not a loop */
+	KT_EXPECT_EQ(fault(a, 0, &si), VM_FAULT_SIGSEGV);
+	KT_EXPECT_EQ(si, SEGV_ACCERR);
+	KT_EXPECT_EQ(fault_in_user_range(mm, a, 1, false), -EFAULT);
+	KT_EXPECT_EQ(mm_mprotect(mm, a, PG, RW), 0);
+	KT_EXPECT_EQ(pfn_of(mm, a), pfn);
+	KT_EXPECT(pte_write(pte_of(mm, a)) && !pte_protnone(pte_of(mm, a)));
+	KT_EXPECT_EQ(*kaddr_of(mm, a), 'k');
+}
+
+/* A store recorded only in a pte's Dirty bit reaches the page when the pte goes. */
+static void t_zap_moves_dirty_to_the_page(void)
+{
+	uintptr_t a = map(AREA, 2 * PG, RW, MAP_SHARED);
+	struct page *stored, *read;
+
+	KT_EXPECT_EQ(fault(a, F_READ, NULL), 0);
+	KT_EXPECT_EQ(fault(a + PG, F_READ, NULL), 0);
+	stored = page_of(mm, a);
+	read = page_of(mm, a + PG);
+	get_page(stored);
+	get_page(read);
+	KT_EXPECT(pte_write(pte_of(mm, a)));		/* shared anon: no write notification */
+	KT_EXPECT(!page_test_flag(stored, PG_dirty));
+	cpu_touch(a, true);
+	cpu_touch(a + PG, false);
+	KT_EXPECT_EQ(mm_munmap(mm, a, 2 * PG), 0);
+	KT_EXPECT(page_test_flag(stored, PG_dirty));
+	KT_EXPECT(!page_test_flag(read, PG_dirty));
+	put_page(&upmm, stored);
+	put_page(&upmm, read);
+}
+
+/* An object that wants to hear of the first store to each page (a file system). */
+static int mkwrite_calls;
+static vm_fault_t mkwrite_answer;
+
+static vm_fault_t obj_page_mkwrite(struct vm_fault *vmf)
+{
+	KT_EXPECT(vmf->page == obj_pages[vmf->pgoff]);
+	KT_EXPECT(vmf->page->refcount >= 2);		/* the object's and the fault's */
+	mkwrite_calls++;
+	return mkwrite_answer;
+}
+
+static const struct vm_operations_struct obj_notify_ops = {
+	.fault = obj_fault,
+	.page_mkwrite = obj_page_mkwrite,
+};
+
+static void t_write_notify_on_shared_writable(void)
+{
+	uintptr_t a = map(AREA, OBJ_PAGES * PG, RW, MAP_SHARED);
+	struct vm_area_struct *v = vma_lookup(mm, a);
+	int si = 0;
+
+	for (int i = 0; i < OBJ_PAGES; i++) {
+		obj_pages[i] = pmm_alloc_pages(&upmm, 0, __GFP_ZERO);
+		KT_ASSERT(obj_pages[i]);
+	}
+	KT_ASSERT(v);
+	v->vm_ops->close(v);		/* let go of its shared-anon object */
+	v->shared_anon = NULL;
+	v->vm_ops = &obj_notify_ops;
+	v->vm_pgoff = 0;
+	mkwrite_calls = 0;
+	mkwrite_answer = 0;
+	KT_EXPECT(vma_wants_writenotify(v));
+
+	/* a read maps the page read-only: the first store must be heard of */
+	KT_EXPECT_EQ(fault(a, F_READ, NULL), 0);
+	KT_EXPECT(!pte_write(pte_of(mm, a)));
+	KT_EXPECT_EQ(mkwrite_calls, 0);
+	KT_EXPECT(!page_test_flag(obj_pages[0], PG_dirty));
+	/* mprotect does not make a clean page writable behind the object's back */
+	KT_EXPECT_EQ(mm_mprotect(mm, a, PG, PROT_READ), 0);
+	KT_EXPECT_EQ(mm_mprotect(mm, a, PG, RW), 0);
+	KT_EXPECT(!pte_write(pte_of(mm, a)));
+	/* the store: page_mkwrite, then writable, dirty, in place */
+	KT_EXPECT_EQ(fault(a, F_WRITE | FAULT_FLAG_PROTECTION, NULL), 0);
+	KT_EXPECT_EQ(mkwrite_calls, 1);
+	KT_EXPECT(pte_write(pte_of(mm, a)) && pte_dirty(pte_of(mm, a)));
+	KT_EXPECT_EQ(page_of(mm, a), obj_pages[0]);
+	KT_EXPECT(page_test_flag(obj_pages[0], PG_dirty));
+	KT_EXPECT_EQ(obj_pages[0]->refcount, 2);		/* the object's and the pte's */
+	/* a dirty pte stays writable across mprotect: no second notification needed */
+	KT_EXPECT_EQ(mm_mprotect(mm, a, PG, PROT_READ), 0);
+	KT_EXPECT_EQ(mm_mprotect(mm, a, PG, RW), 0);
+	KT_EXPECT(pte_write(pte_of(mm, a)));
+	/* a write to a none pte: do_shared_fault asks too */
+	KT_EXPECT_EQ(fault(a + PG, F_WRITE, NULL), 0);
+	KT_EXPECT_EQ(mkwrite_calls, 2);
+	KT_EXPECT(pte_write(pte_of(mm, a + PG)));
+	KT_EXPECT(page_test_flag(obj_pages[1], PG_dirty));
+	/* the object refuses (a full disk): SIGBUS, the page stays read-only and clean */
+	mkwrite_answer = VM_FAULT_SIGBUS;
+	KT_EXPECT_EQ(fault(a + 2 * PG, F_READ, NULL), 0);
+	KT_EXPECT_EQ(fault(a + 2 * PG, F_WRITE | FAULT_FLAG_PROTECTION, &si), VM_FAULT_SIGBUS);
+	KT_EXPECT(!pte_write(pte_of(mm, a + 2 * PG)));
+	KT_EXPECT(!page_test_flag(obj_pages[2], PG_dirty));
+	KT_EXPECT_EQ(obj_pages[2]->refcount, 2);
+	KT_EXPECT_EQ(fault(a + 3 * PG, F_WRITE, &si), VM_FAULT_SIGBUS);
+	KT_EXPECT(pte_none(pte_of(mm, a + 3 * PG)));
+	KT_EXPECT_EQ(obj_pages[3]->refcount, 1);
+	KT_EXPECT_EQ(mkwrite_calls, 4);
+
+	mm_put(mm);
+	mm = NULL;
+	for (int i = 0; i < OBJ_PAGES; i++) {
+		KT_EXPECT_EQ(obj_pages[i]->refcount, 1);
+		KT_EXPECT_EQ(obj_pages[i]->mapcount, 0);
+		put_page(&upmm, obj_pages[i]);
+	}
+}
+
 /* ---- kernel access: access_remote_vm, fault_in_user_range ---- */
 
 static void t_access_remote_vm_round_trip(void)
@@ -1057,6 +1223,10 @@ static void t_mm_put_frees_everything(void)
 	X(t_shared_anon_wp_writes_in_place, "write to a read-only pte of a shared mapping writes in place") \
 	X(t_shared_anon_beyond_object_is_sigbus, "fault past the end of a shared object is SIGBUS with BUS_ADRERR") \
 	X(t_vm_ops_without_fault_is_sigbus, "a vma whose object has no fault handler is SIGBUS") \
+	X(t_mprotect_keeps_accessed_and_dirty, "mprotect keeps the Accessed and Dirty bits of every pte") \
+	X(t_prot_none_pte_keeps_its_page, "PROT_NONE ptes are protnone: no kernel access either, page kept") \
+	X(t_zap_moves_dirty_to_the_page, "unmapping a dirty pte of an object's page marks the page dirty") \
+	X(t_write_notify_on_shared_writable, "shared writable object with page_mkwrite: first store notifies, refusal is SIGBUS") \
 	X(t_private_object_read_cow_and_wp, "private mapping of an object: read maps it, write copies it") \
 	X(t_access_remote_vm_round_trip, "access_remote_vm writes land in the pages and read back") \
 	X(t_access_remote_vm_checks_access, "access_remote_vm refuses what the user could not do, and never grows the stack") \

@@ -498,7 +498,8 @@ static void t_vm_flags_and_protection(void)
 	KT_EXPECT_EQ(v->vm_page_prot.val, arch_pgprot(PP_USER | PP_READ | PP_EXEC).val);
 	v = vma_at(map(0x600000, PG, PROT_NONE, FIXED));
 	KT_EXPECT_EQ(v->vm_flags, may);
-	KT_EXPECT_EQ(v->vm_page_prot.val, arch_pgprot(0).val);	/* no user access */
+	KT_EXPECT_EQ(v->vm_page_prot.val, arch_pgprot(PP_NONE).val);	/* no access at all */
+	KT_EXPECT(pte_protnone(pfn_pte(0x1234, v->vm_page_prot)));
 	v = vma_at(map(0x700000, 2 * PG, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED));
 	KT_EXPECT_EQ(v->vm_flags, VM_READ | VM_WRITE | VM_SHARED | VM_MAYSHARE | may);
 	KT_EXPECT(v->vm_ops == &shared_anon_vm_ops && v->shared_anon != NULL);
@@ -634,7 +635,11 @@ static void t_mprotect_updates_ptes(void)
 	KT_EXPECT_EQ(pte_pfn(*present_pte(0x400000)), page_pfn(own));
 	KT_EXPECT_EQ(mm_mprotect(mm, 0x400000, PG, PROT_NONE), 0);
 	KT_EXPECT(!pte_user(*present_pte(0x400000)));		/* no user access */
+	KT_EXPECT(pte_protnone(*present_pte(0x400000)));	/* nor kernel access */
+	KT_EXPECT_EQ(pte_pfn(*present_pte(0x400000)), page_pfn(own));	/* page kept */
+	KT_EXPECT(!pt_translate(&mm->pt, 0x400000, &(phys_addr_t){ 0 }));
 	KT_EXPECT_EQ(mm_mprotect(mm, 0x400000, PG, PROT_READ | PROT_EXEC), 0);
+	KT_EXPECT(!pte_protnone(*present_pte(0x400000)));
 	KT_EXPECT(pte_user(*present_pte(0x400000)) && pte_exec(*present_pte(0x400000)));
 	KT_EXPECT(!pte_exec(*present_pte(0x401000)));
 	KT_EXPECT_EQ(page_data(own)[0], 'o');

@@ -757,6 +757,22 @@ static void t_arch_encoding(void)
 
 	KT_EXPECT_EQ(arch_pgprot(PP_READ).val, X86_PTE_P | X86_PTE_NX);
 	KT_EXPECT_EQ(arch_pgprot(0).val, X86_PTE_P | X86_PTE_NX);
+	/* PP_NONE: not present to the CPU, but a leaf holding its frame */
+	KT_EXPECT_EQ(arch_pgprot(PP_NONE | PP_USER | PP_WRITE).val, X86_PTE_PROTNONE | X86_PTE_NX);
+	pte_t none = pfn_pte(0x1234, arch_pgprot(PP_NONE));
+	KT_EXPECT(!(none.val & X86_PTE_P) && pte_present(none) && pte_protnone(none));
+	KT_EXPECT(!pte_user(none) && !pte_write(none) && !pte_exec(none));
+	KT_EXPECT_EQ(pte_pfn(none), 0x1234);
+	KT_EXPECT(!pte_protnone(pfn_pte(0x1234, arch_pgprot(PP_READ | PP_GLOBAL))));
+	KT_EXPECT(!pte_present((pte_t){ 0x1234000 }));
+	/* pte_modify keeps the frame and what the CPU recorded, takes the rest */
+	pte_t used = pte_mkdirty(pte_mkyoung(pfn_pte(0x1234, arch_pgprot(PP_READ | PP_WRITE | PP_USER))));
+	pte_t mod = pte_modify(used, arch_pgprot(PP_NONE));
+	KT_EXPECT(pte_protnone(mod) && pte_dirty(mod) && pte_young(mod) && pte_pfn(mod) == 0x1234);
+	mod = pte_modify(mod, arch_pgprot(PP_READ | PP_USER | PP_EXEC));
+	KT_EXPECT(!pte_protnone(mod) && (mod.val & X86_PTE_P) && pte_user(mod) && pte_exec(mod));
+	KT_EXPECT(!pte_write(mod) && pte_dirty(mod) && pte_young(mod) && pte_pfn(mod) == 0x1234);
+	KT_EXPECT(!(mod.val & X86_PTE_PROTNONE));
 	KT_EXPECT_EQ(arch_pgprot(PP_READ | PP_WRITE | PP_EXEC | PP_USER).val,
 		     X86_PTE_P | X86_PTE_RW | X86_PTE_US);
 	KT_EXPECT_EQ(arch_pgprot(PP_READ | PP_GLOBAL | PP_NOCACHE | PP_EXEC).val,
@@ -786,6 +802,8 @@ static void t_arch_encoding(void)
 	EXPECT_DESC(X86_PTE_P | X86_PTE_PS | 0x1000, 4, "P rsvd7 pfn=0x1");
 	EXPECT_DESC(0, 1, "none");
 	EXPECT_DESC(0x1234000, 1, "not-present val=0x1234000");
+	EXPECT_DESC(X86_PTE_PROTNONE | X86_PTE_A | X86_PTE_D | X86_PTE_NX | 0x1234000, 1,
+		    "protnone A D pfn=0x1234");
 	KT_EXPECT_EQ(x86_pte_describe(big, 2, small, sizeof(small)),
 		     strlen("P RW US A D NX PS pfn=0x1200"));
 	KT_EXPECT(strcmp(small, "P RW") == 0);

@@ -39,7 +39,8 @@ void x86_pte_set_nx(bool supported)
 /* ---- protections ---- */
 
 /*
- * Encode PP_* as 4 KiB-pte bits. Always present: x86 cannot express a
+ * Encode PP_* as 4 KiB-pte bits. Present, except for PP_NONE (a
+ * protnone leaf: X86_PTE_PROTNONE without P). x86 cannot express a
  * write- or exec-only page, so PP_READ is implied. No PP_EXEC means NX.
  * PP_NOCACHE selects PAT entry 3 (PCD|PWT), which is UC in the power-on
  * PAT. Accessed and dirty are left clear for the CPU to set. On a CPU
@@ -48,6 +49,9 @@ void x86_pte_set_nx(bool supported)
 pgprot_t arch_pgprot(unsigned int page_prot)
 {
 	u64 v = X86_PTE_P;
+
+	if (page_prot & PP_NONE)
+		return (pgprot_t){ X86_PTE_PROTNONE | pte_nx_mask };
 
 	if (page_prot & PP_WRITE)
 		v |= X86_PTE_RW;
@@ -155,7 +159,12 @@ bool pte_none(pte_t e)
 
 bool pte_present(pte_t e)
 {
-	return e.val & X86_PTE_P;
+	return e.val & (X86_PTE_P | X86_PTE_PROTNONE);
+}
+
+bool pte_protnone(pte_t e)
+{
+	return (e.val & (X86_PTE_P | X86_PTE_PROTNONE)) == X86_PTE_PROTNONE;
 }
 
 bool pte_write(pte_t e)
@@ -340,6 +349,23 @@ pte_t pte_mkold(pte_t e)
 	return (pte_t){ e.val & ~X86_PTE_A };
 }
 
+pte_t pte_mkdirty(pte_t e)
+{
+	return (pte_t){ e.val | X86_PTE_D };
+}
+
+pte_t pte_mkyoung(pte_t e)
+{
+	return (pte_t){ e.val | X86_PTE_A };
+}
+
+pte_t pte_modify(pte_t e, pgprot_t prot)
+{
+	u64 keep = X86_PTE_ADDR_MASK | X86_PTE_A | X86_PTE_D;
+
+	return (pte_t){ (e.val & keep) | (prot.val & ~keep) };
+}
+
 /* ---- diagnostics ---- */
 
 /* A bounded string builder: counts everything, stores what fits. */
@@ -426,6 +452,14 @@ int x86_pte_describe(u64 entry, unsigned int level, char *buf, size_t len)
 	}
 	if (entry == 0) {
 		desc_word(&d, "none");
+	} else if (level == 1 && (entry & (X86_PTE_P | X86_PTE_PROTNONE)) == X86_PTE_PROTNONE) {
+		desc_word(&d, "protnone");	/* a PROT_NONE leaf: the frame is still held */
+		if (entry & X86_PTE_A)
+			desc_word(&d, "A");
+		if (entry & X86_PTE_D)
+			desc_word(&d, "D");
+		desc_word(&d, "pfn=");
+		desc_hex(&d, PHYS_PFN(entry & X86_PTE_ADDR_MASK));
 	} else if (!(entry & X86_PTE_P)) {
 		desc_word(&d, "not-present val=");
 		desc_hex(&d, entry);

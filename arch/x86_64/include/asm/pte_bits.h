@@ -31,6 +31,14 @@
 #define X86_PTE_PAT_LARGE	(1ULL << 12)	/* large leaf: PAT index bit 2 */
 #define X86_PTE_PKEY_MASK	(0xfULL << 59)	/* protection key (leaves) */
 #define X86_PTE_NX		(1ULL << 63)	/* no execute */
+/*
+ * Software: a user leaf of a PROT_NONE mapping (Linux's _PAGE_PROTNONE).
+ * P is clear, so the CPU faults on every access, kernel ones included,
+ * while the entry keeps its frame and A/D bits for mm/. Shares G's
+ * position: G means nothing in an entry whose P is clear, and no user
+ * leaf is ever global.
+ */
+#define X86_PTE_PROTNONE	X86_PTE_G
 
 /* Physical address of the next table or of a 4 KiB frame. */
 #define X86_PTE_ADDR_MASK	0x000ffffffffff000ULL
