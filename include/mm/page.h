@@ -7,7 +7,8 @@
  * Field use by owner (protected by the owner's lock):
  *   buddy (free page, PG_buddy set): lru on a free_area list, order.
  *   slab (PG_slab):   slab_cache, freelist, inuse.
- *   page cache / anon (future issues): mapping, index, mapcount.
+ *   page cache (PG_* of include/mm/pagemap.h): mapping, index, lru.
+ *   mapped pages: mapcount.
  */
 #ifndef MM_PAGE_H
 #define MM_PAGE_H
@@ -22,11 +23,15 @@ enum page_flag {
 	PG_slab,	/* owned by the slab allocator */
 	PG_pgtable,	/* a page-table page */
 	PG_zero,	/* the shared zero page (issue 3) */
-	PG_dirty,	/* page cache: needs writeback (issue 5) */
-	PG_uptodate,	/* page cache: contents valid (issue 5) */
-	PG_locked,	/* page cache: I/O in flight (issue 5) */
+	PG_dirty,	/* newer than its backing store: needs writeback */
+	PG_uptodate,	/* page cache: contents valid */
+	PG_locked,	/* page cache: owned by one task (I/O in flight, being changed) */
 	PG_anon,	/* anonymous (mapping is an anon owner, not a file) */
 	PG_head,	/* first page of a multi-page allocation (order in ->order) */
+	PG_writeback,	/* page cache: being written to its backing store */
+	PG_error,	/* page cache: the last read of it failed */
+	PG_readahead,	/* page cache: reaching it starts the next readahead window */
+	PG_referenced,	/* page cache: looked up since it was last aged (reclaim) */
 	NR_PAGE_FLAGS
 };
 
@@ -51,19 +56,37 @@ struct page {
 	unsigned long private;		/* owner-specific */
 };
 
+/*
+ * Flag updates are single atomic read-modify-writes of ->flags: an
+ * interrupt handler (a read's completion setting PG_uptodate and clearing
+ * PG_locked) may change other bits of the same word at any moment, so a
+ * plain load, or, store could lose its update.
+ */
 static inline bool page_test_flag(const struct page *p, enum page_flag f)
 {
-	return (p->flags >> f) & 1;
+	return (__atomic_load_n(&p->flags, __ATOMIC_ACQUIRE) >> f) & 1;
 }
 
 static inline void page_set_flag(struct page *p, enum page_flag f)
 {
-	p->flags |= 1UL << f;
+	__atomic_fetch_or(&p->flags, 1UL << f, __ATOMIC_SEQ_CST);
 }
 
 static inline void page_clear_flag(struct page *p, enum page_flag f)
 {
-	p->flags &= ~(1UL << f);
+	__atomic_fetch_and(&p->flags, ~(1UL << f), __ATOMIC_SEQ_CST);
+}
+
+/* Set @f; was it set already? (Takes PG_locked: trylock_page().) */
+static inline bool page_test_and_set_flag(struct page *p, enum page_flag f)
+{
+	return (__atomic_fetch_or(&p->flags, 1UL << f, __ATOMIC_SEQ_CST) >> f) & 1;
+}
+
+/* Clear @f; was it set? (Moves PG_dirty to writeback: clear_page_dirty_for_io().) */
+static inline bool page_test_and_clear_flag(struct page *p, enum page_flag f)
+{
+	return (__atomic_fetch_and(&p->flags, ~(1UL << f), __ATOMIC_SEQ_CST) >> f) & 1;
 }
 
 #endif
