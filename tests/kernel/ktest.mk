@@ -9,6 +9,7 @@ KTEST_SRCS += tests/kernel/ktest_acpi.c
 KTEST_SRCS += tests/kernel/ktest_irq.c
 KTEST_SRCS += tests/kernel/ktest_cpu.c
 KTEST_SRCS += tests/kernel/ktest_pci.c
+KTEST_SRCS += tests/kernel/blk_test.c
 KTEST_SRCS += tests/kernel/ktest_block.c tests/lib/part_image.c
 KTEST_SRCS += tests/kernel/ktest_virtio.c
 KTEST_SRCS += tests/kernel/ktest_nvme.c

@@ -28,38 +28,7 @@
 #include <mm/pmm.h>
 #include <mm/slab.h>
 #include "../lib/part_image.h"
-
-#define MS		1000000ull
-
-/* KTEST_ASSERT for cases that hold resources: record and jump to the cleanup. */
-#define CHECK_OR_GOTO(t, cond, label)					\
-	do {								\
-		if (!(cond)) {						\
-			ktest_fail(t, __FILE__, __LINE__,		\
-				   "assertion %s failed", #cond);	\
-			goto label;					\
-		}							\
-	} while (0)
-#define BUF_ORDER	9		/* 2 MiB: 1 MiB of I/O at any offset, and a partition image */
-#define BUF_SIZE	(PAGE_SIZE << BUF_ORDER)
-
-static void *buf_alloc(void)
-{
-	struct page *p = alloc_pages(GFP_KERNEL, BUF_ORDER);
-
-	return p ? phys_to_virt(page_to_phys(p)) : NULL;
-}
-
-static void buf_free(void *va)
-{
-	if (va)
-		free_pages(pfn_to_page(PHYS_PFN(virt_to_phys(va))), BUF_ORDER);
-}
-
-static struct page *virt_page(const void *va)
-{
-	return pfn_to_page(PHYS_PFN(virt_to_phys(va)));
-}
+#include "blk_test.h"
 
 static struct testblk *tb_new(struct ktest *t, const struct testblk_params *p)
 {
@@ -83,60 +52,6 @@ static unsigned long violations(struct testblk *tb)
 	for (unsigned int i = 0; i < tb->nr_disks; i++)
 		n += tb->disks[i]->nr_violations;
 	return n;
-}
-
-/* Bios in flight, counted by their end_io (may run in interrupt context). */
-struct waiter {
-	struct wait_queue_head wq;
-	int done, failed;
-	int last_error;
-};
-
-static void waiter_init(struct waiter *w)
-{
-	init_waitqueue_head(&w->wq);
-	w->done = w->failed = w->last_error = 0;
-}
-
-static void waiter_end_io(struct bio *bio)
-{
-	struct waiter *w = bio->bi_private;
-
-	if (bio->bi_status) {
-		w->failed++;
-		w->last_error = blk_status_to_errno(bio->bi_status);
-	}
-	WRITE_ONCE(w->done, w->done + 1);
-	wake_up(&w->wq);
-}
-
-/* Wait until @n bios ended or @ms passed; true if they all did. */
-static bool waiter_wait(struct waiter *w, int n, u64 ms)
-{
-	return wait_event_timeout(w->wq, READ_ONCE(w->done) >= n, ms * MS) > 0;
-}
-
-/* An async bio over @len bytes of @buf at @sector, ending into @w. */
-static struct bio *async_bio(struct block_device *bdev, blk_opf_t opf, sector_t sector,
-			     void *buf, u32 len, struct waiter *w)
-{
-	unsigned int pages = (unsigned int)((ALIGN_UP((uintptr_t)buf + len, PAGE_SIZE) -
-					     ALIGN_DOWN((uintptr_t)buf, PAGE_SIZE)) >> PAGE_SHIFT);
-	struct bio *bio = bio_alloc(bdev, pages, opf, GFP_KERNEL);
-
-	if (!bio)
-		return NULL;
-	bio->bi_sector = sector;
-	for (u32 off = 0; off < len;) {
-		uintptr_t p = (uintptr_t)buf + off;
-		u32 n = MIN(len - off, (u32)(PAGE_SIZE - (p & (PAGE_SIZE - 1))));
-
-		bio_add_page(bio, virt_page((void *)p), n, p & (PAGE_SIZE - 1));
-		off += n;
-	}
-	bio->bi_end_io = waiter_end_io;
-	bio->bi_private = w;
-	return bio;
 }
 
 /* ---- data ---- */
@@ -175,29 +90,13 @@ static bool roundtrip(struct ktest *t, struct testblk_disk *d, u8 *buf, u8 *scra
 	return true;
 }
 
-/* The sizes: every count from 1 to 64 sectors, then 2^k - 1, 2^k, 2^k + 1 up to 1 MiB. */
-static unsigned int pattern_sizes(u32 *sizes)
-{
-	unsigned int n = 0;
-
-	for (u32 s = 1; s <= 64; s++)
-		sizes[n++] = s;
-	for (u32 p = 128; p <= 2048; p <<= 1) {
-		sizes[n++] = p - 1;
-		sizes[n++] = p;
-		if (p < 2048)
-			sizes[n++] = p + 1;
-	}
-	return n;
-}
-
 static void t_every_size_aligned_and_unaligned(struct ktest *t)
 {
 	static const size_t offsets[] = { 0, 512, PAGE_SIZE - 512 };
 	struct testblk_params p = { .capacity = 4 << 20, .completion = TESTBLK_COMPLETE_INLINE };
-	u32 sizes[96];
-	unsigned int n = pattern_sizes(sizes);
-	u8 *buf = buf_alloc(), *scratch = kmalloc(1 << 20, GFP_KERNEL);
+	u32 sizes[BLK_TEST_MAX_SIZES];
+	unsigned int n = blk_test_sizes(sizes, 1, 64);	/* 1 to 64 sectors, then 2^k +- 1 */
+	u8 *buf = blk_test_buf_alloc(), *scratch = kmalloc(1 << 20, GFP_KERNEL);
 	struct testblk *tb = buf && scratch ? tb_new(t, &p) : NULL;
 
 	KTEST_ASSERT(t, tb);
@@ -215,7 +114,7 @@ static void t_every_size_aligned_and_unaligned(struct ktest *t)
 out:
 	testblk_destroy(tb);
 	kfree(scratch);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /* The same from a timer interrupt, requests of one bio completing together. */
@@ -223,7 +122,7 @@ static void t_interrupt_completion_data(struct ktest *t)
 {
 	static const u32 sizes[] = { 1, 8, 9, 255, 256, 2048 };
 	struct testblk_params p = { .capacity = 4 << 20, .queue_depth = 4 };
-	u8 *buf = buf_alloc(), *scratch = kmalloc(1 << 20, GFP_KERNEL);
+	u8 *buf = blk_test_buf_alloc(), *scratch = kmalloc(1 << 20, GFP_KERNEL);
 	struct testblk *tb = buf && scratch ? tb_new(t, &p) : NULL;
 
 	KTEST_ASSERT(t, tb);
@@ -234,7 +133,7 @@ static void t_interrupt_completion_data(struct ktest *t)
 	KTEST_EXPECT_EQ(t, violations(tb), 0);
 	testblk_destroy(tb);
 	kfree(scratch);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /* ---- splitting ---- */
@@ -245,7 +144,7 @@ static void t_split_under_small_limits(struct ktest *t)
 		.capacity = 1 << 20, .completion = TESTBLK_COMPLETE_INLINE,
 		.limits = { .max_hw_sectors = 16, .max_segments = 3, .max_segment_size = 4096 },
 	};
-	u8 *buf = buf_alloc(), *scratch = kmalloc(256 << 10, GFP_KERNEL);
+	u8 *buf = blk_test_buf_alloc(), *scratch = kmalloc(256 << 10, GFP_KERNEL);
 	struct testblk *tb = buf && scratch ? tb_new(t, &p) : NULL;
 	struct testblk_disk *d;
 
@@ -259,7 +158,7 @@ static void t_split_under_small_limits(struct ktest *t)
 	KTEST_EXPECT(t, d->max_segs_seen >= 2);
 	testblk_destroy(tb);
 	kfree(scratch);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /* Vectors of @lens at the starts of separate pages of @buf. */
@@ -269,7 +168,7 @@ static struct bio *gappy_bio(struct block_device *bdev, blk_opf_t opf, u8 *buf,
 	struct bio *bio = bio_alloc(bdev, n, opf, GFP_KERNEL);
 
 	for (unsigned int i = 0; bio && i < n; i++)
-		bio_add_page(bio, virt_page(buf + 2 * i * PAGE_SIZE), lens[i], 0);
+		bio_add_page(bio, blk_test_page(buf + 2 * i * PAGE_SIZE), lens[i], 0);
 	return bio;
 }
 
@@ -280,7 +179,7 @@ static void t_virt_boundary_splits_at_gaps(struct ktest *t)
 		.capacity = 1 << 20, .completion = TESTBLK_COMPLETE_INLINE,
 		.limits = { .virt_boundary_mask = PAGE_SIZE - 1 },
 	};
-	u8 *buf = buf_alloc(), *scratch = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	u8 *buf = blk_test_buf_alloc(), *scratch = kmalloc(PAGE_SIZE, GFP_KERNEL);
 	struct testblk *tb = buf && scratch ? tb_new(t, &p) : NULL;
 	struct bio *bio;
 	u32 done = 0;
@@ -307,7 +206,7 @@ static void t_virt_boundary_splits_at_gaps(struct ktest *t)
 	}
 	testblk_destroy(tb);
 	kfree(scratch);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /* With 4 KiB blocks a gap after 2 KiB cannot be split: -EINVAL, the device untouched. */
@@ -318,7 +217,7 @@ static void t_unsplittable_bio_refused(struct ktest *t)
 		.capacity = 1 << 20, .completion = TESTBLK_COMPLETE_INLINE,
 		.limits = { .logical_block_size = 4096, .virt_boundary_mask = PAGE_SIZE - 1 },
 	};
-	u8 *buf = buf_alloc();
+	u8 *buf = blk_test_buf_alloc();
 	struct testblk *tb = buf ? tb_new(t, &p) : NULL;
 	unsigned long before;
 	struct bio *bio;
@@ -331,7 +230,7 @@ static void t_unsplittable_bio_refused(struct ktest *t)
 	bio_put(bio);
 	KTEST_EXPECT_EQ(t, tb->nr_requests, before);
 	testblk_destroy(tb);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /* ---- block sizes, read-only ---- */
@@ -342,7 +241,7 @@ static void t_4k_blocks_refuse_512_aligned_io(struct ktest *t)
 		.capacity = 4 << 20, .completion = TESTBLK_COMPLETE_INLINE,
 		.limits = { .logical_block_size = 4096 },
 	};
-	u8 *buf = buf_alloc(), *scratch = kmalloc(1 << 20, GFP_KERNEL);
+	u8 *buf = blk_test_buf_alloc(), *scratch = kmalloc(1 << 20, GFP_KERNEL);
 	struct testblk *tb = buf && scratch ? tb_new(t, &p) : NULL;
 	struct block_device *bdev;
 	unsigned long before;
@@ -361,7 +260,7 @@ static void t_4k_blocks_refuse_512_aligned_io(struct ktest *t)
 	KTEST_EXPECT_EQ(t, violations(tb), 0);
 	testblk_destroy(tb);
 	kfree(scratch);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 static void t_read_only_disk_refuses_writes(struct ktest *t)
@@ -386,21 +285,21 @@ static void t_read_only_disk_refuses_writes(struct ktest *t)
 static void t_error_fails_only_its_bio(struct ktest *t)
 {
 	struct testblk_params p = { .capacity = 2 << 20, .queue_depth = 4 };
-	u8 *buf = buf_alloc();
+	u8 *buf = blk_test_buf_alloc();
 	struct testblk *tb = buf ? tb_new(t, &p) : NULL;
-	struct waiter w, w2;
+	struct blk_waiter w, w2;
 	struct bio *bad, *good;
 
 	KTEST_ASSERT(t, tb);
 	testblk_add_bad(tb->disks[0], 2048, 8);
-	waiter_init(&w);
-	waiter_init(&w2);
-	bad = async_bio(whole(tb), REQ_OP_WRITE, 2048, buf, 4096, &w);
-	good = async_bio(whole(tb), REQ_OP_WRITE, 512, buf + 8192, 4096, &w2);
+	blk_waiter_init(&w);
+	blk_waiter_init(&w2);
+	bad = blk_test_bio(whole(tb), REQ_OP_WRITE, 2048, buf, 4096, &w);
+	good = blk_test_bio(whole(tb), REQ_OP_WRITE, 512, buf + 8192, 4096, &w2);
 	KTEST_ASSERT(t, bad && good);
 	submit_bio(bad);
 	submit_bio(good);
-	KTEST_EXPECT(t, waiter_wait(&w, 1, 2000) && waiter_wait(&w2, 1, 2000));
+	KTEST_EXPECT(t, blk_waiter_wait(&w, 1, 2000) && blk_waiter_wait(&w2, 1, 2000));
 	KTEST_EXPECT_EQ(t, w.failed, 1);
 	KTEST_EXPECT_EQ(t, w.last_error, -EIO);
 	KTEST_EXPECT_EQ(t, w2.failed, 0);
@@ -411,7 +310,7 @@ static void t_error_fails_only_its_bio(struct ktest *t)
 	KTEST_EXPECT(t, tb->disks[0]->nr_reads >= 2);
 	KTEST_EXPECT_EQ(t, blkdev_read(whole(tb), 0, buf, 4096), 0);
 	testblk_destroy(tb);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /* ---- timeouts ---- */
@@ -422,21 +321,21 @@ static void t_lost_request_times_out(struct ktest *t)
 	struct testblk_params q = { .capacity = 1 << 20 };
 	u8 *buf = kmalloc(8192, GFP_KERNEL);
 	struct testblk *tb = buf ? tb_new(t, &p) : NULL, *other = tb ? tb_new(t, &q) : NULL;
-	struct waiter w;
+	struct blk_waiter w;
 	struct bio *bio;
 	u64 start;
 
 	KTEST_ASSERT(t, tb && other);
 	tb->disks[0]->never_complete = true;
-	waiter_init(&w);
-	bio = async_bio(whole(tb), REQ_OP_READ, 0, buf, 4096, &w);
+	blk_waiter_init(&w);
+	bio = blk_test_bio(whole(tb), REQ_OP_READ, 0, buf, 4096, &w);
 	KTEST_ASSERT(t, bio);
 	start = time_ns();
 	submit_bio(bio);
 	/* the system lives: another disk works meanwhile */
 	KTEST_EXPECT_EQ(t, blkdev_read(whole(other), 0, buf + 4096, 4096), 0);
 	KTEST_EXPECT_EQ(t, READ_ONCE(w.done), 0);
-	KTEST_EXPECT(t, waiter_wait(&w, 1, 3000));
+	KTEST_EXPECT(t, blk_waiter_wait(&w, 1, 3000));
 	KTEST_EXPECT_EQ(t, w.last_error, -ETIMEDOUT);
 	KTEST_EXPECT(t, time_ns() - start >= 400 * MS);
 	KTEST_EXPECT(t, time_ns() - start < 2400 * MS);	/* a deadline, not a hang: TCG slack */
@@ -523,17 +422,17 @@ static void t_disk_removed_while_timeout_runs(struct ktest *t)
 	u8 *buf = kmalloc(4096, GFP_KERNEL);
 	struct testblk *tb = buf ? tb_new(t, &p) : NULL;
 	struct bio *bio;
-	struct waiter w;
+	struct blk_waiter w;
 	u64 start;
 
 	KTEST_ASSERT(t, tb);
 	tb->disks[0]->never_complete = true;
 	tb->timeout_action = TESTBLK_TIMEOUT_ANSWER_SLOWLY;
-	waiter_init(&w);
-	bio = async_bio(whole(tb), REQ_OP_READ, 0, buf, 4096, &w);
+	blk_waiter_init(&w);
+	bio = blk_test_bio(whole(tb), REQ_OP_READ, 0, buf, 4096, &w);
 	KTEST_ASSERT(t, bio);
 	submit_bio(bio);
-	KTEST_EXPECT(t, waiter_wait(&w, 1, 3000));	/* answered inside the handler */
+	KTEST_EXPECT(t, blk_waiter_wait(&w, 1, 3000));	/* answered inside the handler */
 	KTEST_EXPECT_EQ(t, w.failed, 0);
 	KTEST_EXPECT_EQ(t, tb->nr_timeouts_finished, 0);	/* it still sleeps */
 	result = 0;
@@ -552,21 +451,21 @@ static void t_disk_removed_while_timeout_runs(struct ktest *t)
 static void t_more_bios_than_tags(struct ktest *t)
 {
 	struct testblk_params p = { .capacity = 1 << 20, .queue_depth = 2 };
-	u8 *buf = buf_alloc();
+	u8 *buf = blk_test_buf_alloc();
 	struct testblk *tb = buf ? tb_new(t, &p) : NULL;
 	struct bio *bios[MANY_BIOS] = { NULL };
-	struct waiter w;
+	struct blk_waiter w;
 
 	KTEST_ASSERT(t, tb);
-	waiter_init(&w);
+	blk_waiter_init(&w);
 	for (int i = 0; i < MANY_BIOS; i++) {
-		blk_pattern_fill(buf + i * 8192, i * 16, 8192, 3);
-		bios[i] = async_bio(whole(tb), REQ_OP_WRITE, i * 16, buf + i * 8192, 8192, &w);
+		bios[i] = blk_test_pattern_bio(whole(tb), REQ_OP_WRITE, i * 16, buf + i * 8192,
+					       8192, 3, &w);
 		CHECK_OR_GOTO(t, bios[i], out);
 	}
 	for (int i = 0; i < MANY_BIOS; i++)
 		submit_bio(bios[i]);
-	KTEST_EXPECT(t, waiter_wait(&w, MANY_BIOS, 5000));
+	KTEST_EXPECT(t, blk_waiter_wait(&w, MANY_BIOS, 5000));
 	KTEST_EXPECT_EQ(t, w.failed, 0);
 	KTEST_EXPECT(t, tb->max_inflight <= 2);
 	KTEST_EXPECT_EQ(t, tb->set.max_busy, 2);
@@ -578,7 +477,7 @@ out:
 	testblk_destroy(tb);
 	for (int i = 0; i < MANY_BIOS; i++)
 		bio_put(bios[i]);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 static void t_busy_driver_is_retried(struct ktest *t)
@@ -642,17 +541,17 @@ static void t_quiesce_and_cancel_in_flight(struct ktest *t)
 	u8 *buf = kmalloc(4 * 4096, GFP_KERNEL);
 	struct testblk *tb = buf ? tb_new(t, &p) : NULL;
 	struct bio *bios[4] = { NULL };
-	struct waiter w, later;
+	struct blk_waiter w, later;
 	unsigned long seen;
 	int visited = 0;
 
 	KTEST_ASSERT(t, tb);
-	waiter_init(&w);
-	waiter_init(&later);
+	blk_waiter_init(&w);
+	blk_waiter_init(&later);
 	tb->disks[0]->never_complete = true;
 	for (int i = 0; i < 4; i++) {
-		bios[i] = async_bio(whole(tb), REQ_OP_READ, 8 * i, buf + 4096 * i, 4096,
-				    i < 3 ? &w : &later);
+		bios[i] = blk_test_bio(whole(tb), REQ_OP_READ, 8 * i, buf + 4096 * i, 4096,
+				       i < 3 ? &w : &later);
 		CHECK_OR_GOTO(t, bios[i], out);
 	}
 	for (int i = 0; i < 3; i++)
@@ -663,13 +562,13 @@ static void t_quiesce_and_cancel_in_flight(struct ktest *t)
 	KTEST_EXPECT_EQ(t, tb->nr_requests, seen);		/* held back */
 	blk_mq_tagset_busy_iter(&tb->set, cancel_request, &visited);
 	KTEST_EXPECT_EQ(t, visited, 3);
-	KTEST_EXPECT(t, waiter_wait(&w, 3, 1000));
+	KTEST_EXPECT(t, blk_waiter_wait(&w, 3, 1000));
 	KTEST_EXPECT_EQ(t, w.failed, 3);
 	KTEST_EXPECT_EQ(t, w.last_error, -EIO);
 	KTEST_EXPECT_EQ(t, READ_ONCE(later.done), 0);
 	tb->disks[0]->never_complete = false;
 	blk_mq_unquiesce(&tb->set);
-	KTEST_EXPECT(t, waiter_wait(&later, 1, 1000));
+	KTEST_EXPECT(t, blk_waiter_wait(&later, 1, 1000));
 	KTEST_EXPECT_EQ(t, later.failed, 0);
 	KTEST_EXPECT_EQ(t, tb->nr_requests, seen + 1);
 out:
@@ -732,28 +631,28 @@ static void t_unstarted_request_left_alone(struct ktest *t)
 static void t_disks_share_the_tag_set(struct ktest *t)
 {
 	struct testblk_params p = { .capacity = 1 << 20, .queue_depth = 2 };
-	u8 *buf = buf_alloc();
+	u8 *buf = blk_test_buf_alloc();
 	struct testblk *tb = buf ? tb_new(t, &p) : NULL;
 	struct testblk_disk *d2;
 	struct bio *bios[8] = { NULL };
-	struct waiter w;
+	struct blk_waiter w;
 	int err;
 
 	KTEST_ASSERT(t, tb);
 	d2 = testblk_add_disk(tb, &p, &err);
 	CHECK_OR_GOTO(t, d2, out);
 	KTEST_EXPECT(t, strcmp(tb->disks[0]->disk->disk_name, d2->disk->disk_name));
-	waiter_init(&w);
+	blk_waiter_init(&w);
 	for (int i = 0; i < 8; i++) {
 		struct block_device *bdev = (i & 1) ? d2->disk->part0 : whole(tb);
 
-		blk_pattern_fill(buf + i * 8192, i * 16, 8192, 100 + (i & 1));
-		bios[i] = async_bio(bdev, REQ_OP_WRITE, i * 16, buf + i * 8192, 8192, &w);
+		bios[i] = blk_test_pattern_bio(bdev, REQ_OP_WRITE, i * 16, buf + i * 8192, 8192,
+					       100 + (i & 1), &w);
 		CHECK_OR_GOTO(t, bios[i], out);
 	}
 	for (int i = 0; i < 8; i++)
 		submit_bio(bios[i]);
-	KTEST_EXPECT(t, waiter_wait(&w, 8, 5000));
+	KTEST_EXPECT(t, blk_waiter_wait(&w, 8, 5000));
 	KTEST_EXPECT_EQ(t, w.failed, 0);
 	KTEST_EXPECT(t, tb->max_inflight <= 2);
 	KTEST_EXPECT_EQ(t, tb->disks[0]->nr_writes, 4);
@@ -764,7 +663,7 @@ out:
 	testblk_destroy(tb);
 	for (int i = 0; i < 8; i++)
 		bio_put(bios[i]);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /* ---- names, numbers, partitions ---- */
@@ -798,7 +697,7 @@ static void t_gpt_written_then_found(struct ktest *t)
 		{ .index = 0, .first = 34, .last = 1057, .type = ESP_GUID, .name = "alpha" },
 		{ .index = 1, .first = 1058, .last = 4061, .type = LINUX_GUID, .name = "beta" },
 	};
-	u8 *img = buf_alloc(), *scratch = kmalloc(4096, GFP_KERNEL);
+	u8 *img = blk_test_buf_alloc(), *scratch = kmalloc(4096, GFP_KERNEL);
 	struct testblk *tb = img && scratch ? tb_new(t, &p) : NULL;
 	struct block_device *p1 = NULL, *p2 = NULL;
 	char n1[BDEVNAME_SIZE], n2[BDEVNAME_SIZE];
@@ -857,7 +756,7 @@ out:
 	testblk_destroy(tb);
 	KTEST_EXPECT(t, blkdev_get_by_name(n1) == NULL);
 	kfree(scratch);
-	buf_free(img);
+	blk_test_buf_free(img);
 }
 
 /* Tables already on the disk when it is added: MBR with logicals, GPT on 4 KiB blocks. */
@@ -957,21 +856,21 @@ static void t_deleted_disk_held_by_a_user(struct ktest *t)
 static void t_polled_io_with_interrupts_off(struct ktest *t)
 {
 	struct testblk_params p = { .capacity = 1 << 20, .queue_depth = 1, .poll = true };
-	u8 *buf = buf_alloc();
+	u8 *buf = blk_test_buf_alloc();
 	struct testblk *tb = buf ? tb_new(t, &p) : NULL;
 	struct testblk_disk *d2;
 	unsigned long irq_before, flags;
-	struct waiter w;
+	struct blk_waiter w;
 	struct bio *stuck = NULL;
 	int err, werr, rerr, terr;
 
 	KTEST_ASSERT(t, tb);
-	waiter_init(&w);
+	blk_waiter_init(&w);
 	d2 = testblk_add_disk(tb, &p, &err);
 	CHECK_OR_GOTO(t, d2, out);
 	/* the only regular tag is held by a request that never completes */
 	d2->never_complete = true;
-	stuck = async_bio(d2->disk->part0, REQ_OP_READ, 0, buf + (1 << 20), 4096, &w);
+	stuck = blk_test_bio(d2->disk->part0, REQ_OP_READ, 0, buf + (1 << 20), 4096, &w);
 	CHECK_OR_GOTO(t, stuck, out);
 	submit_bio(stuck);
 	blk_pattern_fill(buf + 512, 64, 65536, 11);
@@ -993,7 +892,7 @@ out:
 	testblk_destroy(tb);		/* answers the stuck request */
 	KTEST_EXPECT_EQ(t, w.done, stuck ? 1 : 0);
 	bio_put(stuck);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 static int polled_ends;
@@ -1026,7 +925,7 @@ static void t_polled_reserved_tag_busy_or_taken_over(struct ktest *t)
 	tb->set.reserved_busy = true;		/* another poller, or a dead one */
 	spin_unlock_irqrestore(&tb->set.lock, flags);
 	bio_init(&bio, whole(tb), &vec, 1, REQ_OP_READ);
-	bio_add_page(&bio, virt_page(buf), 4096, 0);
+	bio_add_page(&bio, blk_test_page(buf), 4096, 0);
 	bio.bi_end_io = count_polled_end;
 	polled_ends = 0;
 	KTEST_EXPECT_EQ(t, blk_execute_polled(&bio, 0), -EBUSY);
@@ -1072,7 +971,7 @@ static void t_flush_and_fua(struct ktest *t)
 		bio = bio_alloc(whole(tb), 2, REQ_OP_WRITE | REQ_FUA | (i == 0 ? REQ_PREFLUSH : 0),
 				GFP_KERNEL);
 		CHECK_OR_GOTO(t, bio, out);
-		bio_add_page(bio, virt_page(buf), 8192, 0);
+		bio_add_page(bio, blk_test_page(buf), 8192, 0);
 		KTEST_EXPECT_EQ(t, submit_bio_wait(bio), 0);
 		bio_put(bio);
 	}

@@ -34,10 +34,8 @@
 #include <mm/arch.h>
 #include <mm/pmm.h>
 #include <mm/slab.h>
+#include "blk_test.h"
 
-#define MS		1000000ull
-#define BUF_ORDER	9		/* 2 MiB: 1 MiB of I/O at any offset */
-#define BUF_SIZE	(PAGE_SIZE << BUF_ORDER)
 #define SEED_BASE	0x5eed0000ull
 
 /* Where each case writes on pagoda-multi namespace 1 (sectors). */
@@ -59,15 +57,6 @@
 #define N2_SHARED	0
 #define K4_SWEEP	0
 #define K4_TWO_CTRLS	57344
-
-#define CHECK_OR_GOTO(t, cond, label)					\
-	do {								\
-		if (!(cond)) {						\
-			ktest_fail(t, __FILE__, __LINE__,		\
-				   "assertion %s failed", #cond);	\
-			goto label;					\
-		}							\
-	} while (0)
 
 /* ---- the disks ---- */
 
@@ -130,19 +119,6 @@ static void record(struct tdisk *d, sector_t sector, sector_t n)
 		d->written[s / BITS] |= 1ul << (s % BITS);
 }
 
-static void *buf_alloc(void)
-{
-	struct page *p = alloc_pages(GFP_KERNEL, BUF_ORDER);
-
-	return p ? phys_to_virt(page_to_phys(p)) : NULL;
-}
-
-static void buf_free(void *va)
-{
-	if (va)
-		free_pages(pfn_to_page(PHYS_PFN(virt_to_phys(va))), BUF_ORDER);
-}
-
 /*
  * Write the pattern of @sectors at @sector from @buf + @off, read it back
  * into the same place after poisoning it, and check. Records the write.
@@ -197,67 +173,14 @@ static bool verify(struct ktest *t, struct tdisk *d, u8 *buf, sector_t sector, u
 
 /* ---- asynchronous bios ---- */
 
-struct waiter {
-	struct wait_queue_head wq;
-	int done, failed, last_error;
-};
-
-static void waiter_init(struct waiter *w)
-{
-	init_waitqueue_head(&w->wq);
-	w->done = w->failed = w->last_error = 0;
-}
-
-static void waiter_end_io(struct bio *bio)
-{
-	struct waiter *w = bio->bi_private;
-
-	if (bio->bi_status) {
-		w->failed++;
-		w->last_error = blk_status_to_errno(bio->bi_status);
-	}
-	WRITE_ONCE(w->done, w->done + 1);
-	wake_up(&w->wq);
-}
-
-static bool waiter_wait(struct waiter *w, int n, u64 ms)
-{
-	return wait_event_timeout(w->wq, READ_ONCE(w->done) >= n, ms * MS) > 0;
-}
-
-/* A bio over @len bytes of @buf (one vector per page), ending into @w. */
-static struct bio *async_bio(struct block_device *bdev, blk_opf_t opf, sector_t sector,
-			     void *buf, u32 len, struct waiter *w)
-{
-	uintptr_t a = (uintptr_t)buf;
-	unsigned int pages = (unsigned int)((ALIGN_UP(a + len, PAGE_SIZE) -
-					     ALIGN_DOWN(a, PAGE_SIZE)) >> PAGE_SHIFT);
-	struct bio *bio = bio_alloc(bdev, pages, opf, GFP_KERNEL);
-
-	if (!bio)
-		return NULL;
-	bio->bi_sector = sector;
-	for (u32 off = 0; off < len;) {
-		uintptr_t p = a + off;
-		u32 n = MIN(len - off, (u32)(PAGE_SIZE - (p & (PAGE_SIZE - 1))));
-
-		bio_add_page(bio, pfn_to_page(PHYS_PFN(virt_to_phys((void *)p))), n,
-			     p & (PAGE_SIZE - 1));
-		off += n;
-	}
-	bio->bi_end_io = waiter_end_io;
-	bio->bi_private = w;
-	return bio;
-}
-
 /*
  * Drop @nr bios once all have ended. A bio still in flight after a minute
  * is leaked on purpose (the suite's page count then fails): freeing it
  * would let the device write into freed memory.
  */
-static void put_bios(struct ktest *t, struct bio **bios, unsigned int nr, struct waiter *w)
+static void put_bios(struct ktest *t, struct bio **bios, unsigned int nr, struct blk_waiter *w)
 {
-	if (READ_ONCE(w->done) < (int)nr && !waiter_wait(w, (int)nr, 60000)) {
+	if (READ_ONCE(w->done) < (int)nr && !blk_waiter_wait(w, (int)nr, 60000)) {
 		ktest_fail(t, __FILE__, __LINE__, "%d of %u bios never ended: leaked",
 			   (int)nr - READ_ONCE(w->done), nr);
 		return;
@@ -277,19 +200,19 @@ static bool write_interleaved(struct ktest *t, struct tdisk **disks, const secto
 			      unsigned int nr_disks, unsigned int n, u32 chunk, u8 *buf)
 {
 	struct bio *bios[64];
-	struct waiter w;
+	struct blk_waiter w;
 	unsigned int nr = 0;
 	unsigned long flags;
 	bool ok = false;
 
-	waiter_init(&w);
+	blk_waiter_init(&w);
 	for (unsigned int i = 0; i < n && nr < ARRAY_SIZE(bios); i++)
 		for (unsigned int k = 0; k < nr_disks && nr < ARRAY_SIZE(bios); k++) {
 			sector_t s = starts[k] + (sector_t)i * (chunk >> SECTOR_SHIFT);
 			u8 *p = buf + (size_t)nr * chunk;
 
-			blk_pattern_fill(p, s, chunk, disks[k]->seed);
-			bios[nr] = async_bio(disks[k]->bdev, REQ_OP_WRITE, s, p, chunk, &w);
+			bios[nr] = blk_test_pattern_bio(disks[k]->bdev, REQ_OP_WRITE, s, p, chunk,
+							disks[k]->seed, &w);
 			CHECK_OR_GOTO(t, bios[nr], out);
 			nr++;
 		}
@@ -297,7 +220,7 @@ static bool write_interleaved(struct ktest *t, struct tdisk **disks, const secto
 	for (unsigned int i = 0; i < nr; i++)
 		submit_bio(bios[i]);
 	local_irq_restore(flags);
-	CHECK_OR_GOTO(t, waiter_wait(&w, (int)nr, 20000), out);
+	CHECK_OR_GOTO(t, blk_waiter_wait(&w, (int)nr, 20000), out);
 	KTEST_EXPECT_EQ(t, w.failed, 0);
 	ok = !w.failed;
 	for (unsigned int i = 0; ok && i < n; i++)
@@ -382,32 +305,13 @@ static void t_namespaces_named_and_checked(struct ktest *t)
 	KTEST_EXPECT_EQ(t, n1->ctrl->state, NVME_CTRL_LIVE);
 }
 
-/*
- * Sizes in sectors: every count of blocks from 1 to @linear, then 2^k - 1,
- * 2^k and 2^k + 1 blocks, up to 1 MiB.
- */
-static unsigned int sweep_sizes(u32 *sizes, u32 block_sectors, u32 linear)
-{
-	u32 max = (1u << 20) >> SECTOR_SHIFT, n = 0;
-
-	for (u32 s = 1; s <= linear; s++)
-		sizes[n++] = s * block_sectors;
-	for (u32 p = 2 * linear * block_sectors; p <= max; p <<= 1) {
-		sizes[n++] = p - block_sectors;
-		sizes[n++] = p;
-		if (p < max)
-			sizes[n++] = p + block_sectors;
-	}
-	return n;
-}
-
 /* The sweep on @d from @start, one region after another; returns the next free sector. */
 static sector_t sweep(struct ktest *t, struct tdisk *d, sector_t start, const size_t *offsets,
 		      unsigned int nr_offsets, u32 linear)
 {
-	u32 sizes[96], bs = bdev_logical_block_size(d->bdev) >> SECTOR_SHIFT;
-	unsigned int n = sweep_sizes(sizes, bs, linear);
-	u8 *buf = buf_alloc();
+	u32 sizes[BLK_TEST_MAX_SIZES], bs = bdev_logical_block_size(d->bdev) >> SECTOR_SHIFT;
+	unsigned int n = blk_test_sizes(sizes, bs, linear);
+	u8 *buf = blk_test_buf_alloc();
 	sector_t s = start;
 
 	if (!buf) {
@@ -421,7 +325,7 @@ static sector_t sweep(struct ktest *t, struct tdisk *d, sector_t start, const si
 			s += sizes[i];
 		}
 out:
-	buf_free(buf);
+	blk_test_buf_free(buf);
 	return s;
 }
 
@@ -451,11 +355,11 @@ static void t_4k_blocks_every_size(struct ktest *t)
 		return;
 	KTEST_EXPECT(t, sweep(t, d, K4_SWEEP, offsets, ARRAY_SIZE(offsets), 16) <= K4_TWO_CTRLS);
 	/* half a block is not a request this disk can take */
-	buf = buf_alloc();
+	buf = blk_test_buf_alloc();
 	KTEST_ASSERT(t, buf);
 	KTEST_EXPECT_EQ(t, blkdev_read(d->bdev, 4, buf, 4096), -EINVAL);
 	KTEST_EXPECT_EQ(t, blkdev_read(d->bdev, 0, buf, 2048), -EINVAL);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /* MDTS 3: a 1 MiB write at an unaligned offset becomes 32 KiB commands. */
@@ -465,39 +369,34 @@ static void t_small_mdts_splits(struct ktest *t)
 	unsigned long before;
 	u8 *buf;
 
-	if (!d)
+	if (!d || !(buf = blk_test_case_buf(t)))
 		return;
-	buf = buf_alloc();
-	KTEST_ASSERT(t, buf);
 	before = d->ctrl->ioq.nr_submitted;
 	KTEST_EXPECT(t, roundtrip(t, d, buf, 512, 8192, 2048));
 	KTEST_EXPECT(t, d->ctrl->ioq.nr_submitted - before >= 2 * 32);	/* write and read */
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 static void t_flush_and_fua(struct ktest *t)
 {
 	struct tdisk *d = tdisk_get(t, "pagoda-multi", 1);
 	unsigned long flushes, fua;
-	struct waiter w;
+	struct blk_waiter w;
 	struct bio *bio;
 	u8 *buf;
 
-	if (!d)
+	if (!d || !(buf = blk_test_case_buf(t)))
 		return;
-	buf = buf_alloc();
-	KTEST_ASSERT(t, buf);
 	flushes = d->ctrl->nr_flushes;
 	KTEST_EXPECT_EQ(t, blkdev_issue_flush(d->bdev), 0);
 	KTEST_EXPECT_EQ(t, d->ctrl->nr_flushes, flushes + 1);
 	/* a FUA write goes as one command with the FUA bit, no flush */
 	fua = d->ctrl->nr_fua;
-	waiter_init(&w);
-	blk_pattern_fill(buf, N1_FUA, 4096, d->seed);
-	bio = async_bio(d->bdev, REQ_OP_WRITE | REQ_FUA, N1_FUA, buf, 4096, &w);
+	blk_waiter_init(&w);
+	bio = blk_test_pattern_bio(d->bdev, REQ_OP_WRITE | REQ_FUA, N1_FUA, buf, 4096, d->seed, &w);
 	CHECK_OR_GOTO(t, bio, out);
 	submit_bio(bio);
-	KTEST_EXPECT(t, waiter_wait(&w, 1, 20000));
+	KTEST_EXPECT(t, blk_waiter_wait(&w, 1, 20000));
 	put_bios(t, &bio, 1, &w);
 	KTEST_EXPECT_EQ(t, w.failed, 0);
 	KTEST_EXPECT_EQ(t, d->ctrl->nr_fua, fua + 1);
@@ -505,7 +404,7 @@ static void t_flush_and_fua(struct ktest *t)
 	record(d, N1_FUA, 8);
 	KTEST_EXPECT(t, verify(t, d, buf, N1_FUA, 8, false));
 out:
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /* Writes to two controllers in flight together, then everything read back. */
@@ -515,10 +414,8 @@ static void t_two_controllers_interleaved(struct ktest *t)
 	const sector_t starts[2] = { N1_TWO_CTRLS, K4_TWO_CTRLS };
 	u8 *buf;
 
-	if (!d[0] || !(d[1] = tdisk_get(t, "pagoda-4k", 1)))
+	if (!d[0] || !(d[1] = tdisk_get(t, "pagoda-4k", 1)) || !(buf = blk_test_case_buf(t)))
 		return;
-	buf = buf_alloc();
-	KTEST_ASSERT(t, buf);
 	reset_max_busy(&d[0]->ctrl->set);
 	reset_max_busy(&d[1]->ctrl->set);
 	KTEST_EXPECT(t, write_interleaved(t, d, starts, 2, 16, 64 << 10, buf));
@@ -527,7 +424,7 @@ static void t_two_controllers_interleaved(struct ktest *t)
 	KTEST_EXPECT(t, d[1]->ctrl->set.max_busy >= 16);
 	for (unsigned int k = 0; k < 2; k++)
 		KTEST_EXPECT(t, verify(t, d[k], buf, starts[k], 16 * 128, false));
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 static void t_namespaces_share_the_queue(struct ktest *t)
@@ -536,16 +433,14 @@ static void t_namespaces_share_the_queue(struct ktest *t)
 	const sector_t starts[2] = { N1_SHARED, N2_SHARED };
 	u8 *buf;
 
-	if (!d[0] || !(d[1] = tdisk_get(t, "pagoda-multi", 2)))
+	if (!d[0] || !(d[1] = tdisk_get(t, "pagoda-multi", 2)) || !(buf = blk_test_case_buf(t)))
 		return;
-	buf = buf_alloc();
-	KTEST_ASSERT(t, buf);
 	reset_max_busy(&d[0]->ctrl->set);
 	KTEST_EXPECT(t, write_interleaved(t, d, starts, 2, 16, 64 << 10, buf));
 	KTEST_EXPECT(t, d[0]->ctrl->set.max_busy >= 32);	/* one queue for both */
 	for (unsigned int k = 0; k < 2; k++)
 		KTEST_EXPECT(t, verify(t, d[k], buf, starts[k], 16 * 128, false));
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /* blkdebug fails reads touching sector 2048 and writes touching 4096. */
@@ -554,25 +449,23 @@ static void t_injected_errors(struct ktest *t)
 	struct tdisk *d = tdisk_get(t, "pagoda-err", 1);
 	struct bio *bad_read = NULL, *bad_write = NULL, *good = NULL;
 	unsigned long errors;
-	struct waiter w;
+	struct blk_waiter w;
 	u8 *buf;
 
-	if (!d)
+	if (!d || !(buf = blk_test_case_buf(t)))
 		return;
-	buf = buf_alloc();
-	KTEST_ASSERT(t, buf);
 	errors = d->ctrl->nr_errors;
 	/* three in flight at once: the good one is not hurt by the others' errors */
-	waiter_init(&w);
+	blk_waiter_init(&w);
 	blk_pattern_fill(buf + 65536, 4096, 4096, d->seed);
-	bad_read = async_bio(d->bdev, REQ_OP_READ, 2048, buf, 4096, &w);
-	bad_write = async_bio(d->bdev, REQ_OP_WRITE, 4096, buf + 65536, 4096, &w);
-	good = async_bio(d->bdev, REQ_OP_READ, 1024, buf + 131072, 4096, &w);
+	bad_read = blk_test_bio(d->bdev, REQ_OP_READ, 2048, buf, 4096, &w);
+	bad_write = blk_test_bio(d->bdev, REQ_OP_WRITE, 4096, buf + 65536, 4096, &w);
+	good = blk_test_bio(d->bdev, REQ_OP_READ, 1024, buf + 131072, 4096, &w);
 	CHECK_OR_GOTO(t, bad_read && bad_write && good, out);
 	submit_bio(bad_read);
 	submit_bio(bad_write);
 	submit_bio(good);
-	CHECK_OR_GOTO(t, waiter_wait(&w, 3, 20000), out);
+	CHECK_OR_GOTO(t, blk_waiter_wait(&w, 3, 20000), out);
 	KTEST_EXPECT_EQ(t, bad_read->bi_status, BLK_STS_IOERR);
 	KTEST_EXPECT_EQ(t, bad_write->bi_status, BLK_STS_IOERR);
 	KTEST_EXPECT_EQ(t, good->bi_status, BLK_STS_OK);
@@ -585,7 +478,7 @@ static void t_injected_errors(struct ktest *t)
 	KTEST_EXPECT_EQ(t, d->ctrl->state, NVME_CTRL_LIVE);
 out:
 	put_bios(t, (struct bio *[]){ bad_read, bad_write, good }, 3, &w);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /* The crash dump's way: polled I/O and a polled flush with interrupts off. */
@@ -597,10 +490,8 @@ static void t_polled_with_interrupts_off(struct ktest *t)
 	struct bio flush;
 	u8 *buf;
 
-	if (!d)
+	if (!d || !(buf = blk_test_case_buf(t)))
 		return;
-	buf = buf_alloc();
-	KTEST_ASSERT(t, buf);
 	blk_pattern_fill(buf + 4, N1_POLLED, 65536, d->seed);
 	irqs = d->ctrl->nr_irqs;
 	polled = d->ctrl->nr_polled_cqes;
@@ -619,7 +510,7 @@ static void t_polled_with_interrupts_off(struct ktest *t)
 	KTEST_EXPECT_EQ(t, blk_pattern_check(buf + 131072, N1_POLLED, 65536, d->seed), 65536);
 	if (!werr)
 		record(d, N1_POLLED, 128);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /* Wait (interrupts off) until @q's completion ring holds @n entries not yet reaped. */
@@ -656,23 +547,21 @@ static void t_polled_while_dying_with_queue_locks_held(struct ktest *t)
 	unsigned long flags, busy_before = 0, busy_dying = 0;
 	int werr = -1, rerr = -1, done_dying = -1;
 	bool held = false, submitted = false;
-	struct waiter w;
+	struct blk_waiter w;
 	u64 timeout;
 	u8 *buf;
 
-	if (!d)
+	if (!d || !(buf = blk_test_case_buf(t)))
 		return;
 	set = &d->ctrl->set;
-	buf = buf_alloc();
-	KTEST_ASSERT(t, buf);
 	timeout = d->bdev->bd_disk->timeout_ns;
 	blk_queue_rq_timeout(d->bdev->bd_disk, 300 * MS);
-	waiter_init(&w);
+	blk_waiter_init(&w);
 	for (unsigned int i = 0; i < DYING_ORDINARY; i++) {
 		sector_t s = N1_DYING_ORDINARY + i * 8;
 
-		blk_pattern_fill(buf + 131072 + i * 4096, s, 4096, d->seed);
-		bios[i] = async_bio(d->bdev, REQ_OP_WRITE, s, buf + 131072 + i * 4096, 4096, &w);
+		bios[i] = blk_test_pattern_bio(d->bdev, REQ_OP_WRITE, s, buf + 131072 + i * 4096,
+					       4096, d->seed, &w);
 		CHECK_OR_GOTO(t, bios[i], out);
 	}
 	blk_pattern_fill(buf, N1_DYING, 32768, d->seed);
@@ -707,7 +596,7 @@ static void t_polled_while_dying_with_queue_locks_held(struct ktest *t)
 	KTEST_EXPECT_EQ(t, busy_dying, busy_before);
 	KTEST_EXPECT_EQ(t, busy_before, DYING_ORDINARY);
 	/* back to life: their answers were consumed, so they time out and are re-issued */
-	CHECK_OR_GOTO(t, waiter_wait(&w, DYING_ORDINARY, 20000), out);
+	CHECK_OR_GOTO(t, blk_waiter_wait(&w, DYING_ORDINARY, 20000), out);
 	wait_reset_done(d->ctrl);
 	KTEST_EXPECT_EQ(t, w.failed, 0);
 	record(d, N1_DYING_ORDINARY, DYING_ORDINARY * 8);
@@ -720,7 +609,7 @@ out:
 	for (unsigned int i = 0; !submitted && i < DYING_ORDINARY; i++)
 		if (bios[i])
 			bio_put(bios[i]);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /*
@@ -738,10 +627,8 @@ static void t_polled_timeout_holds_the_reserved_tag(struct ktest *t)
 	int lost, next, after;
 	u8 *buf;
 
-	if (!d)
+	if (!d || !(buf = blk_test_case_buf(t)))
 		return;
-	buf = buf_alloc();
-	KTEST_ASSERT(t, buf);
 	blk_pattern_fill(buf, N1_POLLED_LOST, 3 * 4096, d->seed);
 	nvme_debug_drop_commands(d->ctrl, 1);
 	busy = d->ctrl->nr_tag_busy;
@@ -763,7 +650,7 @@ static void t_polled_timeout_holds_the_reserved_tag(struct ktest *t)
 		record(d, N1_POLLED_LOST + 16, 8);
 	KTEST_EXPECT(t, verify(t, d, buf + 65536, N1_POLLED_LOST + 16, 8, false));
 	KTEST_EXPECT(t, verify(t, d, buf + 65536, N1_POLLED_LOST, 16, true));	/* nothing landed */
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /* A command the device never sees: timeout, reset, re-issued, done; the disk works on. */
@@ -774,10 +661,8 @@ static void t_timeout_resets_and_reissues(struct ktest *t)
 	u64 timeout, start, took;
 	u8 *buf;
 
-	if (!d)
+	if (!d || !(buf = blk_test_case_buf(t)))
 		return;
-	buf = buf_alloc();
-	KTEST_ASSERT(t, buf);
 	timeout = d->bdev->bd_disk->timeout_ns;
 	blk_queue_rq_timeout(d->bdev->bd_disk, 300 * MS);
 	resets = d->ctrl->nr_resets;
@@ -797,7 +682,7 @@ static void t_timeout_resets_and_reissues(struct ktest *t)
 	       (unsigned long long)took / MS, (unsigned long long)d->ctrl->last_reset_ns / 1000);
 	blk_queue_rq_timeout(d->bdev->bd_disk, timeout);
 	KTEST_EXPECT(t, roundtrip(t, d, buf, 0, N1_TIMEOUT + 128, 8));
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /* A reset with requests at the device: each is re-issued and completes with its data. */
@@ -807,27 +692,25 @@ static void t_reset_with_requests_in_flight(struct ktest *t)
 	struct bio *bios[16];
 	unsigned long reissued;
 	unsigned int nr = 0;
-	struct waiter w;
+	struct blk_waiter w;
 	u8 *buf;
 
-	if (!d)
+	if (!d || !(buf = blk_test_case_buf(t)))
 		return;
-	buf = buf_alloc();
-	KTEST_ASSERT(t, buf);
 	reissued = d->ctrl->nr_reissued;
-	waiter_init(&w);
+	blk_waiter_init(&w);
 	nvme_debug_drop_commands(d->ctrl, 8);		/* half of them stay at the "device" */
 	for (; nr < ARRAY_SIZE(bios); nr++) {
 		sector_t s = N1_INFLIGHT + nr * 128;
 
-		blk_pattern_fill(buf + nr * 65536, s, 65536, d->seed);
-		bios[nr] = async_bio(d->bdev, REQ_OP_WRITE, s, buf + nr * 65536, 65536, &w);
+		bios[nr] = blk_test_pattern_bio(d->bdev, REQ_OP_WRITE, s, buf + nr * 65536, 65536,
+						d->seed, &w);
 		CHECK_OR_GOTO(t, bios[nr], out);
 		submit_bio(bios[nr]);
 	}
-	KTEST_EXPECT(t, !waiter_wait(&w, (int)nr, 200));	/* the lost ones do not finish */
+	KTEST_EXPECT(t, !blk_waiter_wait(&w, (int)nr, 200));	/* the lost ones do not finish */
 	KTEST_EXPECT_EQ(t, nvme_reset_ctrl(d->ctrl, "test"), 0);
-	CHECK_OR_GOTO(t, waiter_wait(&w, (int)nr, 20000), out);
+	CHECK_OR_GOTO(t, blk_waiter_wait(&w, (int)nr, 20000), out);
 	KTEST_EXPECT_EQ(t, w.failed, 0);
 	KTEST_EXPECT(t, d->ctrl->nr_reissued >= reissued + 8);
 	record(d, N1_INFLIGHT, nr * 128);
@@ -835,7 +718,7 @@ static void t_reset_with_requests_in_flight(struct ktest *t)
 out:
 	put_bios(t, bios, nr, &w);
 	nvme_debug_drop_commands(d->ctrl, 0);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 static struct nvme_ctrl *window_ctrl;
@@ -860,10 +743,8 @@ static void t_reset_while_dispatcher_preempted(struct ktest *t)
 	const sector_t old = N1_PREEMPTED, new = N1_PREEMPTED + 8;
 	u8 *buf;
 
-	if (!d)
+	if (!d || !(buf = blk_test_case_buf(t)))
 		return;
-	buf = buf_alloc();
-	KTEST_ASSERT(t, buf);
 	/* the lowest tag's last command: a write of `old` from buf */
 	blk_pattern_fill(buf, old, 4096, d->seed);
 	KTEST_ASSERT(t, blkdev_write(d->bdev, old, buf, 4096) == 0);
@@ -884,7 +765,7 @@ static void t_reset_while_dispatcher_preempted(struct ktest *t)
 	KTEST_EXPECT_EQ(t, d->ctrl->state, NVME_CTRL_LIVE);
 	KTEST_EXPECT(t, verify(t, d, buf, old, 8, false));
 	KTEST_EXPECT(t, verify(t, d, buf, new, 8, false));
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /* A command lost at every re-issue is given up with -EIO; nothing of it lands. */
@@ -895,10 +776,8 @@ static void t_command_lost_every_time_fails(struct ktest *t)
 	u64 timeout;
 	u8 *buf;
 
-	if (!d)
+	if (!d || !(buf = blk_test_case_buf(t)))
 		return;
-	buf = buf_alloc();
-	KTEST_ASSERT(t, buf);
 	timeout = d->bdev->bd_disk->timeout_ns;
 	blk_queue_rq_timeout(d->bdev->bd_disk, 200 * MS);
 	resets = d->ctrl->nr_resets;
@@ -911,7 +790,7 @@ static void t_command_lost_every_time_fails(struct ktest *t)
 	blk_queue_rq_timeout(d->bdev->bd_disk, timeout);
 	KTEST_EXPECT(t, verify(t, d, buf, N1_LOST, 8, true));
 	KTEST_EXPECT(t, roundtrip(t, d, buf, 0, N1_LOST + 8, 8));
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 static struct bio *dup_next_bio;	/* submitted by the hook: takes the freed tag */
@@ -926,7 +805,7 @@ static void dup_next_end_io(struct bio *bio)
 
 	if (READ_ONCE(((struct nvme_iod *)blk_mq_rq_to_pdu(rq))->at_device))
 		dup_next_unanswered++;
-	waiter_end_io(bio);
+	blk_waiter_end_io(bio);
 }
 
 /*
@@ -953,17 +832,15 @@ static void t_duplicate_answer_spares_the_next_request(struct ktest *t)
 	struct tdisk *d = tdisk_get(t, "pagoda-multi", 1);
 	struct bio *first = NULL, *next = NULL;
 	unsigned long unknown, stale;
-	struct waiter w;
+	struct blk_waiter w;
 	u8 *buf;
 
-	if (!d)
+	if (!d || !(buf = blk_test_case_buf(t)))
 		return;
-	buf = buf_alloc();
-	KTEST_ASSERT(t, buf);
-	waiter_init(&w);
+	blk_waiter_init(&w);
 	blk_pattern_fill(buf, N1_DUPLICATE, 8192, d->seed);
-	first = async_bio(d->bdev, REQ_OP_WRITE, N1_DUPLICATE, buf, 4096, &w);
-	next = async_bio(d->bdev, REQ_OP_WRITE, N1_DUPLICATE + 8, buf + 4096, 4096, &w);
+	first = blk_test_bio(d->bdev, REQ_OP_WRITE, N1_DUPLICATE, buf, 4096, &w);
+	next = blk_test_bio(d->bdev, REQ_OP_WRITE, N1_DUPLICATE + 8, buf + 4096, 4096, &w);
 	CHECK_OR_GOTO(t, first && next, out);
 	unknown = d->ctrl->nr_unknown_cid;
 	stale = d->ctrl->set.nr_stale_completions;
@@ -974,7 +851,7 @@ static void t_duplicate_answer_spares_the_next_request(struct ktest *t)
 	dup_cid = 0xffff;
 	d->ctrl->debug.before_complete = duplicate_then_reuse;
 	submit_bio(first);
-	CHECK_OR_GOTO(t, waiter_wait(&w, 2, 20000), out);
+	CHECK_OR_GOTO(t, blk_waiter_wait(&w, 2, 20000), out);
 	KTEST_EXPECT_EQ(t, w.failed, 0);
 	KTEST_EXPECT(t, dup_cid != 0xffff);			/* the hook ran */
 	KTEST_EXPECT_EQ(t, dup_next_unanswered, 0);		/* ended by its own answer */
@@ -985,7 +862,7 @@ static void t_duplicate_answer_spares_the_next_request(struct ktest *t)
 out:
 	d->ctrl->debug.before_complete = NULL;
 	put_bios(t, (struct bio *[]){ first, next }, 2, &w);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /* A completion naming no command in flight is dropped, logged and counted. */
@@ -997,11 +874,9 @@ static void t_unknown_command_id_dropped(struct ktest *t)
 	u16 idle_tag0;
 	u8 *buf;
 
-	if (!d)
+	if (!d || !(buf = blk_test_case_buf(t)))
 		return;
 	idle_tag0 = (u16)(((blk_mq_tag_to_rq(&d->ctrl->set, 0)->gen + 8) & 0xf) << 12);
-	buf = buf_alloc();
-	KTEST_ASSERT(t, buf);
 	unknown = d->ctrl->nr_unknown_cid;
 	KTEST_EXPECT_EQ(t, nvme_debug_submit_stray(d->ctrl, 0xfff), 0);	/* no such tag */
 	KTEST_EXPECT_EQ(t, nvme_debug_submit_stray(d->ctrl, idle_tag0), 0);	/* wrong generation */
@@ -1010,7 +885,7 @@ static void t_unknown_command_id_dropped(struct ktest *t)
 		sleep_until_ns(time_ns() + MS);
 	KTEST_EXPECT_EQ(t, d->ctrl->nr_unknown_cid, unknown + 2);
 	KTEST_EXPECT(t, roundtrip(t, d, buf, 0, N1_LOST + 16, 8));
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /* Throughput and latency under TCG, for docs/nvme.md (pattern generation not timed). */
@@ -1021,10 +896,8 @@ static void t_figures(struct ktest *t)
 	int err = 0;
 	u8 *buf;
 
-	if (!d)
+	if (!d || !(buf = blk_test_case_buf(t)))
 		return;
-	buf = buf_alloc();
-	KTEST_ASSERT(t, buf);
 	for (unsigned int i = 0; i < 8 && !err; i++) {
 		sector_t s = N1_FIGURES + i * 2048;
 
@@ -1050,26 +923,7 @@ static void t_figures(struct ktest *t)
 	printk("    # nvme: 8 MiB in 1 MiB requests: writes %llu ms, reads %llu ms; 4 KiB reads at queue depth 1: %llu us each\n",
 	       (unsigned long long)wr_ns / MS, (unsigned long long)rd_ns / MS,
 	       (unsigned long long)lat_ns / 1000);
-	buf_free(buf);
-}
-
-static struct pci_dev *bme_dev;		/* whose bus mastering bme_end_io looks at */
-static int bme_on_at_end;
-
-static bool bus_master_on(struct pci_dev *dev)
-{
-	u16 cmd = 0;
-
-	pci_read_config_word(dev, PCI_COMMAND, &cmd);
-	return cmd & PCI_COMMAND_MASTER;
-}
-
-/* waiter_end_io, counting bios that ended while bme_dev could still write memory. */
-static void bme_end_io(struct bio *bio)
-{
-	if (bus_master_on(bme_dev))
-		bme_on_at_end++;
-	waiter_end_io(bio);
+	blk_test_buf_free(buf);
 }
 
 /*
@@ -1081,34 +935,31 @@ static void t_dead_controller_goes_offline(struct ktest *t)
 {
 	struct tdisk *d = tdisk_get(t, "pagoda-dead", 1);
 	struct bio *bios[2] = { NULL, NULL };
-	struct waiter w;
+	struct blk_waiter w;
 	u64 start;
 	u8 *buf;
 
-	if (!d)
+	if (!d || !(buf = blk_test_case_buf(t)))
 		return;
-	buf = buf_alloc();
-	KTEST_ASSERT(t, buf);
 	blk_queue_rq_timeout(d->bdev->bd_disk, 300 * MS);
 	nvme_debug_fail_next_enable(d->ctrl);
 	nvme_debug_drop_commands(d->ctrl, 2);
-	waiter_init(&w);
-	bme_dev = d->ctrl->pdev;
-	bme_on_at_end = 0;
+	blk_waiter_init(&w);
+	blk_test_bme_watch(d->ctrl->pdev);
 	for (unsigned int i = 0; i < 2; i++) {
-		bios[i] = async_bio(d->bdev, REQ_OP_WRITE, i * 8, buf, 4096, &w);
+		bios[i] = blk_test_bio(d->bdev, REQ_OP_WRITE, i * 8, buf, 4096, &w);
 		CHECK_OR_GOTO(t, bios[i], out);
-		bios[i]->bi_end_io = bme_end_io;
+		bios[i]->bi_end_io = blk_test_bme_end_io;
 	}
-	KTEST_EXPECT(t, bus_master_on(d->ctrl->pdev));
+	KTEST_EXPECT(t, blk_test_bus_master_on(d->ctrl->pdev));
 	submit_bio(bios[0]);
 	submit_bio(bios[1]);
-	CHECK_OR_GOTO(t, waiter_wait(&w, 2, 20000), out);
+	CHECK_OR_GOTO(t, blk_waiter_wait(&w, 2, 20000), out);
 	KTEST_EXPECT_EQ(t, w.failed, 2);
 	KTEST_EXPECT_EQ(t, w.last_error, -EIO);
 	KTEST_EXPECT_EQ(t, d->ctrl->state, NVME_CTRL_DEAD);
-	KTEST_EXPECT_EQ(t, bme_on_at_end, 0);
-	KTEST_EXPECT(t, !bus_master_on(d->ctrl->pdev));
+	KTEST_EXPECT_EQ(t, blk_test_bme_on_at_end(), 0);
+	KTEST_EXPECT(t, !blk_test_bus_master_on(d->ctrl->pdev));
 	KTEST_EXPECT(t, !d->ctrl->dma_unsafe);
 	/* from now on everything fails at once */
 	start = time_ns();
@@ -1120,7 +971,7 @@ static void t_dead_controller_goes_offline(struct ktest *t)
 	KTEST_EXPECT_EQ(t, nvme_reset_ctrl(d->ctrl, "test"), -ENODEV);
 out:
 	put_bios(t, bios, 2, &w);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /* Last: what was written where, for the host's `cmp` of the images; free the records. */
@@ -1169,7 +1020,7 @@ static void t_unbind_and_bind_again(struct ktest *t)
 		ktest_skip(t, "needs the NVMe controllers of tests/check.sh's nvme scenario");
 		return;
 	}
-	buf = buf_alloc();
+	buf = blk_test_buf_alloc();
 	KTEST_ASSERT(t, buf);
 	for (unsigned int i = 0; i < ARRAY_SIZE(tdisks); i++)
 		tdisks[i].bdev = NULL;		/* gone with their disks */
@@ -1184,7 +1035,7 @@ static void t_unbind_and_bind_again(struct ktest *t)
 		KTEST_EXPECT_EQ(t, blkdev_rw_polled(held, REQ_OP_READ, 0, buf, 4096, 0), -ENODEV);
 		blkdev_put(held);
 	}
-	buf_free(buf);
+	blk_test_buf_free(buf);
 	KTEST_EXPECT_EQ(t, pci_register_driver(&nvme_driver), before);
 	KTEST_EXPECT_EQ(t, nvme_nr_ctrls(), before);
 	dead = nvme_find_ctrl("pagoda-dead");

@@ -40,9 +40,8 @@
 #include <asm/irqflags.h>
 #include <mm/arch.h>
 #include <mm/pmm.h>
+#include "blk_test.h"
 
-#define MS		1000000ull
-#define BUF_ORDER	9			/* 2 MiB: 1 MiB of I/O at any offset */
 #define SEED_PAT	0x7a7001ull
 #define SEED_PAT2	0x7a7002ull
 #define SEED_4K		0x7a7004ull
@@ -56,16 +55,6 @@
 #define PAT_POLLED_BASE		(PAT_INDIRECT_BASE + 8192)
 #define PAT_FLUSH_BASE		(PAT_POLLED_BASE + 1024)
 
-/* KTEST_ASSERT for cases holding resources: record the failure and go to `out`. */
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			ktest_fail(t, __FILE__, __LINE__,		\
-				   "assertion %s failed", #cond);	\
-			goto out;					\
-		}							\
-	} while (0)
-
 static struct virtio_blk *disk_or_skip(struct ktest *t, const char *serial)
 {
 	struct virtio_blk *vblk = virtblk_find_serial(serial);
@@ -78,24 +67,6 @@ static struct virtio_blk *disk_or_skip(struct ktest *t, const char *serial)
 static struct block_device *bdev_of(struct virtio_blk *vblk)
 {
 	return vblk->disk->part0;
-}
-
-static u8 *buf_alloc(void)
-{
-	struct page *p = alloc_pages(GFP_KERNEL, BUF_ORDER);
-
-	return p ? phys_to_virt(page_to_phys(p)) : NULL;
-}
-
-static void buf_free(u8 *va)
-{
-	if (va)
-		free_pages(pfn_to_page(PHYS_PFN(virt_to_phys(va))), BUF_ORDER);
-}
-
-static struct page *virt_page(const void *va)
-{
-	return pfn_to_page(PHYS_PFN(virt_to_phys(va)));
 }
 
 /* Tell the host which sectors of @vblk's image now hold the pattern of @seed. */
@@ -138,48 +109,12 @@ static bool roundtrip(struct ktest *t, struct block_device *bdev, u8 *buf, secto
 	return false;
 }
 
-/* Bios in flight, counted by their end_io (interrupt context). */
-struct waiter {
-	struct wait_queue_head wq;
-	int done, failed;
-	int err[16];			/* errno of the first 16 bios, by bi_private index */
-};
-
-struct tracked_bio {
-	struct waiter *w;
-	int index;
-};
-
-static void waiter_init(struct waiter *w)
-{
-	memset(w, 0, sizeof(*w));
-	init_waitqueue_head(&w->wq);
-}
-
-static void waiter_end_io(struct bio *bio)
-{
-	struct tracked_bio *tb = bio->bi_private;
-	struct waiter *w = tb->w;
-	int err = blk_status_to_errno(bio->bi_status);
-
-	if (tb->index < 16)
-		w->err[tb->index] = err;
-	w->failed += err != 0;
-	WRITE_ONCE(w->done, w->done + 1);
-	wake_up(&w->wq);
-}
-
-static bool waiter_wait(struct waiter *w, int n, u64 ms)
-{
-	return wait_event_timeout(w->wq, READ_ONCE(w->done) >= n, ms * MS) > 0;
-}
-
 /*
  * A bio of @nvec vectors of @veclen bytes each, consecutive from @buf (one
  * DMA segment each: the block layer never merges vectors), at @sector.
  */
 static struct bio *vec_bio(struct block_device *bdev, blk_opf_t opf, sector_t sector, u8 *buf,
-			   unsigned int nvec, u32 veclen, struct tracked_bio *tb)
+			   unsigned int nvec, u32 veclen, struct blk_waiter *w)
 {
 	struct bio *bio = bio_alloc(bdev, nvec, opf, GFP_KERNEL);
 
@@ -189,33 +124,10 @@ static struct bio *vec_bio(struct block_device *bdev, blk_opf_t opf, sector_t se
 	for (unsigned int i = 0; i < nvec; i++) {
 		u8 *p = buf + (size_t)i * veclen;
 
-		bio_add_page(bio, virt_page(p), veclen, (u32)((uintptr_t)p & (PAGE_SIZE - 1)));
+		bio_add_page(bio, blk_test_page(p), veclen, (u32)((uintptr_t)p & (PAGE_SIZE - 1)));
 	}
-	bio->bi_end_io = waiter_end_io;
-	bio->bi_private = tb;
-	return bio;
-}
-
-/* A bio over @len bytes of @buf, page by page. */
-static struct bio *buf_bio(struct block_device *bdev, blk_opf_t opf, sector_t sector, u8 *buf,
-			   u32 len, struct tracked_bio *tb)
-{
-	unsigned int pages = (unsigned int)((ALIGN_UP((uintptr_t)buf + len, PAGE_SIZE) -
-					     ALIGN_DOWN((uintptr_t)buf, PAGE_SIZE)) >> PAGE_SHIFT);
-	struct bio *bio = bio_alloc(bdev, pages, opf, GFP_KERNEL);
-
-	if (!bio)
-		return NULL;
-	bio->bi_sector = sector;
-	for (u32 off = 0; off < len;) {
-		uintptr_t p = (uintptr_t)buf + off;
-		u32 n = MIN(len - off, (u32)(PAGE_SIZE - (p & (PAGE_SIZE - 1))));
-
-		bio_add_page(bio, virt_page((void *)p), n, (u32)(p & (PAGE_SIZE - 1)));
-		off += n;
-	}
-	bio->bi_end_io = waiter_end_io;
-	bio->bi_private = tb;
+	bio->bi_end_io = blk_waiter_end_io;
+	bio->bi_private = w;
 	return bio;
 }
 
@@ -282,41 +194,19 @@ static void t_features_and_vectors(struct ktest *t)
 
 /* ---- data ---- */
 
-/*
- * The sizes of the every-size case, in sectors: each from 1 to 64 (every
- * page crossing and split point of small requests), then 2^k - 1, 2^k and
- * 2^k + 1 up to 2048 sectors (1 MiB).
- */
-static unsigned int sizes_list(u32 *sizes)
-{
-	unsigned int n = 0;
-
-	for (u32 s = 1; s <= 64; s++)
-		sizes[n++] = s;
-	for (u32 p = 128; p <= 2048; p <<= 1) {
-		sizes[n++] = p - 1;
-		sizes[n++] = p;
-		if (p < 2048)
-			sizes[n++] = p + 1;
-	}
-	return n;
-}
-
 static void t_every_size_round_trips(struct ktest *t)
 {
 	struct virtio_blk *vblk = disk_or_skip(t, "pat");
 	static const size_t offsets[] = { 0, 512, 3584 };	/* page-aligned, and not */
-	u32 sizes[96];
-	unsigned int nsizes = sizes_list(sizes), done = 0;
+	u32 sizes[BLK_TEST_MAX_SIZES];
+	unsigned int nsizes = blk_test_sizes(sizes, 1, 64), done = 0;	/* 1 to 64, then 2^k +- 1 */
 	unsigned long irqs, reqs;
 	u64 start;
 	sector_t s = PAT_SIZES_BASE;
 	u8 *buf;
 
-	if (!vblk)
+	if (!vblk || !(buf = blk_test_case_buf(t)))
 		return;
-	buf = buf_alloc();
-	KTEST_ASSERT(t, buf);
 	irqs = counter(vblk, &vblk->nr_irqs);
 	reqs = counter(vblk, &vblk->nr_requests[REQ_OP_READ]) +
 	       counter(vblk, &vblk->nr_requests[REQ_OP_WRITE]);
@@ -343,41 +233,36 @@ out:
 	KTEST_EXPECT(t, counter(vblk, &vblk->nr_irqs) > irqs);	/* completions came by MSI-X */
 	KTEST_EXPECT(t, irq_vector_count(pci_irq_vector(vblk->pci, 1)) > 0);
 	KTEST_EXPECT(t, vblk->max_segs_seen > 1);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 static void t_flush_reaches_the_device(struct ktest *t)
 {
 	struct virtio_blk *vblk = disk_or_skip(t, "pat");
-	struct tracked_bio tb;
-	struct waiter w;
+	struct blk_waiter w;
 	struct bio *bio;
 	unsigned long flushes, writes;
 	u8 *buf;
 
-	if (!vblk)
+	if (!vblk || !(buf = blk_test_case_buf(t)))
 		return;
-	buf = buf_alloc();
-	KTEST_ASSERT(t, buf);
 	flushes = counter(vblk, &vblk->nr_requests[REQ_OP_FLUSH]);
 	writes = counter(vblk, &vblk->nr_requests[REQ_OP_WRITE]);
 	KTEST_EXPECT_EQ(t, blkdev_issue_flush(bdev_of(vblk)), 0);
 	KTEST_EXPECT_EQ(t, counter(vblk, &vblk->nr_requests[REQ_OP_FLUSH]), flushes + 1);
 	/* a write with PREFLUSH and FUA: flush, write, flush (virtio has no FUA) */
-	waiter_init(&w);
-	tb = (struct tracked_bio){ &w, 0 };
-	blk_pattern_fill(buf, PAT_FLUSH_BASE, 8192, SEED_PAT);
-	bio = buf_bio(bdev_of(vblk), REQ_OP_WRITE | REQ_PREFLUSH | REQ_FUA, PAT_FLUSH_BASE, buf,
-		      8192, &tb);
+	blk_waiter_init(&w);
+	bio = blk_test_pattern_bio(bdev_of(vblk), REQ_OP_WRITE | REQ_PREFLUSH | REQ_FUA,
+				   PAT_FLUSH_BASE, buf, 8192, SEED_PAT, &w);
 	KTEST_ASSERT(t, bio);
 	submit_bio(bio);
-	KTEST_EXPECT(t, waiter_wait(&w, 1, 10000));
-	KTEST_EXPECT_EQ(t, w.err[0], 0);
+	KTEST_EXPECT(t, blk_waiter_wait(&w, 1, 10000));
+	KTEST_EXPECT_EQ(t, blk_status_to_errno(bio->bi_status), 0);
 	bio_put(bio);
 	announce(vblk, SEED_PAT, PAT_FLUSH_BASE, 16);
 	KTEST_EXPECT_EQ(t, counter(vblk, &vblk->nr_requests[REQ_OP_FLUSH]), flushes + 3);
 	KTEST_EXPECT_EQ(t, counter(vblk, &vblk->nr_requests[REQ_OP_WRITE]), writes + 1);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /* 32 bios alternating between two disks, all in flight before any is waited for. */
@@ -387,33 +272,30 @@ static void t_two_disks_interleaved(struct ktest *t)
 	struct virtio_blk *d[2] = { a, b };
 	const u64 seeds[2] = { SEED_PAT, SEED_PAT2 };
 	const sector_t base[2] = { PAT_TWO_DISKS_BASE, 0 };
-	static struct tracked_bio tbs[32];
 	struct bio *bios[32] = { NULL };
 	unsigned long before[2];
-	struct waiter w;
+	struct blk_waiter w;
 	u8 *buf;
 
 	if (!a)
 		return;
 	KTEST_ASSERT(t, b);
-	buf = buf_alloc();
+	buf = blk_test_buf_alloc();
 	KTEST_ASSERT(t, buf);
-	waiter_init(&w);
+	blk_waiter_init(&w);
 	for (int k = 0; k < 2; k++)
 		before[k] = counter(d[k], &d[k]->nr_requests[REQ_OP_WRITE]);
 	for (int i = 0; i < 32; i++) {		/* bio i: disk i & 1, 64 KiB, chunk i / 2 */
 		int k = i & 1;
 		sector_t s = base[k] + (sector_t)(i / 2) * 128;
-		u8 *p = buf + (size_t)i * 65536;
 
-		blk_pattern_fill(p, s, 65536, seeds[k]);
-		tbs[i] = (struct tracked_bio){ &w, i };
-		bios[i] = buf_bio(bdev_of(d[k]), REQ_OP_WRITE, s, p, 65536, &tbs[i]);
-		CHECK(bios[i]);
+		bios[i] = blk_test_pattern_bio(bdev_of(d[k]), REQ_OP_WRITE, s,
+					       buf + (size_t)i * 65536, 65536, seeds[k], &w);
+		CHECK_OR_GOTO(t, bios[i], out);
 	}
 	for (int i = 0; i < 32; i++)
 		submit_bio(bios[i]);
-	KTEST_EXPECT(t, waiter_wait(&w, 32, 20000));
+	KTEST_EXPECT(t, blk_waiter_wait(&w, 32, 20000));
 	KTEST_EXPECT_EQ(t, w.failed, 0);
 	for (int k = 0; k < 2; k++) {
 		KTEST_EXPECT(t, counter(d[k], &d[k]->nr_requests[REQ_OP_WRITE]) >= before[k] + 16);
@@ -426,7 +308,7 @@ static void t_two_disks_interleaved(struct ktest *t)
 out:
 	for (int i = 0; i < 32; i++)
 		bio_put(bios[i]);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /* 4096-byte logical blocks: sizes in blocks, sectors still in 512-byte units on the wire. */
@@ -443,7 +325,7 @@ static void t_4k_logical_blocks(struct ktest *t)
 	KTEST_EXPECT_EQ(t, bdev_logical_block_size(bdev_of(vblk)), 4096);
 	KTEST_EXPECT_EQ(t, vblk->disk->limits.physical_block_size, 4096);
 	KTEST_EXPECT_EQ(t, get_capacity(vblk->disk), 16ull << 11);
-	buf = buf_alloc();
+	buf = blk_test_buf_alloc();
 	KTEST_ASSERT(t, buf);
 	for (unsigned int i = 0; i < ARRAY_SIZE(blocks); i++) {
 		if (!roundtrip(t, bdev_of(vblk), buf + (i & 1) * 4096, s,
@@ -455,7 +337,7 @@ static void t_4k_logical_blocks(struct ktest *t)
 	/* a 512-byte write, or one at a sector inside a block, never reaches the device */
 	KTEST_EXPECT_EQ(t, blkdev_write(bdev_of(vblk), 0, buf, 512), -EINVAL);
 	KTEST_EXPECT_EQ(t, blkdev_write(bdev_of(vblk), 4, buf, 4096), -EINVAL);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 static void t_read_only_disk_refuses_writes(struct ktest *t)
@@ -468,7 +350,7 @@ static void t_read_only_disk_refuses_writes(struct ktest *t)
 		return;
 	KTEST_EXPECT(t, vblk->features & VIRTIO_BIT(VIRTIO_BLK_F_RO));
 	KTEST_EXPECT(t, bdev_read_only(bdev_of(vblk)));
-	buf = buf_alloc();
+	buf = blk_test_buf_alloc();
 	KTEST_ASSERT(t, buf);
 	for (sector_t s = 0; s < 8192; s += 2048) {	/* the whole image, 1 MiB at a time */
 		memset(buf, 0, 1 << 20);
@@ -479,7 +361,7 @@ static void t_read_only_disk_refuses_writes(struct ktest *t)
 	KTEST_EXPECT_EQ(t, blkdev_write(bdev_of(vblk), 8, buf, 4096), -EROFS);
 	KTEST_EXPECT_EQ(t, counter(vblk, &vblk->nr_requests[REQ_OP_WRITE]), writes);
 	KTEST_EXPECT_EQ(t, writes, 0);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /*
@@ -491,21 +373,19 @@ static void t_read_only_disk_refuses_writes(struct ktest *t)
 static void indirect_case(struct ktest *t, struct virtio_blk *vblk, sector_t base, u64 seed,
 			  unsigned int want_outstanding, unsigned int want_used)
 {
-	static struct tracked_bio tbs[8];
 	struct bio *bios[8] = { NULL };
 	unsigned int num_free, outstanding;
 	unsigned long busy = counter(vblk, &vblk->nr_busy);
-	struct waiter w;
-	u8 *buf = buf_alloc();
+	struct blk_waiter w;
+	u8 *buf = blk_test_buf_alloc();
 
 	KTEST_ASSERT(t, buf);
-	waiter_init(&w);
+	blk_waiter_init(&w);
 	blk_pattern_fill(buf, base, 8 * 100 * 512, seed);
 	for (int i = 0; i < 8; i++) {
-		tbs[i] = (struct tracked_bio){ &w, i };
 		bios[i] = vec_bio(bdev_of(vblk), REQ_OP_WRITE, base + (sector_t)i * 100,
-				  buf + (size_t)i * 100 * 512, 100, 512, &tbs[i]);
-		CHECK(bios[i]);
+				  buf + (size_t)i * 100 * 512, 100, 512, &w);
+		CHECK_OR_GOTO(t, bios[i], out);
 	}
 	virtblk_hold_notify(vblk, true);
 	for (int i = 0; i < 8; i++)
@@ -516,7 +396,7 @@ static void indirect_case(struct ktest *t, struct virtio_blk *vblk, sector_t bas
 	KTEST_EXPECT_EQ(t, READ_ONCE(w.done), 0);	/* nothing reached the device */
 	KTEST_EXPECT(t, want_outstanding == 8 || counter(vblk, &vblk->nr_busy) > busy);
 	virtblk_hold_notify(vblk, false);
-	KTEST_EXPECT(t, waiter_wait(&w, 8, 20000));
+	KTEST_EXPECT(t, blk_waiter_wait(&w, 8, 20000));
 	KTEST_EXPECT_EQ(t, w.failed, 0);
 	KTEST_EXPECT(t, vblk->max_segs_seen >= 100);
 	memset(buf, 0, 8 * 100 * 512);
@@ -527,7 +407,7 @@ out:
 	virtblk_hold_notify(vblk, false);
 	for (int i = 0; i < 8; i++)
 		bio_put(bios[i]);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 static void t_indirect_request_takes_one_slot(struct ktest *t)
@@ -552,11 +432,11 @@ static void t_direct_chains_fill_the_ring(struct ktest *t)
 	KTEST_EXPECT_EQ(t, vblk->vq->num, 256);
 	indirect_case(t, vblk, 0, SEED_SMALL, 2, 2 * 102);
 	KTEST_EXPECT_EQ(t, vblk->vq->nr_indirect, 0);
-	buf = buf_alloc();
+	buf = blk_test_buf_alloc();
 	KTEST_ASSERT(t, buf);
 	if (roundtrip(t, bdev_of(vblk), buf + 512, 1024, 1 << 20, SEED_SMALL))
 		announce(vblk, SEED_SMALL, 1024, 2048);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /* ---- errors, polling, interrupts ---- */
@@ -569,30 +449,26 @@ static void t_direct_chains_fill_the_ring(struct ktest *t)
 static void t_injected_errors(struct ktest *t)
 {
 	struct virtio_blk *vblk = disk_or_skip(t, "err");
-	static struct tracked_bio tbs[3];
 	const sector_t at[3] = { 0, 4096, 2048 };
 	struct bio *bios[3] = { NULL };
 	unsigned long resets;
-	struct waiter w;
+	struct blk_waiter w;
 	u8 *buf;
 
-	if (!vblk)
+	if (!vblk || !(buf = blk_test_case_buf(t)))
 		return;
-	buf = buf_alloc();
-	KTEST_ASSERT(t, buf);
 	resets = counter(vblk, &vblk->nr_resets);
-	waiter_init(&w);
+	blk_waiter_init(&w);
 	for (int i = 0; i < 3; i++) {
-		tbs[i] = (struct tracked_bio){ &w, i };
-		bios[i] = buf_bio(bdev_of(vblk), REQ_OP_READ, at[i], buf + i * 8192, 8192, &tbs[i]);
-		CHECK(bios[i]);
+		bios[i] = blk_test_bio(bdev_of(vblk), REQ_OP_READ, at[i], buf + i * 8192, 8192, &w);
+		CHECK_OR_GOTO(t, bios[i], out);
 	}
 	for (int i = 0; i < 3; i++)
 		submit_bio(bios[i]);
-	KTEST_EXPECT(t, waiter_wait(&w, 3, 10000));
-	KTEST_EXPECT_EQ(t, w.err[0], 0);
-	KTEST_EXPECT_EQ(t, w.err[1], -EIO);
-	KTEST_EXPECT_EQ(t, w.err[2], 0);
+	KTEST_EXPECT(t, blk_waiter_wait(&w, 3, 10000));
+	KTEST_EXPECT_EQ(t, blk_status_to_errno(bios[0]->bi_status), 0);
+	KTEST_EXPECT_EQ(t, blk_status_to_errno(bios[1]->bi_status), -EIO);
+	KTEST_EXPECT_EQ(t, blk_status_to_errno(bios[2]->bi_status), 0);
 	memset(buf, 0x11, 4096);
 	KTEST_EXPECT_EQ(t, blkdev_write(bdev_of(vblk), 6144, buf, 4096), -EIO);
 	KTEST_EXPECT_EQ(t, blkdev_write(bdev_of(vblk), 100, buf, 4096), 0);
@@ -602,7 +478,7 @@ static void t_injected_errors(struct ktest *t)
 out:
 	for (int i = 0; i < 3; i++)
 		bio_put(bios[i]);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /* The crash path's mode: ->poll finds the completions, no interrupt needed. */
@@ -613,10 +489,8 @@ static void t_polled_io_with_interrupts_off(struct ktest *t)
 	int werr, rerr;
 	u8 *buf;
 
-	if (!vblk)
+	if (!vblk || !(buf = blk_test_case_buf(t)))
 		return;
-	buf = buf_alloc();
-	KTEST_ASSERT(t, buf);
 	blk_pattern_fill(buf, PAT_POLLED_BASE, 256 << 10, SEED_PAT);
 	polled = counter(vblk, &vblk->nr_polled);
 	flags = local_irq_save();
@@ -633,7 +507,7 @@ static void t_polled_io_with_interrupts_off(struct ktest *t)
 	KTEST_EXPECT(t, counter(vblk, &vblk->nr_polled) >= polled + 8);	/* 64 KiB chunks */
 	if (!werr)
 		announce(vblk, SEED_PAT, PAT_POLLED_BASE, 512);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /* One MSI-X vector for both kinds of interrupt; and none at all (tick polling). */
@@ -646,7 +520,7 @@ static void t_shared_vector_and_no_vector(struct ktest *t)
 	if (!shared)
 		return;
 	KTEST_ASSERT(t, novec);
-	buf = buf_alloc();
+	buf = blk_test_buf_alloc();
 	KTEST_ASSERT(t, buf);
 	KTEST_EXPECT_EQ(t, shared->irq_mode, VIRTBLK_IRQ_MSIX_SHARED);
 	KTEST_EXPECT_EQ(t, shared->queue_vector, 0);
@@ -662,7 +536,7 @@ static void t_shared_vector_and_no_vector(struct ktest *t)
 		announce(novec, SEED_SMALL, 64, 512);
 	KTEST_EXPECT(t, counter(novec, &novec->nr_tick_polled) > 0);
 	KTEST_EXPECT_EQ(t, counter(novec, &novec->nr_irqs), 0);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /* ---- timeouts ---- */
@@ -675,10 +549,9 @@ static void t_shared_vector_and_no_vector(struct ktest *t)
 static void t_timeout_resets_the_device(struct ktest *t)
 {
 	struct virtio_blk *vblk = disk_or_skip(t, "tmo"), *other = virtblk_find_serial("pat2");
-	static struct tracked_bio tbs[2];
 	struct bio *bios[2] = { NULL };
 	unsigned long resets;
-	struct waiter w;
+	struct blk_waiter w;
 	int done_early;
 	u64 start;
 	u8 *buf;
@@ -686,16 +559,15 @@ static void t_timeout_resets_the_device(struct ktest *t)
 	if (!vblk)
 		return;
 	KTEST_ASSERT(t, other);
-	buf = buf_alloc();
+	buf = blk_test_buf_alloc();
 	KTEST_ASSERT(t, buf);
 	resets = counter(vblk, &vblk->nr_resets);
 	blk_queue_rq_timeout(vblk->disk, 300 * MS);
-	waiter_init(&w);
+	blk_waiter_init(&w);
 	for (int i = 0; i < 2; i++) {
-		tbs[i] = (struct tracked_bio){ &w, i };
-		bios[i] = buf_bio(bdev_of(vblk), REQ_OP_READ, (sector_t)i * 8, buf + i * 4096, 4096,
-				  &tbs[i]);
-		CHECK(bios[i]);
+		bios[i] = blk_test_bio(bdev_of(vblk), REQ_OP_READ, (sector_t)i * 8, buf + i * 4096,
+				       4096, &w);
+		CHECK_OR_GOTO(t, bios[i], out);
 	}
 	virtblk_hold_notify(vblk, true);
 	start = time_ns();
@@ -708,10 +580,10 @@ static void t_timeout_resets_the_device(struct ktest *t)
 	done_early = READ_ONCE(w.done);
 	if (time_ns() - start < 300 * MS)
 		KTEST_EXPECT_EQ(t, done_early, 0);
-	KTEST_EXPECT(t, waiter_wait(&w, 2, 10000));
+	KTEST_EXPECT(t, blk_waiter_wait(&w, 2, 10000));
 	KTEST_EXPECT(t, time_ns() - start >= 300 * MS);
-	KTEST_EXPECT_EQ(t, w.err[0], -ETIMEDOUT);
-	KTEST_EXPECT_EQ(t, w.err[1], -EIO);
+	KTEST_EXPECT_EQ(t, blk_status_to_errno(bios[0]->bi_status), -ETIMEDOUT);
+	KTEST_EXPECT_EQ(t, blk_status_to_errno(bios[1]->bi_status), -EIO);
 	KTEST_EXPECT_EQ(t, counter(vblk, &vblk->nr_resets), resets + 1);
 	KTEST_EXPECT_EQ(t, vblk->state, VIRTBLK_LIVE);
 	virtblk_hold_notify(vblk, false);
@@ -721,7 +593,7 @@ out:
 	blk_queue_rq_timeout(vblk->disk, BLK_DEFAULT_TIMEOUT_NS);
 	for (int i = 0; i < 2; i++)
 		bio_put(bios[i]);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /*
@@ -732,21 +604,17 @@ out:
 static void t_bogus_used_element_breaks_the_ring(struct ktest *t)
 {
 	struct virtio_blk *vblk = disk_or_skip(t, "tmo");
-	static struct tracked_bio tb;
 	struct bio *bio = NULL;
 	unsigned long flags;
-	struct waiter w;
+	struct blk_waiter w;
 	u8 *buf;
 
-	if (!vblk)
+	if (!vblk || !(buf = blk_test_case_buf(t)))
 		return;
-	buf = buf_alloc();
-	KTEST_ASSERT(t, buf);
 	blk_queue_rq_timeout(vblk->disk, 300 * MS);
-	waiter_init(&w);
-	tb = (struct tracked_bio){ &w, 0 };
-	bio = buf_bio(bdev_of(vblk), REQ_OP_READ, 16, buf, 4096, &tb);
-	CHECK(bio);
+	blk_waiter_init(&w);
+	bio = blk_test_bio(bdev_of(vblk), REQ_OP_READ, 16, buf, 4096, &w);
+	CHECK_OR_GOTO(t, bio, out);
 	virtblk_hold_notify(vblk, true);
 	submit_bio(bio);
 	spin_lock_irqsave(&vblk->lock, flags);
@@ -761,8 +629,8 @@ static void t_bogus_used_element_breaks_the_ring(struct ktest *t)
 	KTEST_EXPECT_EQ(t, vblk->set.ops->poll(&vblk->set), 0);
 	KTEST_EXPECT(t, vblk->vq->broken != NULL);
 	KTEST_EXPECT_EQ(t, READ_ONCE(w.done), 0);
-	KTEST_EXPECT(t, waiter_wait(&w, 1, 10000));
-	KTEST_EXPECT_EQ(t, w.err[0], -ETIMEDOUT);
+	KTEST_EXPECT(t, blk_waiter_wait(&w, 1, 10000));
+	KTEST_EXPECT_EQ(t, blk_status_to_errno(bio->bi_status), -ETIMEDOUT);
 	KTEST_EXPECT(t, vblk->vq->broken == NULL);
 	KTEST_EXPECT_EQ(t, vblk->state, VIRTBLK_LIVE);
 	virtblk_hold_notify(vblk, false);
@@ -771,7 +639,7 @@ out:
 	virtblk_hold_notify(vblk, false);
 	blk_queue_rq_timeout(vblk->disk, BLK_DEFAULT_TIMEOUT_NS);
 	bio_put(bio);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 /*
@@ -785,10 +653,8 @@ static void t_dead_device_fails_fast(struct ktest *t)
 	unsigned long flags, failed, reads, resets;
 	u8 *buf;
 
-	if (!vblk)
+	if (!vblk || !(buf = blk_test_case_buf(t)))
 		return;
-	buf = buf_alloc();
-	KTEST_ASSERT(t, buf);
 	failed = counter(vblk, &vblk->nr_reset_failed);
 	resets = counter(vblk, &vblk->nr_resets);
 	blk_queue_rq_timeout(vblk->disk, 300 * MS);
@@ -807,26 +673,7 @@ static void t_dead_device_fails_fast(struct ktest *t)
 	KTEST_EXPECT_EQ(t, counter(vblk, &vblk->nr_resets), resets + 1);
 	virtblk_hold_notify(vblk, false);
 	blk_queue_rq_timeout(vblk->disk, BLK_DEFAULT_TIMEOUT_NS);
-	buf_free(buf);
-}
-
-static struct pci_dev *bme_dev;		/* whose bus mastering bme_end_io looks at */
-static int bme_on_at_end;
-
-static bool bus_master_on(struct pci_dev *dev)
-{
-	u16 cmd = 0;
-
-	pci_read_config_word(dev, PCI_COMMAND, &cmd);
-	return cmd & PCI_COMMAND_MASTER;
-}
-
-/* waiter_end_io, counting bios that ended while bme_dev could still write memory. */
-static void bme_end_io(struct bio *bio)
-{
-	if (bus_master_on(bme_dev))
-		bme_on_at_end++;
-	waiter_end_io(bio);
+	blk_test_buf_free(buf);
 }
 
 /*
@@ -839,39 +686,34 @@ static void bme_end_io(struct bio *bio)
 static void t_unconfirmed_reset_cuts_bus_mastering(struct ktest *t)
 {
 	struct virtio_blk *vblk = disk_or_skip(t, "stuck");
-	static struct tracked_bio tbs[2];
 	struct bio *bios[2] = { NULL };
 	unsigned long flags;
-	struct waiter w;
+	struct blk_waiter w;
 	u8 *buf;
 
-	if (!vblk)
+	if (!vblk || !(buf = blk_test_case_buf(t)))
 		return;
-	buf = buf_alloc();
-	KTEST_ASSERT(t, buf);
 	blk_queue_rq_timeout(vblk->disk, 300 * MS);
-	waiter_init(&w);
-	bme_dev = vblk->pci;
-	bme_on_at_end = 0;
+	blk_waiter_init(&w);
+	blk_test_bme_watch(vblk->pci);
 	for (int i = 0; i < 2; i++) {
-		tbs[i] = (struct tracked_bio){ &w, i };
-		bios[i] = buf_bio(bdev_of(vblk), REQ_OP_READ, (sector_t)i * 8, buf + i * 4096, 4096,
-				  &tbs[i]);
-		CHECK(bios[i]);
-		bios[i]->bi_end_io = bme_end_io;
+		bios[i] = blk_test_bio(bdev_of(vblk), REQ_OP_READ, (sector_t)i * 8, buf + i * 4096,
+				       4096, &w);
+		CHECK_OR_GOTO(t, bios[i], out);
+		bios[i]->bi_end_io = blk_test_bme_end_io;
 	}
-	KTEST_EXPECT(t, bus_master_on(vblk->pci));
+	KTEST_EXPECT(t, blk_test_bus_master_on(vblk->pci));
 	spin_lock_irqsave(&vblk->lock, flags);
 	vblk->fail_reset = true;
 	spin_unlock_irqrestore(&vblk->lock, flags);
 	virtblk_hold_notify(vblk, true);
 	for (int i = 0; i < 2; i++)
 		submit_bio(bios[i]);
-	CHECK(waiter_wait(&w, 2, 10000));
-	KTEST_EXPECT_EQ(t, w.err[0], -ETIMEDOUT);
-	KTEST_EXPECT_EQ(t, w.err[1], -EIO);
-	KTEST_EXPECT_EQ(t, bme_on_at_end, 0);
-	KTEST_EXPECT(t, !bus_master_on(vblk->pci));
+	CHECK_OR_GOTO(t, blk_waiter_wait(&w, 2, 10000), out);
+	KTEST_EXPECT_EQ(t, blk_status_to_errno(bios[0]->bi_status), -ETIMEDOUT);
+	KTEST_EXPECT_EQ(t, blk_status_to_errno(bios[1]->bi_status), -EIO);
+	KTEST_EXPECT_EQ(t, blk_test_bme_on_at_end(), 0);
+	KTEST_EXPECT(t, !blk_test_bus_master_on(vblk->pci));
 	KTEST_EXPECT(t, !vblk->dma_unsafe);
 	KTEST_EXPECT_EQ(t, vblk->state, VIRTBLK_DEAD);
 	KTEST_EXPECT_EQ(t, blkdev_read(bdev_of(vblk), 0, buf, 4096), -EIO);
@@ -880,7 +722,7 @@ out:
 	blk_queue_rq_timeout(vblk->disk, BLK_DEFAULT_TIMEOUT_NS);
 	for (int i = 0; i < 2; i++)
 		bio_put(bios[i]);
-	buf_free(buf);
+	blk_test_buf_free(buf);
 }
 
 static const struct ktest_case virtio_cases[] = {
