@@ -29,6 +29,7 @@
 #define ENOSPC		28
 #define ESPIPE		29
 #define EROFS		30
+#define EMLINK		31
 #define EPIPE		32
 #define ERANGE		34
 #define ENAMETOOLONG	36
@@ -37,5 +38,6 @@
 #define EOVERFLOW	75
 #define EOPNOTSUPP	95
 #define ETIMEDOUT	110
+#define EUCLEAN		117	/* structure needs cleaning: a corrupt file system */
 
 #endif
