@@ -55,10 +55,15 @@ static int check_ptr(struct ext2_fs *fs, struct ext2_inode *inode, u32 block,
 	return 0;
 }
 
-/* A new block for @inode: near its last one, else at the start of its group. */
-static int alloc_for(struct ext2_fs *fs, struct ext2_inode *inode, bool indirect, u32 *block)
+/*
+ * A new block for @inode: after its last allocation, else after @parent
+ * (the indirect block that will point at it, 0 for i_block), else at the
+ * start of the inode's group.
+ */
+static int alloc_for(struct ext2_fs *fs, struct ext2_inode *inode, u32 parent,
+		     bool indirect, u32 *block)
 {
-	u32 goal = inode->alloc_goal ? inode->alloc_goal + 1 :
+	u32 goal = inode->alloc_goal ? inode->alloc_goal + 1 : parent ? parent + 1 :
 		ext2_group_first_block(fs, (inode->ino - 1) / fs->inodes_per_group);
 	int err = ext2_alloc_block(fs, goal, block);
 	struct ext2_buf *b;
@@ -91,7 +96,7 @@ static int map_block(struct ext2_fs *fs, struct ext2_inode *inode, u64 iblock, b
 	if (!block) {
 		if (!create)
 			return 0;
-		err = alloc_for(fs, inode, depth > 1, &block);
+		err = alloc_for(fs, inode, 0, depth > 1, &block);
 		if (err)
 			return err;
 		inode->block[idx[0]] = block;
@@ -115,7 +120,7 @@ static int map_block(struct ext2_fs *fs, struct ext2_inode *inode, u64 iblock, b
 				ext2_brelse(fs, b);
 				return 0;
 			}
-			err = alloc_for(fs, inode, level + 1 < depth, &block);
+			err = alloc_for(fs, inode, path[level - 1], level + 1 < depth, &block);
 			if (!err) {
 				*slot = cpu_to_le32(block);
 				ext2_bdirty(b);

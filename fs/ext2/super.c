@@ -118,16 +118,17 @@ static int check_features(struct ext2_fs *fs)
 
 /*
  * File size limits: the indirect tree's reach, then i_blocks (32 bits of
- * 512-byte units, indirect blocks included), then 2 GiB without large_file.
+ * 512-byte units, counting the indirect blocks too: @meta bounds them for
+ * a file of @cap blocks), then 2 GiB without large_file.
  */
 static void compute_limits(struct ext2_fs *fs)
 {
 	u64 p = fs->addr_per_block;
 	u64 tree = EXT2_NDIR_BLOCKS + p + p * p + p * p * p;
-	u64 meta = 3 + 2 * p + p * p;		/* indirect blocks of a full tree */
-	u64 by_iblocks = (0xffffffffull / (fs->block_size >> 9)) - meta;
+	u64 cap = 0xffffffffull / (fs->block_size >> 9);
+	u64 meta = 3 + cap / p + cap / (p * p) + 1;
 
-	fs->max_blocks = MIN(tree, by_iblocks);
+	fs->max_blocks = MIN(tree, cap - meta);
 	fs->max_bytes = fs->max_blocks * fs->block_size;
 	if (!(le32_to_cpu(fs->sb.s_feature_ro_compat) & EXT2_FEATURE_RO_COMPAT_LARGE_FILE))
 		fs->max_bytes = MIN(fs->max_bytes, 0x7fffffffull);

@@ -88,3 +88,6 @@ HOST_TEST_virtio_ring_SRCS := tests/host/test_virtio_ring.c $(VIRTIO_RING_SRCS)
 
 HOST_TESTS += nvme
 HOST_TEST_nvme_SRCS := tests/host/test_nvme.c $(NVME_LIB_SRCS)
+
+HOST_TESTS += ext2
+HOST_TEST_ext2_SRCS := tests/host/test_ext2.c $(EXT2_SRCS)
