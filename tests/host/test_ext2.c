@@ -141,9 +141,12 @@ static int umount_img(void)
 	return err;
 }
 
+static u8 *corrupt_work;		/* reused by corrupt_base(): not freed per case */
+
 static void drop_dev(void)
 {
-	free(dev.data);
+	if (dev.data != corrupt_work)
+		free(dev.data);
 	dev.data = NULL;
 }
 
@@ -325,6 +328,9 @@ static u32 free_inodes(void)
 
 /* ---- reading what mke2fs wrote ---- */
 
+static bool write_at(struct ext2_inode *in, u64 off, u64 len, unsigned seed);
+static bool reads_pattern(struct ext2_inode *in, u64 off, u64 len, unsigned seed);
+
 struct names {
 	char seen[512][64];
 	int n;
@@ -369,7 +375,7 @@ static void check_tree(bool with_tind)
 	KT_EXPECT_EQ(in.size, 1 << 20);
 	KT_EXPECT(reads_zero(&in, 0, 600 << 10));
 	KT_EXPECT(reads_zero(&in, (600 << 10) + 4096, (1 << 20) - (600 << 10) - 4096));
-	KT_EXPECT(in.blocks < 32);	/* the holes are not allocated */
+	KT_EXPECT(in.blocks < (1 << 20) / 512 / 4);	/* the holes are not allocated */
 	KT_ASSERT(lookup("/link_fast", &in) == 0);
 	KT_EXPECT_EQ(ext2_readlink(fs, &in, link, sizeof(link)), 9);
 	KT_EXPECT(!memcmp(link, "hello.txt", 9));
@@ -427,6 +433,43 @@ static void t_read_4k_rw_clean(void)
 	KT_EXPECT_EQ(le16_to_cpu(ext2_super(fs)->s_state), EXT2_VALID_FS);
 	KT_EXPECT_EQ(le16_to_cpu(ext2_super(fs)->s_mnt_count), 1);
 	KT_EXPECT_EQ(le32_to_cpu(ext2_super(fs)->s_mtime), NOW);
+	ext2_unmount(fs);
+	drop_dev();
+}
+
+/* 64 KiB blocks: rec_len 65536 is stored as 65535. */
+static void t_64k_blocks(void)
+{
+	struct ext2_inode root, d, f;
+	char name[48];
+
+	make_tree(false, 0);
+	KT_ASSERT(make_image(65536, "64M", "-N 4096"));
+	KT_ASSERT(mount_img(0) == 0);
+	KT_EXPECT_EQ(ext2_block_size(fs), 65536);
+	check_tree(false);
+	KT_ASSERT(ext2_iget(fs, EXT2_ROOT_INO, &root) == 0);
+	KT_ASSERT(ext2_mkdir(fs, &root, S("many"), 0755, 0, 0, &d) == 0);
+	for (int i = 0; i < 2500; i++) {	/* two directory blocks */
+		snprintf(name, sizeof(name), "name-with-padding-%05d", i);
+		KT_ASSERT(ext2_create(fs, &d, name, strlen(name), 0644, 0, 0, 0, &f) == 0);
+	}
+	KT_EXPECT_EQ(d.size, 2 * 65536);
+	for (int i = 0; i < 2500; i += 2) {
+		snprintf(name, sizeof(name), "/many/name-with-padding-%05d", i);
+		KT_ASSERT(lookup(name, &f) == 0);
+		KT_ASSERT(ext2_unlink(fs, &d, name + 6, strlen(name + 6), &f) == 0);
+		KT_ASSERT(ext2_evict_inode(fs, &f) == 0);
+	}
+	KT_ASSERT(lookup("/big", &f) == 0);
+	KT_EXPECT(write_at(&f, 20 << 20, 100000, 4));	/* single indirect at 64 KiB */
+	KT_EXPECT_EQ(umount_img(), 0);
+	KT_EXPECT(fsck_clean());
+	KT_ASSERT(mount_img(EXT2_MOUNT_RDONLY) == 0);
+	KT_EXPECT(lookup("/many/name-with-padding-02499", &f) == 0);
+	KT_EXPECT(lookup("/many/name-with-padding-02498", &f) == -ENOENT);
+	KT_ASSERT(lookup("/big", &f) == 0);
+	KT_EXPECT(reads_pattern(&f, 20 << 20, 100000, 4));
 	ext2_unmount(fs);
 	drop_dev();
 }
@@ -891,7 +934,7 @@ static u64 clean_size;
 static void corrupt_base(void)
 {
 	if (clean_copy) {
-		dev = (struct mem_dev){ .data = malloc(clean_size), .size = clean_size };
+		dev = (struct mem_dev){ .data = corrupt_work, .size = clean_size };
 		memcpy(dev.data, clean_copy, clean_size);
 		return;
 	}
@@ -902,6 +945,7 @@ static void corrupt_base(void)
 	clean_size = dev.size;
 	clean_copy = malloc(clean_size);
 	memcpy(clean_copy, dev.data, clean_size);
+	corrupt_work = malloc(clean_size);
 }
 
 static struct ext2_super_block *dev_sb(void)
@@ -1176,7 +1220,7 @@ static void walk_all(struct ext2_inode *dir, int depth)
 		} else if ((in.mode & EXT2_S_IFMT) == EXT2_S_IFLNK) {
 			ext2_readlink(fs, &in, (char *)buf, sizeof(buf));
 		} else {
-			for (u64 off = 0; off < in.size && off < (4 << 20); off += sizeof(buf))
+			for (u64 off = 0; off < in.size && off < (256 << 10); off += sizeof(buf))
 				ext2_file_read(fs, &in, off, buf, sizeof(buf));
 		}
 	}
@@ -1220,6 +1264,7 @@ next:
 static const struct kt_case cases[] = {
 	KT_CASE(t_read_1k, "read mke2fs -d files at 1 KiB: holes, double and triple indirect, links, readdir"),
 	KT_CASE(t_read_4k_rw_clean, "4 KiB image: read-write mount marks it in use, unmount clean, e2fsck clean"),
+	KT_CASE(t_64k_blocks, "64 KiB blocks: read, 2500 names over two blocks, unlink half, extend; e2fsck"),
 	KT_CASE(t_write_extend_1k, "create and write into direct, single, double and triple indirect; e2fsck, debugfs"),
 	KT_CASE(t_write_4k_overwrite, "overwrite and extend a mke2fs file at 4 KiB; e2fsck"),
 	KT_CASE(t_truncate, "truncate to mid double/single indirect, mid-block, grow, 0; blocks and bitmaps; e2fsck"),
@@ -1241,8 +1286,12 @@ static const struct kt_case cases[] = {
 
 int main(void)
 {
+	char path[4096];
 	int ret;
 
+	/* mke2fs, e2fsck and debugfs live in /usr/sbin, not always in a user's PATH */
+	snprintf(path, sizeof(path), "%s:/usr/sbin:/sbin", getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	setenv("PATH", path, 1);
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pagoda-ext2.XXXXXX");
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
@@ -1251,6 +1300,7 @@ int main(void)
 	snprintf(src, sizeof(src), "%s/src", tmpdir);
 	ret = kt_run_suite("ext2", cases, KT_N(cases));
 	free(clean_copy);
+	free(corrupt_work);
 	sh("rm -rf %s", tmpdir);
 	return ret;
 }
