@@ -159,38 +159,97 @@ static void fill_record(struct ext2_fs *fs, struct ext2_dir_entry *de, const cha
 	memcpy(de->name, name, len);
 }
 
-/* ---- lookup ---- */
+/* ---- the entry of one name: lookup, remove, repoint ---- */
 
-struct lookup_arg {
+enum named_op { NAMED_LOOKUP, NAMED_REMOVE, NAMED_SET };
+
+struct named_arg {
 	const char *name;
 	size_t len;
-	u32 ino;
+	enum named_op op;
+	u32 ino;			/* found; for NAMED_SET, the new one */
+	u16 mode;			/* NAMED_SET: the new file type */
 };
 
-static int lookup_fn(struct ext2_fs *fs, struct dir_walk *w, void *arg)
+static int named_fn(struct ext2_fs *fs, struct dir_walk *w, void *arg)
 {
-	struct lookup_arg *a = arg;
+	struct named_arg *a = arg;
+	struct ext2_dir_entry *prev;
 
 	if (!record_is(w, a->name, a->len))
 		return 0;
-	a->ino = le32_to_cpu(w->de->inode);
+	switch (a->op) {
+	case NAMED_LOOKUP:
+		a->ino = le32_to_cpu(w->de->inode);
+		return 1;
+	case NAMED_REMOVE:	/* merge into the previous record, or mark unused */
+		a->ino = le32_to_cpu(w->de->inode);
+		if (w->prev == NO_RECORD) {
+			w->de->inode = cpu_to_le32(0);
+		} else {
+			prev = (struct ext2_dir_entry *)(w->b->data + w->prev);
+			set_rec_len(prev, rec_len_from_disk(fs, prev->rec_len) + w->rec_len);
+		}
+		break;
+	case NAMED_SET:
+		w->de->inode = cpu_to_le32(a->ino);
+		if (fs->filetype)
+			w->de->file_type = ext2_mode_to_ft(a->mode);
+		break;
+	}
+	ext2_bdirty(w->b);
 	return 1;
+}
+
+/* Walk to @a->name and apply @a->op; -ENOENT when it is not there. */
+static int named(struct ext2_fs *fs, struct ext2_inode *dir, struct named_arg *a)
+{
+	int ret = a->op == NAMED_LOOKUP ? 0 : ext2_check_rw(fs);
+
+	if (!ret)
+		ret = check_name(a->len);
+	if (!ret)
+		ret = dir_walk(fs, dir, 0, named_fn, a);
+	if (ret < 0)
+		return ret;
+	if (!ret)
+		return -ENOENT;
+	return a->op == NAMED_LOOKUP ? 0 : dir_changed(fs, dir);
 }
 
 int ext2_dir_lookup(struct ext2_fs *fs, struct ext2_inode *dir, const char *name,
 		    size_t len, u32 *ino)
 {
-	struct lookup_arg a = { name, len, 0 };
-	int ret = check_name(len);
+	struct named_arg a = { .name = name, .len = len, .op = NAMED_LOOKUP };
+	int ret = named(fs, dir, &a);
 
 	if (!ret)
-		ret = dir_walk(fs, dir, 0, lookup_fn, &a);
-	if (ret < 0)
-		return ret;
-	if (!ret)
-		return -ENOENT;
-	*ino = a.ino;
-	return 0;
+		*ino = a.ino;
+	return ret;
+}
+
+int ext2_dir_remove(struct ext2_fs *fs, struct ext2_inode *dir, const char *name,
+		    size_t len, u32 *ino)
+{
+	struct named_arg a = { .name = name, .len = len, .op = NAMED_REMOVE };
+	int ret = named(fs, dir, &a);
+
+	if (!ret && ino)
+		*ino = a.ino;
+	return ret;
+}
+
+int ext2_dir_set_entry(struct ext2_fs *fs, struct ext2_inode *dir, const char *name,
+		       size_t len, u32 ino, u16 mode)
+{
+	struct named_arg a = { .name = name, .len = len, .op = NAMED_SET, .ino = ino, .mode = mode };
+
+	return named(fs, dir, &a);
+}
+
+int ext2_dir_set_dotdot(struct ext2_fs *fs, struct ext2_inode *dir, u32 parent_ino)
+{
+	return ext2_dir_set_entry(fs, dir, "..", 2, parent_ino, EXT2_S_IFDIR);
 }
 
 /* ---- iterate ---- */
@@ -258,22 +317,28 @@ static int add_fn(struct ext2_fs *fs, struct dir_walk *w, void *arg)
 	return 1;
 }
 
+/* Map directory block @lblk (allocating it) and give it zeroed, for filling. */
+static int new_dir_block(struct ext2_fs *fs, struct ext2_inode *dir, u64 lblk,
+			 struct ext2_buf **bp)
+{
+	u32 pblock;
+	bool new;
+	int err = ext2_get_block(fs, dir, lblk, true, &pblock, &new);
+
+	return err ? err : ext2_bzero(fs, pblock, bp);
+}
+
 /* A new last block holding only the entry. */
 static int add_block(struct ext2_fs *fs, struct ext2_inode *dir, struct add_arg *a)
 {
 	u64 lblk = dir->size / fs->block_size;
 	struct ext2_dir_entry *de;
 	struct ext2_buf *b;
-	u32 pblock;
-	bool new;
 	int err;
 
 	if (dir->size + fs->block_size > 0xffffffffull)
 		return -EFBIG;
-	err = ext2_get_block(fs, dir, lblk, true, &pblock, &new);
-	if (err)
-		return err;
-	err = ext2_bzero(fs, pblock, &b);
+	err = new_dir_block(fs, dir, lblk, &b);
 	if (err)
 		return err;
 	de = (struct ext2_dir_entry *)b->data;
@@ -307,85 +372,6 @@ int ext2_dir_add(struct ext2_fs *fs, struct ext2_inode *dir, const char *name,
 	return dir_changed(fs, dir);
 }
 
-/* ---- remove, rewrite ---- */
-
-static int remove_fn(struct ext2_fs *fs, struct dir_walk *w, void *arg)
-{
-	struct lookup_arg *a = arg;
-
-	if (!record_is(w, a->name, a->len))
-		return 0;
-	a->ino = le32_to_cpu(w->de->inode);
-	if (w->prev == NO_RECORD) {
-		w->de->inode = cpu_to_le32(0);
-	} else {
-		struct ext2_dir_entry *prev = (struct ext2_dir_entry *)(w->b->data + w->prev);
-
-		set_rec_len(prev, rec_len_from_disk(fs, prev->rec_len) + w->rec_len);
-	}
-	ext2_bdirty(w->b);
-	return 1;
-}
-
-int ext2_dir_remove(struct ext2_fs *fs, struct ext2_inode *dir, const char *name,
-		    size_t len, u32 *ino)
-{
-	struct lookup_arg a = { name, len, 0 };
-	int ret = ext2_check_rw(fs);
-
-	if (!ret)
-		ret = check_name(len);
-	if (!ret)
-		ret = dir_walk(fs, dir, 0, remove_fn, &a);
-	if (ret < 0)
-		return ret;
-	if (!ret)
-		return -ENOENT;
-	if (ino)
-		*ino = a.ino;
-	return dir_changed(fs, dir);
-}
-
-struct set_arg {
-	struct add_arg entry;
-	bool done;
-};
-
-static int set_fn(struct ext2_fs *fs, struct dir_walk *w, void *arg)
-{
-	struct set_arg *a = arg;
-
-	if (!record_is(w, a->entry.name, a->entry.len))
-		return 0;
-	w->de->inode = cpu_to_le32(a->entry.ino);
-	if (fs->filetype)
-		w->de->file_type = ext2_mode_to_ft(a->entry.mode);
-	ext2_bdirty(w->b);
-	a->done = true;
-	return 1;
-}
-
-/* Point the existing entry @name at @ino (rename over an existing name). */
-int ext2_dir_set_entry(struct ext2_fs *fs, struct ext2_inode *dir, const char *name,
-		       size_t len, u32 ino, u16 mode)
-{
-	struct set_arg a = { { name, len, ino, mode }, false };
-	int ret = ext2_check_rw(fs);
-
-	if (!ret)
-		ret = dir_walk(fs, dir, 0, set_fn, &a);
-	if (ret < 0)
-		return ret;
-	if (!a.done)
-		return -ENOENT;
-	return dir_changed(fs, dir);
-}
-
-int ext2_dir_set_dotdot(struct ext2_fs *fs, struct ext2_inode *dir, u32 parent_ino)
-{
-	return ext2_dir_set_entry(fs, dir, "..", 2, parent_ino, EXT2_S_IFDIR);
-}
-
 /* ---- empty, init ---- */
 
 static int nonempty_fn(struct ext2_fs *fs, struct dir_walk *w, void *arg)
@@ -406,13 +392,8 @@ int ext2_dir_init(struct ext2_fs *fs, struct ext2_inode *dir, u32 parent_ino)
 {
 	struct ext2_dir_entry *de;
 	struct ext2_buf *b;
-	u32 pblock;
-	bool new;
-	int err = ext2_get_block(fs, dir, 0, true, &pblock, &new);
+	int err = new_dir_block(fs, dir, 0, &b);
 
-	if (err)
-		return err;
-	err = ext2_bzero(fs, pblock, &b);
 	if (err)
 		return err;
 	de = (struct ext2_dir_entry *)b->data;

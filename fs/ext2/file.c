@@ -6,18 +6,20 @@
 #include "ext2_priv.h"
 #include <mm/slab.h>
 
-long ext2_file_read(struct ext2_fs *fs, struct ext2_inode *inode, u64 pos,
-		    void *buf, size_t len)
+/*
+ * Copy @len bytes at @pos between @buf and the file, block by block. A
+ * read maps without allocating (holes give zeros); a write allocates and
+ * reads a block first only when it changes part of an old one. Returns
+ * bytes done, or the error when none were.
+ */
+static long file_copy(struct ext2_fs *fs, struct ext2_inode *inode, u64 pos,
+		      u8 *buf, size_t len, bool write)
 {
 	u32 bs = fs->block_size;
 	size_t done = 0;
-	u8 *tmp;
+	u8 *tmp = kmalloc(bs, GFP_KERNEL);
 	int err = 0;
 
-	if (pos >= inode->size)
-		return 0;
-	len = (size_t)MIN((u64)len, inode->size - pos);
-	tmp = kmalloc(bs, GFP_KERNEL);
 	if (!tmp)
 		return -ENOMEM;
 	while (done < len) {
@@ -25,26 +27,38 @@ long ext2_file_read(struct ext2_fs *fs, struct ext2_inode *inode, u64 pos,
 		u32 off = at % bs, n = (u32)MIN((u64)(bs - off), (u64)(len - done)), pblock;
 		bool new;
 
-		err = ext2_get_block(fs, inode, at / bs, false, &pblock, &new);
+		err = ext2_get_block(fs, inode, at / bs, write, &pblock, &new);
 		if (err)
 			break;
-		if (!pblock)
+		if (!pblock || (write && new))
 			memset(tmp, 0, bs);
-		else if ((err = ext2_data_read(fs, pblock, tmp)))
+		else if ((!write || n < bs) && (err = ext2_data_read(fs, pblock, tmp)))
 			break;
-		memcpy((u8 *)buf + done, tmp + off, n);
+		if (!write) {
+			memcpy(buf + done, tmp + off, n);
+		} else {
+			memcpy(tmp + off, buf + done, n);
+			if ((err = ext2_data_write(fs, pblock, tmp)))
+				break;
+		}
 		done += n;
 	}
 	kfree(tmp);
 	return done ? (long)done : err;
 }
 
+long ext2_file_read(struct ext2_fs *fs, struct ext2_inode *inode, u64 pos,
+		    void *buf, size_t len)
+{
+	if (pos >= inode->size)
+		return 0;
+	return file_copy(fs, inode, pos, buf, (size_t)MIN((u64)len, inode->size - pos), false);
+}
+
 long ext2_file_write(struct ext2_fs *fs, struct ext2_inode *inode, u64 pos,
 		     const void *buf, size_t len)
 {
-	u32 bs = fs->block_size;
-	size_t done = 0;
-	u8 *tmp;
+	long done;
 	int err = ext2_check_rw(fs);
 
 	if (err)
@@ -52,37 +66,15 @@ long ext2_file_write(struct ext2_fs *fs, struct ext2_inode *inode, u64 pos,
 	if (pos >= fs->max_bytes)
 		return -EFBIG;
 	len = (size_t)MIN((u64)len, fs->max_bytes - pos);
-	tmp = kmalloc(bs, GFP_KERNEL);
-	if (!tmp)
-		return -ENOMEM;
-	while (done < len) {
-		u64 at = pos + done;
-		u32 off = at % bs, n = (u32)MIN((u64)(bs - off), (u64)(len - done)), pblock;
-		bool new;
-
-		err = ext2_get_block(fs, inode, at / bs, true, &pblock, &new);
-		if (err)
-			break;
-		if (n < bs) {
-			if (new)
-				memset(tmp, 0, bs);
-			else if ((err = ext2_data_read(fs, pblock, tmp)))
-				break;
-		}
-		memcpy(tmp + off, (const u8 *)buf + done, n);
-		err = ext2_data_write(fs, pblock, tmp);
-		if (err)
-			break;
-		done += n;
-	}
-	kfree(tmp);
-	if (done) {
-		if (pos + done > inode->size)
-			inode->size = pos + done;
-		inode->mtime = inode->ctime = ext2_now(fs);
-		err = ext2_write_inode(fs, inode);
-	}
-	return done ? (long)done : err;
+	/* file_copy only reads @buf when writing */
+	done = file_copy(fs, inode, pos, (u8 *)buf, len, true);
+	if (done <= 0)
+		return done;
+	if (pos + (u64)done > inode->size)
+		inode->size = pos + (u64)done;
+	inode->mtime = inode->ctime = ext2_now(fs);
+	err = ext2_write_inode(fs, inode);
+	return err ? err : done;
 }
 
 /* Zero the bytes of the block holding @size that lie past it. */
