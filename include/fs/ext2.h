@@ -22,7 +22,10 @@
  * Every call that changes an inode (block mapping, truncate, directory and
  * link operations) also writes it to its inode table block before
  * returning; a caller that changes fields itself (size after a write,
- * times, mode, owner) calls ext2_write_inode().
+ * times, mode, owner) calls ext2_write_inode(). Keep one copy per inode
+ * number and pass the same pointer when two arguments are one inode
+ * (rename inside a directory): a second copy would be overwritten by the
+ * first one's write.
  *
  * Locking: none inside. The caller serializes every call on one fs (one
  * mutex per mounted ext2 is enough); two fs objects are independent.
