@@ -41,7 +41,8 @@ static int read_geometry(struct ext2_fs *fs, u64 dev_bytes)
 	const struct ext2_super_block *sb = &fs->sb;
 	u32 log = le32_to_cpu(sb->s_log_block_size);
 	u32 rev = le32_to_cpu(sb->s_rev_level);
-	u32 bits, group0_end;
+	u32 bits;
+	u64 gdt_blocks, group0_end;
 
 	if (log > EXT2_MAX_BLOCK_LOG - EXT2_MIN_BLOCK_LOG)
 		return bad_super(fs->name, "block size log", log);
@@ -83,12 +84,14 @@ static int read_geometry(struct ext2_fs *fs, u64 dev_bytes)
 	if (fs->first_ino < EXT2_GOOD_OLD_FIRST_INO || fs->first_ino >= fs->inodes_count)
 		return bad_super(fs->name, "first inode", fs->first_ino);
 	fs->inode_table_blocks = fs->inodes_per_group / (fs->block_size / fs->inode_size);
-	fs->gdt_blocks = DIV_ROUND_UP(fs->groups * (u32)sizeof(struct ext2_group_desc),
-				      fs->block_size);
+	gdt_blocks = DIV_ROUND_UP((u64)fs->groups * sizeof(struct ext2_group_desc), fs->block_size);
 	group0_end = fs->first_data_block + MIN(fs->blocks_per_group,
 						fs->blocks_count - fs->first_data_block);
-	if ((u64)fs->first_data_block + 1 + fs->gdt_blocks +
-	    le16_to_cpu(sb->s_reserved_gdt_blocks) > group0_end)
+	if (fs->first_data_block + 1 + gdt_blocks > group0_end)
+		return bad_super(fs->name, "groups count", fs->groups);
+	fs->gdt_blocks = (u32)gdt_blocks;
+	if (fs->first_data_block + 1 + gdt_blocks + le16_to_cpu(sb->s_reserved_gdt_blocks) >
+	    group0_end)
 		return bad_super(fs->name, "reserved descriptor blocks",
 				 le16_to_cpu(sb->s_reserved_gdt_blocks));
 	return 0;

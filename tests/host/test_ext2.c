@@ -43,6 +43,7 @@ struct mem_dev {
 	u8 *data;
 	u64 size;
 	bool out_of_range;		/* an access past the end was attempted */
+	bool fail_reads, fail_writes;	/* answer -EIO */
 	unsigned long writes;
 };
 
@@ -54,6 +55,8 @@ static int dev_read(void *ctx, u64 block, u32 bs, void *buf)
 		d->out_of_range = true;
 		return -EIO;
 	}
+	if (d->fail_reads)
+		return -EIO;
 	memcpy(buf, d->data + block * bs, bs);
 	return 0;
 }
@@ -66,6 +69,8 @@ static int dev_write(void *ctx, u64 block, u32 bs, const void *buf)
 		d->out_of_range = true;
 		return -EIO;
 	}
+	if (d->fail_writes)
+		return -EIO;
 	memcpy(d->data + block * bs, buf, bs);
 	d->writes++;
 	return 0;
@@ -575,8 +580,41 @@ static void t_write_4k_overwrite(void)
 	KT_EXPECT(reads_pattern(&in, 0, 3 << 20, 3));
 	KT_EXPECT(reads_zero(&in, 3 << 20, 2 << 20));
 	KT_EXPECT(reads_pattern(&in, 5 << 20, 70000, 9));
+	/* after ext2_sync the image is consistent while still mounted */
+	KT_EXPECT_EQ(ext2_sync(fs), 0);
+	save_image();
+	KT_EXPECT(fsck_clean());
 	KT_EXPECT_EQ(umount_img(), 0);
 	KT_EXPECT(fsck_clean());
+	drop_dev();
+}
+
+/* A device that fails: -EIO comes back, nothing leaks, nothing crashes. */
+static void t_io_errors(void)
+{
+	struct ext2_inode root, f;
+	u8 buf[4096];
+
+	make_tree(false, 0);
+	KT_ASSERT(make_image(1024, "8M", ""));
+	load_image();
+	dev.fail_reads = true;
+	KT_EXPECT_EQ(mount_dev(0), -EIO);
+	dev.fail_reads = false;
+	KT_ASSERT(mount_dev(0) == 0);
+	KT_ASSERT(ext2_iget(fs, EXT2_ROOT_INO, &root) == 0);
+	dev.fail_reads = true;
+	KT_EXPECT_EQ(lookup("/dir/sub/deep.txt", &f), -EIO);
+	dev.fail_reads = false;
+	KT_ASSERT(lookup("/big", &f) == 0);
+	dev.fail_reads = true;
+	KT_EXPECT_EQ(ext2_file_read(fs, &f, 1 << 20, buf, sizeof(buf)), -EIO);
+	dev.fail_reads = false;
+	KT_EXPECT(write_at(&f, 0, 100, 3));
+	dev.fail_writes = true;
+	KT_EXPECT_EQ(ext2_file_write(fs, &f, 1 << 20, buf, sizeof(buf)), -EIO);
+	KT_EXPECT_EQ(ext2_sync(fs), -EIO);
+	KT_EXPECT_EQ(ext2_unmount(fs), -EIO);
 	drop_dev();
 }
 
@@ -1259,7 +1297,8 @@ static const struct kt_case cases[] = {
 	KT_CASE(t_read_4k_rw_clean, "4 KiB image: read-write mount marks it in use, unmount clean, e2fsck clean"),
 	KT_CASE(t_64k_blocks, "64 KiB blocks: read, 2500 names over two blocks, unlink half, extend; e2fsck"),
 	KT_CASE(t_write_extend_1k, "create and write into direct, single, double and triple indirect; e2fsck, debugfs"),
-	KT_CASE(t_write_4k_overwrite, "overwrite and extend a mke2fs file at 4 KiB; e2fsck"),
+	KT_CASE(t_write_4k_overwrite, "overwrite and extend a mke2fs file at 4 KiB; e2fsck after ext2_sync while mounted and after unmount"),
+	KT_CASE(t_io_errors, "a failing device: -EIO from mount, lookup, read, write, sync, unmount; no leak"),
 	KT_CASE(t_truncate, "truncate to mid double/single indirect, mid-block, grow, 0; blocks and bitmaps; e2fsck"),
 	KT_CASE(t_mkdir_rmdir, "mkdir three deep, multi-block directory, rmdir, ENOTEMPTY, link counts; e2fsck"),
 	KT_CASE(t_links_unlink, "hard links, unlink, last link frees inode and blocks; e2fsck, debugfs"),
