@@ -109,10 +109,13 @@ static void save_image(void)
 	fclose(f);
 }
 
+static bool dev_size_unknown;		/* mount without telling the device size */
+
 static int mount_dev(unsigned int flags)
 {
 	struct ext2_mount_args a = {
-		.ops = &mem_ops, .ctx = &dev, .dev_bytes = dev.size, .flags = flags,
+		.ops = &mem_ops, .ctx = &dev, .dev_bytes = dev_size_unknown ? 0 : dev.size,
+		.flags = flags,
 		.now = fixed_now, .name = "testimg",
 	};
 
@@ -1056,6 +1059,15 @@ static void t_bad_superblock(void)
 	corrupt_base();
 	dev_sb()->s_first_data_block = cpu_to_le32(0);
 	KT_EXPECT(refused("first data block"));
+	/* 2^28 groups of 8 blocks: a descriptor table of 8 GiB, on a device of unknown size */
+	corrupt_base();
+	dev_sb()->s_blocks_count = cpu_to_le32(1u << 31);
+	dev_sb()->s_blocks_per_group = cpu_to_le32(8);
+	dev_sb()->s_inodes_per_group = cpu_to_le32(4);
+	dev_sb()->s_inodes_count = cpu_to_le32(((1u << 31) - 1 + 7) / 8 * 4);
+	dev_size_unknown = true;
+	KT_EXPECT(refused("groups count"));
+	dev_size_unknown = false;
 }
 
 static void t_bad_group_desc(void)
