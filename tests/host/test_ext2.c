@@ -47,33 +47,31 @@ struct mem_dev {
 	unsigned long writes;
 };
 
-static int dev_read(void *ctx, u64 block, u32 bs, void *buf)
+static int dev_io(struct mem_dev *d, u64 block, u32 bs, void *buf, const void *wbuf)
 {
-	struct mem_dev *d = ctx;
-
 	if (block >= d->size / bs) {
 		d->out_of_range = true;
 		return -EIO;
 	}
-	if (d->fail_reads)
+	if (wbuf ? d->fail_writes : d->fail_reads)
 		return -EIO;
-	memcpy(buf, d->data + block * bs, bs);
+	if (wbuf) {
+		memcpy(d->data + block * bs, wbuf, bs);
+		d->writes++;
+	} else {
+		memcpy(buf, d->data + block * bs, bs);
+	}
 	return 0;
+}
+
+static int dev_read(void *ctx, u64 block, u32 bs, void *buf)
+{
+	return dev_io(ctx, block, bs, buf, NULL);
 }
 
 static int dev_write(void *ctx, u64 block, u32 bs, const void *buf)
 {
-	struct mem_dev *d = ctx;
-
-	if (block >= d->size / bs) {
-		d->out_of_range = true;
-		return -EIO;
-	}
-	if (d->fail_writes)
-		return -EIO;
-	memcpy(d->data + block * bs, buf, bs);
-	d->writes++;
-	return 0;
+	return dev_io(ctx, block, bs, NULL, buf);
 }
 
 static const struct ext2_io_ops mem_ops = { .read = dev_read, .write = dev_write };
@@ -1039,26 +1037,36 @@ static bool refused(const char *msg)
 	return ok;
 }
 
+/* One superblock field set to a bad value, and the word the refusal names. */
+struct sb_patch {
+	size_t off, width;
+	u32 value;
+	const char *msg;
+};
+#define SB_PATCH(f, v, m) \
+	{ __builtin_offsetof(struct ext2_super_block, f), sizeof(((struct ext2_super_block *)0)->f), v, m }
+
+static const struct sb_patch sb_patches[] = {
+	SB_PATCH(s_magic, 0x1234, "magic 0x1234"),
+	SB_PATCH(s_log_block_size, 0x41, "block size"),
+	SB_PATCH(s_blocks_count, 1u << 30, "blocks count"),
+	SB_PATCH(s_inodes_per_group, 0, "inodes per group"),
+	SB_PATCH(s_inode_size, 100, "inode size"),
+	SB_PATCH(s_first_data_block, 0, "first data block"),
+	SB_PATCH(s_rev_level, 7, "revision"),
+};
+
 static void t_bad_superblock(void)
 {
-	corrupt_base();
-	dev_sb()->s_magic = cpu_to_le16(0x1234);
-	KT_EXPECT(refused("magic 0x1234"));
-	corrupt_base();
-	dev_sb()->s_log_block_size = cpu_to_le32(0x41);
-	KT_EXPECT(refused("block size"));
-	corrupt_base();
-	dev_sb()->s_blocks_count = cpu_to_le32(1u << 30);
-	KT_EXPECT(refused("blocks count"));
-	corrupt_base();
-	dev_sb()->s_inodes_per_group = cpu_to_le32(0);
-	KT_EXPECT(refused("inodes per group"));
-	corrupt_base();
-	dev_sb()->s_inode_size = cpu_to_le16(100);
-	KT_EXPECT(refused("inode size"));
-	corrupt_base();
-	dev_sb()->s_first_data_block = cpu_to_le32(0);
-	KT_EXPECT(refused("first data block"));
+	for (size_t i = 0; i < KT_N(sb_patches); i++) {
+		const struct sb_patch *p = &sb_patches[i];
+		u8 le[4] = { (u8)p->value, (u8)(p->value >> 8), (u8)(p->value >> 16),
+			     (u8)(p->value >> 24) };
+
+		corrupt_base();
+		memcpy((u8 *)dev_sb() + p->off, le, p->width);
+		KT_EXPECT(refused(p->msg));
+	}
 	/* 2^28 groups of 8 blocks: a descriptor table of 8 GiB, on a device of unknown size */
 	corrupt_base();
 	dev_sb()->s_blocks_count = cpu_to_le32(1u << 31);
@@ -1318,7 +1326,7 @@ static const struct kt_case cases[] = {
 	KT_CASE(t_rename, "rename in and across directories, over a file and an empty directory, not below itself; e2fsck"),
 	KT_CASE(t_enospc, "fill blocks and inodes to ENOSPC, free it all; counts back; e2fsck"),
 	KT_CASE(t_htree_dir, "an htree directory: lookup, batched iterate, add clears the index flag; e2fsck"),
-	KT_CASE(t_bad_superblock, "bad magic, block size, blocks count, inodes per group, inode size, first data block: -EINVAL"),
+	KT_CASE(t_bad_superblock, "bad magic, block size, counts, inode size, first data block, revision, groups: -EINVAL"),
 	KT_CASE(t_bad_group_desc, "descriptor pointing outside the volume or at the superblock, bad free count: -EINVAL"),
 	KT_CASE(t_features, "unknown incompat refuses the mount; unknown ro_compat mounts read-only, writes -EROFS"),
 	KT_CASE(t_bad_block_pointer, "block pointers past the volume and into the inode table: -EUCLEAN, logged"),
