@@ -88,3 +88,6 @@ HOST_TEST_virtio_ring_SRCS := tests/host/test_virtio_ring.c $(VIRTIO_RING_SRCS)
 
 HOST_TESTS += nvme
 HOST_TEST_nvme_SRCS := tests/host/test_nvme.c $(NVME_LIB_SRCS)
+
+HOST_TESTS += xarray
+HOST_TEST_xarray_SRCS := tests/host/test_xarray.c lib/xarray.c mm/slab.c mm/buddy.c
