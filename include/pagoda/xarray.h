@@ -48,6 +48,7 @@
 #define PAGODA_XARRAY_H
 
 #include <pagoda/types.h>
+#include <mm/pmm.h>		/* gfp_t */
 
 #define XA_CHUNK_SHIFT	6
 #define XA_CHUNK_SIZE	(1UL << XA_CHUNK_SHIFT)
@@ -63,32 +64,65 @@ typedef unsigned int xa_mark_t;
 /* xa_find()'s filter for "any entry, marked or not". */
 #define XA_PRESENT	8U
 
-struct xa_node;
+/*
+ * A node: public so that tests can walk and check the tree; only
+ * lib/xarray.c changes one. A node of shift s sits s / 6 levels above the
+ * entries (shift 0: its slots are entries, else child nodes) and covers
+ * 64 << s indexes. Invariants (between calls):
+ *   count == popcount(present) > 0 (an empty node is freed at once);
+ *   bit i of present is set iff slots[i] != NULL;
+ *   bit i of marks[m] is set iff slots[i] is an entry with mark m, or a
+ *   child node whose marks[m] is not 0 (so an empty slot has no marks);
+ *   a child's parent and offset say where it hangs.
+ */
+struct xa_node {
+	struct xa_node *parent;		/* NULL for the top node */
+	unsigned char shift;		/* index bits below this node's slots */
+	unsigned char offset;		/* slot in the parent */
+	unsigned char count;		/* slots in use */
+	u64 present;			/* bit per slot in use */
+	u64 marks[XA_NR_MARKS];		/* bit per slot with the mark below it */
+	void *slots[XA_CHUNK_SIZE];
+};
 
 struct xarray {
 	void *xa_head;			/* NULL, the entry at 0 (height 0), or a node */
-	unsigned int xa_height;		/* levels of nodes below xa_head */
+	unsigned int xa_height;		/* levels of nodes: xa_head is a node iff > 0 */
+	unsigned int xa_marks;		/* height 0: bit m set iff the entry at 0 has mark m */
 	unsigned long xa_count;		/* entries stored */
 };
 
-#define XARRAY_INIT	{ NULL, 0, 0 }
+#define XARRAY_INIT	{ NULL, 0, 0, 0 }
+
+/*
+ * The most nodes one insert can need: a tree whose only entry is at index
+ * 0 (height 0) given an entry at ULONG_MAX grows 11 levels on the path of
+ * index 0 and needs 10 more below the new top on the path of ULONG_MAX.
+ */
+#define XA_SPARE_MAX	(2 * XA_MAX_HEIGHT - 1)
 
 /* Nodes an xa_insert()/xa_store() may take; filled outside any lock. */
 struct xa_spare {
-	struct xa_node *node[XA_MAX_HEIGHT + 1];
+	struct xa_node *node[XA_SPARE_MAX];
 	unsigned int nr;		/* nodes held in node[0..nr) */
 	unsigned int want;		/* set by a call that ran short: nodes it needs */
 };
 
 #define XA_SPARE_INIT	{ { NULL }, 0, 0 }
 
-/* Create the node cache. 0 or -ENOMEM. Once, before the first insert. */
+/*
+ * Create the node cache. 0 or -ENOMEM. Once, before the first insert (a
+ * second call does nothing); the kernel calls it from a subsys_initcall.
+ */
 int xa_init_cache(void);
+/* Nodes taken from the node cache and not yet freed, spares included (tests). */
+unsigned long xa_nodes_in_use(void);
 
 static inline void xa_init(struct xarray *xa)
 {
 	xa->xa_head = NULL;
 	xa->xa_height = 0;
+	xa->xa_marks = 0;
 	xa->xa_count = 0;
 }
 
@@ -112,7 +146,7 @@ int xa_insert(struct xarray *xa, unsigned long index, void *entry, struct xa_spa
 /*
  * Store @entry at @index, replacing what is there (its marks are kept
  * when @entry is non-NULL); @entry NULL erases. Returns the old entry (or
- * NULL) through @old. 0 or -ENOMEM as xa_insert().
+ * NULL) through @old unless @old is NULL. 0 or -ENOMEM as xa_insert().
  */
 int xa_store(struct xarray *xa, unsigned long index, void *entry, void **old,
 	     struct xa_spare *spare);
@@ -121,9 +155,9 @@ int xa_store(struct xarray *xa, unsigned long index, void *entry, void **old,
 void *xa_erase(struct xarray *xa, unsigned long index);
 
 /*
- * Top @spare up to spare->want nodes (at least one), from the node cache
- * with @gfp. 0, or -ENOMEM (what was allocated stays in @spare). Sleeps
- * with GFP_KERNEL.
+ * Top @spare up to spare->want nodes (at least one, at most XA_SPARE_MAX),
+ * from the node cache with @gfp. 0, or -ENOMEM (what was allocated stays
+ * in @spare). Sleeps with GFP_KERNEL.
  */
 int xa_spare_fill(struct xa_spare *spare, gfp_t gfp);
 /* Free the nodes @spare still holds. */
@@ -158,8 +192,11 @@ void *xa_find_after(const struct xarray *xa, unsigned long *index, unsigned long
 /*
  * Up to @n entries with @filter at indexes [*@start, @max], in index
  * order, into @entries (and their indexes into @indexes if non-NULL).
- * Returns how many; *@start is left just after the last one returned (or
- * past @max). For batched lookups (fault-around, writeback).
+ * Returns how many; *@start is left just after the last one returned, or
+ * at @max + 1 when fewer than @n were found. Either wraps to 0 past
+ * ULONG_MAX, so a walk is over when a call returns fewer than @n or
+ * leaves *@start at 0. With *@start > @max: 0, *@start unchanged. For
+ * batched lookups (fault-around, writeback).
  */
 unsigned int xa_extract(const struct xarray *xa, void **entries, unsigned long *indexes,
 			unsigned long *start, unsigned long max, unsigned int n,

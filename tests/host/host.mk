@@ -91,3 +91,6 @@ HOST_TEST_nvme_SRCS := tests/host/test_nvme.c $(NVME_LIB_SRCS)
 
 HOST_TESTS += ext2
 HOST_TEST_ext2_SRCS := tests/host/test_ext2.c $(EXT2_SRCS)
+
+HOST_TESTS += xarray
+HOST_TEST_xarray_SRCS := tests/host/test_xarray.c lib/xarray.c mm/slab.c mm/buddy.c
