@@ -61,6 +61,11 @@ struct file *file_open_inode(struct inode *inode, unsigned int flags, long *err)
 			return NULL;
 		}
 	}
+	f->f_mapping = inode->i_mapping;
+	if (f->f_mapping) {
+		file_ra_state_init(&f->f_ra, f->f_mapping);
+		f->f_wb_err = filemap_sample_wb_err(f->f_mapping);
+	}
 	return f;
 }
 
@@ -79,25 +84,6 @@ struct file *file_open(const char *path, unsigned int flags, long *err)
 		return NULL;
 	}
 	return file_open_inode(inode, flags, err);
-}
-
-/*
- * References are atomic: the console file is shared by every process, and a
- * task can be preempted in the middle of a plain increment.
- */
-struct file *file_get(struct file *f)
-{
-	__atomic_add_fetch(&f->refs, 1, __ATOMIC_RELAXED);
-	return f;
-}
-
-void file_put(struct file *f)
-{
-	if (__atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) > 0)
-		return;
-	if (f->ops->release)
-		f->ops->release(f);
-	kfree(f);
 }
 
 static u64 dir_nlink(const struct inode *dir)

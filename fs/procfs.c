@@ -10,6 +10,7 @@
  * /proc/interrupts is the interrupt counts (arch/x86_64/irq.c).
  */
 #include <pagoda/fs.h>
+#include <pagoda/xarray.h>
 #include <pagoda/errno.h>
 #include <pagoda/pci.h>
 #include <pagoda/irq.h>
@@ -72,13 +73,17 @@ static int proc_statm_open(struct inode *inode, struct file *f)
 }
 
 /*
- * /proc/pagoda/free_pages: the buddy allocator's free page count after
- * kmalloc_shrink() gave back empty slabs, one decimal number (userland init
- * compares it before and after each test program). The open file's own
- * buffers are allocated at this point, the same each time.
+ * /proc/pagoda/free_pages: the buddy allocator's free page count once the
+ * clean, unused page cache of the initrd's files is dropped and the empty
+ * slabs (kmalloc's, the page-cache index's) are given back, one decimal
+ * number (userland init compares it before and after each test program:
+ * a test that mapped a file leaves nothing behind but cache). The open
+ * file's own buffers are allocated at this point, the same each time.
  */
 static size_t proc_free_pages_format(struct mm_struct *mm, char *buf, size_t len)
 {
+	ramfs_drop_caches();
+	xa_shrink_cache();
 	kmalloc_shrink();
 	return (size_t)snprintf(buf, len, "%lu\n", pmm_nr_free(&kernel_pmm));
 }

@@ -5,6 +5,12 @@
  * /proc nodes added by the kernel. Read-only for user space.
  * Host-compilable (tests/host/test_cpio.c).
  *
+ * Mapping a file: a regular file gets a page cache (its address_space) on
+ * its first open (fs/ramfs_pagecache.c); ->read_folio copies from the
+ * initrd, so mmap(2) serves its pages through filemap_fault like any
+ * file's. The file is read-only, so read(2) copying straight from the
+ * initrd sees the same bytes.
+ *
  * Locking: the tree is built by the fs init call before any user task runs
  * and is only read afterwards, so it needs none.
  */
@@ -35,6 +41,8 @@ static long ramfs_dir_read(struct file *f, void *buf, size_t len, u64 *pos)
 
 static const struct file_operations ramfs_file_fops = {
 	.read = ramfs_file_read,
+	.open = ramfs_file_open,
+	.mmap = ramfs_file_mmap,
 	.seekable = true,
 };
 
@@ -232,7 +240,7 @@ static void free_children(struct inode *dir)
 	for (; c; c = next) {
 		next = c->next;
 		free_children(c);
-		kfree(c);
+		kfree(c);	/* host tests only: they never give a file a page cache */
 	}
 	dir->children = NULL;
 }

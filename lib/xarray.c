@@ -469,6 +469,11 @@ int xa_init_cache(void)
 subsys_initcall(xa_init_cache);
 #endif
 
+unsigned long xa_shrink_cache(void)
+{
+	return xa_node_cache ? kmem_cache_shrink(xa_node_cache) : 0;
+}
+
 unsigned long xa_nodes_in_use(void)
 {
 	struct kmem_cache_stats stats;

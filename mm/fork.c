@@ -189,7 +189,7 @@ static int copy_vma_ptes(struct fork_copy *c)
 /*
  * Link a copy of @src into @dst: same range, flags, object, offset and name
  * (names are static strings; brk recognises "[heap]" by pointer), its
- * object told through ->open(). The copy is linked and counted before any
+ * file referenced and its object told (vma_open_copy()). The copy is linked and counted before any
  * pte is copied, so mm_put() of a half-built child undoes exactly what was
  * done. NULL on -ENOMEM.
  */
@@ -205,8 +205,7 @@ static struct vm_area_struct *dup_vma(struct mm_struct *dst,
 	vma->vm_rb = (struct rb_node){ 0 };
 	vma_link(dst, vma);
 	dst->total_vm += vma_pages(vma);
-	if (vma->vm_ops && vma->vm_ops->open)
-		vma->vm_ops->open(vma);
+	vma_open_copy(vma);
 	return vma;
 }
 

@@ -46,6 +46,7 @@
 #include <mm/arch.h>
 #include <mm/pmm.h>
 #include <mm/page_ref.h>
+#include <mm/pagemap.h>
 #include <pagoda/compiler.h>
 #include <pagoda/errno.h>
 #include <pagoda/printk.h>
@@ -323,20 +324,81 @@ static bool vma_maps_writable(const struct vm_area_struct *vma)
 	       !vma_wants_writenotify(vma);
 }
 
+/* A page ->fault returned locked (VM_FAULT_LOCKED) is unlocked once mapped. */
+static void unlock_if_locked(struct page *page, vm_fault_t ret)
+{
+	if (ret & VM_FAULT_LOCKED)
+		unlock_page(page);
+}
+
+bool vmf_map_page_readonly(struct vm_fault *vmf, struct page *page, uintptr_t addr)
+{
+	struct mm_struct *mm = vmf_mm(vmf);
+	pte_t *pte = pte_offset(vmf->pmd, addr);
+
+	spin_lock(&mm->page_table_lock);
+	if (!pte_none(*pte)) {
+		spin_unlock(&mm->page_table_lock);
+		return false;
+	}
+	set_pte(pte, vma_mk_pte(vmf->vma, mm_page_pfn(mm, page), false));
+	page_mapcount_inc(page);
+	mm_rss_add(mm, page, 1);
+	spin_unlock(&mm->page_table_lock);
+	return true;
+}
+
 /*
- * Read fault on a none pte of a vma with vm_ops: map the object's page,
- * read-only unless vma_maps_writable(). Fault-around (->map_pages) is not
- * done yet: it comes with the page cache.
+ * The seed's do_fault_around: before reading the faulting page, map the
+ * cached pages around it (->map_pages) that are ready, read-only, so the
+ * neighbouring accesses do not fault. The window is fault_around_bytes
+ * (16 pages by default) aligned down around the address, clipped to the
+ * vma and to the pte table of the address (one page_table_lock, no table
+ * allocation beyond this one). Returns VM_FAULT_NOPAGE if the faulting
+ * page itself got mapped, else 0 (or VM_FAULT_OOM for the table).
+ */
+static vm_fault_t do_fault_around(struct vm_fault *vmf)
+{
+	const struct vm_area_struct *vma = vmf->vma;
+	uintptr_t window = MAX(fault_around_bytes, PAGE_SIZE) & PAGE_MASK;
+	uintptr_t addr = vmf->address, table = addr & ~(PMD_SIZE - 1);
+	uintptr_t start = MAX(MAX(addr & ~(window - 1), vma->vm_start), table);
+	uintptr_t end = MIN(MIN(start + window, vma->vm_end), table + PMD_SIZE);
+	pgoff_t first = vmf->pgoff - ((addr - start) >> PAGE_SHIFT);
+	vm_fault_t ret = vmf_pte_alloc(vmf);
+
+	if (ret)
+		return ret;
+	return vma->vm_ops->map_pages(vmf, first, first + ((end - start) >> PAGE_SHIFT) - 1);
+}
+
+/* Fault around only where the object can map pages and the window is more than one page. */
+static bool should_fault_around(const struct vm_fault *vmf)
+{
+	return vmf->vma->vm_ops->map_pages && fault_around_bytes > PAGE_SIZE;
+}
+
+/*
+ * Read fault on a none pte of a vma with vm_ops: fault-around first, then
+ * map the object's page, read-only unless vma_maps_writable().
  */
 static vm_fault_t do_read_fault(struct vm_fault *vmf)
 {
-	vm_fault_t ret = __do_fault(vmf);
+	vm_fault_t ret;
 
+	if (should_fault_around(vmf)) {
+		ret = do_fault_around(vmf);
+		if (ret)
+			return ret;
+	}
+	ret = __do_fault(vmf);
 	if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY))
 		return ret;
 	if (vmf->vma->vm_flags & VM_SHARED)
 		count_fault(vmf_mm(vmf), shared);
-	return ret | finish_fault(vmf, vmf->page, vma_maps_writable(vmf->vma));
+	ret |= finish_fault(vmf, vmf->page, vma_maps_writable(vmf->vma));
+	unlock_if_locked(vmf->page, ret);
+	return ret & ~VM_FAULT_LOCKED;
 }
 
 /*
@@ -360,36 +422,44 @@ static vm_fault_t do_cow_fault(struct vm_fault *vmf)
 	}
 	memcpy(pfn_kaddr(mm_page_pfn(mm, vmf->cow_page)),
 	       pfn_kaddr(mm_page_pfn(mm, vmf->page)), PAGE_SIZE);
+	unlock_if_locked(vmf->page, ret);
 	put_page(mm->pmm, vmf->page);		/* ->fault()'s reference */
 	page_set_flag(vmf->cow_page, PG_anon);
-	return ret | finish_fault(vmf, vmf->cow_page, true);
+	return (ret & ~VM_FAULT_LOCKED) | finish_fault(vmf, vmf->cow_page, true);
 }
 
 /*
- * The seed's fault_dirty_shared_page: the page was written through a shared
- * mapping. Shared anonymous memory has no backing store; the flag is what
- * writeback will look at once files can be mapped shared.
+ * The seed's fault_dirty_shared_page: the page was written through a
+ * shared mapping: dirty, and tagged for writeback in its file's cache
+ * (shared anonymous memory has no backing store: the flag only).
  */
 static void fault_dirty_shared_page(struct page *page)
 {
-	page_set_flag(page, PG_dirty);
+	set_page_dirty(page);
 }
 
 /*
- * Tell the object of a shared vma that vmf->page (referenced) is about to
- * be written (the seed's page_mkwrite box), if it asked to hear of it.
- * 0, or the handler's VM_FAULT_* error bits (SIGBUS for ENOSPC, ...):
- * the page must then not become writable.
+ * Tell the object of a shared vma that vmf->page (referenced, unlocked)
+ * is about to be written (the seed's page_mkwrite box), if it asked to
+ * hear of it. Returns 0 or VM_FAULT_LOCKED (the page locked, for the
+ * caller to map and unlock) when the store may go ahead; else the
+ * handler's error bits (SIGBUS for ENOSPC...) or VM_FAULT_NOPAGE (the
+ * page was truncated: the access repeats), the page unlocked.
  */
 static vm_fault_t do_page_mkwrite(struct vm_fault *vmf)
 {
 	const struct vm_operations_struct *ops = vmf->vma->vm_ops;
-	vm_fault_t ret;
 
 	if (!ops || !ops->page_mkwrite)
 		return 0;
-	ret = ops->page_mkwrite(vmf);
-	return ret & (VM_FAULT_ERROR | VM_FAULT_RETRY);
+	return ops->page_mkwrite(vmf) &
+	       (VM_FAULT_ERROR | VM_FAULT_RETRY | VM_FAULT_NOPAGE | VM_FAULT_LOCKED);
+}
+
+/* Did do_page_mkwrite() refuse the store (the page then left unlocked)? */
+static bool mkwrite_refused(vm_fault_t mk)
+{
+	return mk & (VM_FAULT_ERROR | VM_FAULT_RETRY | VM_FAULT_NOPAGE);
 }
 
 /*
@@ -404,14 +474,21 @@ static vm_fault_t do_shared_fault(struct vm_fault *vmf)
 
 	if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY))
 		return ret;
-	mk = do_page_mkwrite(vmf);
-	if (mk) {
-		put_page(mm->pmm, vmf->page);
-		return mk;
+	if (vmf->vma->vm_ops->page_mkwrite) {
+		unlock_if_locked(vmf->page, ret);	/* page_mkwrite takes the lock itself */
+		ret &= ~VM_FAULT_LOCKED;
+		mk = do_page_mkwrite(vmf);
+		if (mkwrite_refused(mk)) {
+			put_page(mm->pmm, vmf->page);
+			return mk & ~VM_FAULT_NOPAGE ? mk : 0;
+		}
+		ret |= mk & VM_FAULT_LOCKED;
 	}
+	ret |= finish_fault(vmf, vmf->page, true);
 	fault_dirty_shared_page(vmf->page);
+	unlock_if_locked(vmf->page, ret);
 	count_fault(mm, shared);
-	return ret | finish_fault(vmf, vmf->page, true);
+	return ret & ~VM_FAULT_LOCKED;
 }
 
 /*
@@ -478,10 +555,15 @@ static vm_fault_t wp_page_shared(struct vm_fault *vmf)
 	get_page(page);
 	vmf->page = page;
 	ret = do_page_mkwrite(vmf);
-	if (!ret && wp_page_reuse(vmf))
+	if (mkwrite_refused(ret)) {
+		put_page(mm->pmm, page);
+		return ret & ~VM_FAULT_NOPAGE ? ret : 0;
+	}
+	if (wp_page_reuse(vmf))
 		fault_dirty_shared_page(page);
+	unlock_if_locked(page, ret);
 	put_page(mm->pmm, page);
-	return ret;
+	return 0;
 }
 
 /*
@@ -710,7 +792,7 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, uintptr_t addr, unsigned 
 		count_fault(mm, major);
 	else
 		count_fault(mm, minor);
-	return ret;
+	return ret & VM_FAULT_MAJOR;	/* served: how is nobody else's business */
 }
 
 /* ---- the user half of __do_page_fault ---- */

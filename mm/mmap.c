@@ -35,6 +35,7 @@
 #include <mm/slab.h>
 #include <pagoda/compiler.h>
 #include <pagoda/errno.h>
+#include <pagoda/fs.h>
 #include <pagoda/printk.h>
 #include <pagoda/sched.h>
 #include <pagoda/string.h>
@@ -646,14 +647,46 @@ static unsigned long calc_vm_flag_bits(int flags)
 }
 
 /*
- * Create the vma [addr, addr + len) with @vm_flags, replacing whatever was
- * mapped there (MAP_FIXED), and merge it with compatible neighbours. A
- * shared vma gets a new shared_anon object. Returns @addr or -ENOMEM.
+ * Give the new @vma its object: @file's (a reference, the file's ->mmap
+ * sets vm_ops, then the vma joins the file's i_mmap), or a new
+ * shared_anon object for a shared anonymous vma. 0 or -errno (then
+ * nothing is held).
+ */
+static int vma_attach_object(struct vm_area_struct *vma, struct file *file)
+{
+	int err;
+
+	list_init(&vma->shared);
+	if (file) {
+		vma->vm_file = file_get(file);
+		err = file->ops->mmap(file, vma);
+		if (err) {
+			file_put(file);
+			vma->vm_file = NULL;
+			return err;
+		}
+		vma_link_file(vma);
+		return 0;
+	}
+	if (vma->vm_flags & VM_SHARED) {
+		vma->shared_anon = shared_anon_create(vma_pages(vma));
+		if (!vma->shared_anon)
+			return -ENOMEM;
+		vma->vm_ops = &shared_anon_vm_ops;
+	}
+	return 0;
+}
+
+/*
+ * Create the vma [addr, addr + len) with @vm_flags over @file at @pgoff
+ * (or anonymous), replacing whatever was mapped there (MAP_FIXED), and
+ * merge it with compatible neighbours. Returns @addr or -errno.
  */
 static long mmap_region(struct mm_struct *mm, uintptr_t addr, size_t len,
-			unsigned long vm_flags, unsigned long pgoff)
+			unsigned long vm_flags, unsigned long pgoff, struct file *file)
 {
 	struct vm_area_struct *vma;
+	int err;
 
 	if (do_munmap_locked(mm, addr, addr + len))
 		return -ENOMEM;
@@ -665,18 +698,52 @@ static long mmap_region(struct mm_struct *mm, uintptr_t addr, size_t len,
 	vma->vm_flags = vm_flags;
 	vma->vm_page_prot = vm_get_page_prot(vm_flags);
 	vma->vm_pgoff = pgoff;
-	if (vm_flags & VM_SHARED) {
-		vma->shared_anon = shared_anon_create(len >> PAGE_SHIFT);
-		if (!vma->shared_anon) {
-			kfree(vma);
-			return -ENOMEM;
-		}
-		vma->vm_ops = &shared_anon_vm_ops;
+	err = vma_attach_object(vma, file);
+	if (err) {
+		kfree(vma);
+		return err;
 	}
 	vma_link(mm, vma);
 	mm->total_vm += len >> PAGE_SHIFT;
 	vma_merge_neighbours(mm, vma);
 	return (long)addr;
+}
+
+/*
+ * The vm_flags of a mapping of @file, or -errno, with Linux's checks in
+ * Linux's order (do_mmap): the file must be open for reading; a shared
+ * writable mapping needs it open for writing (EACCES); a shared mapping
+ * of a file not open for writing can never become writable (VM_MAYWRITE
+ * and VM_SHARED off, VM_MAYSHARE kept). MAP_SHARED_VALIDATE refuses flags
+ * it does not know (EOPNOTSUPP).
+ */
+static long file_mmap_flags(struct file *file, int prot, int flags, unsigned long vm_flags)
+{
+	unsigned int acc = file->flags & O_ACCMODE;
+
+	switch (flags & MAP_TYPE) {
+	case MAP_SHARED_VALIDATE:
+		if (flags & ~LEGACY_MAP_MASK)
+			return -EOPNOTSUPP;
+		/* fall through */
+	case MAP_SHARED:
+		if ((prot & PROT_WRITE) && acc != O_RDWR)
+			return -EACCES;
+		vm_flags |= VM_SHARED | VM_MAYSHARE;
+		if (acc != O_RDWR)
+			vm_flags &= ~(VM_MAYWRITE | VM_SHARED);
+		/* fall through */
+	case MAP_PRIVATE:
+		if (acc == O_WRONLY)
+			return -EACCES;
+		if (!file->ops->mmap)
+			return -ENODEV;
+		if (vm_flags & VM_GROWSDOWN)
+			return -EINVAL;
+		return (long)vm_flags;
+	default:
+		return -EINVAL;
+	}
 }
 
 /*
@@ -704,8 +771,12 @@ static long do_mmap_locked(struct mm_struct *mm, uintptr_t addr, size_t len, int
 
 		if (type != MAP_SHARED && type != MAP_SHARED_VALIDATE && type != MAP_PRIVATE)
 			return -EINVAL;
-		/* no file system can map files yet (the page-cache issue) */
-		return file ? -ENODEV : -EBADF;
+		if (!file)
+			return -EBADF;	/* the syscall layer's fd lookup says so first */
+		ret = file_mmap_flags(file, prot, flags, vm_flags);
+		if (ret < 0)
+			return ret;
+		return mmap_region(mm, addr, len, (unsigned long)ret, pgoff, file);
 	}
 	switch (flags & MAP_TYPE) {
 	case MAP_SHARED:
@@ -720,7 +791,7 @@ static long do_mmap_locked(struct mm_struct *mm, uintptr_t addr, size_t len, int
 	default:	/* MAP_SHARED_VALIDATE too: Linux refuses it for anonymous memory */
 		return -EINVAL;
 	}
-	return mmap_region(mm, addr, len, vm_flags, pgoff);
+	return mmap_region(mm, addr, len, vm_flags, pgoff, NULL);
 }
 
 long mm_mmap(struct mm_struct *mm, uintptr_t addr, size_t len, int prot, int flags,
@@ -969,13 +1040,14 @@ static long move_vma(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t
 	copy->vm_start = new;
 	copy->vm_end = new + new_len;
 	copy->vm_pgoff = vma->vm_pgoff + ((old - vma->vm_start) >> PAGE_SHIFT);
+	/* linked (and on i_mmap) before its ptes arrive, so rmap walkers always find them */
+	vma_link(mm, copy);
+	vma_open_copy(copy);
 	if (move_page_tables(mm, old, new, old_len)) {
-		kfree(copy);
+		vma_unlink(mm, copy);
+		vma_destroy(copy);
 		return -ENOMEM;
 	}
-	vma_link(mm, copy);
-	if (copy->vm_ops && copy->vm_ops->open)
-		copy->vm_ops->open(copy);
 	mm->total_vm += new_len >> PAGE_SHIFT;
 	/* as Linux: if the old range cannot be split off, it stays, empty */
 	WARN_ON(do_munmap_locked(mm, old, old + old_len));

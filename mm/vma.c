@@ -13,6 +13,8 @@
  */
 #include "vma.h"
 #include <mm/slab.h>
+#include <mm/pagemap.h>
+#include <pagoda/fs.h>
 #include <pagoda/errno.h>
 #include <pagoda/printk.h>
 #include <pagoda/string.h>
@@ -121,7 +123,51 @@ void vma_destroy(struct vm_area_struct *vma)
 {
 	if (vma->vm_ops && vma->vm_ops->close)
 		vma->vm_ops->close(vma);
+	if (vma->vm_file) {
+		vma_unlink_file(vma);
+		file_put(vma->vm_file);
+	}
 	kfree(vma);
+}
+
+/* ---- the reverse map of file vmas ---- */
+
+static struct address_space *vma_mapping(const struct vm_area_struct *vma)
+{
+	return vma->vm_file ? vma->vm_file->f_mapping : NULL;
+}
+
+void vma_link_file(struct vm_area_struct *vma)
+{
+	struct address_space *mapping = vma_mapping(vma);
+
+	list_init(&vma->shared);
+	if (!mapping)
+		return;
+	down_write(&mapping->i_mmap_rwsem);
+	list_add_tail(&vma->shared, &mapping->i_mmap);
+	up_write(&mapping->i_mmap_rwsem);
+}
+
+void vma_unlink_file(struct vm_area_struct *vma)
+{
+	struct address_space *mapping = vma_mapping(vma);
+
+	if (!mapping || list_empty(&vma->shared))
+		return;
+	down_write(&mapping->i_mmap_rwsem);
+	list_del_init(&vma->shared);
+	up_write(&mapping->i_mmap_rwsem);
+}
+
+void vma_open_copy(struct vm_area_struct *copy)
+{
+	if (copy->vm_file) {
+		file_get(copy->vm_file);
+		vma_link_file(copy);
+	}
+	if (copy->vm_ops && copy->vm_ops->open)
+		copy->vm_ops->open(copy);
 }
 
 /* ---- split ---- */
@@ -142,8 +188,7 @@ int vma_split(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t addr)
 	upper->vm_pgoff += (addr - vma->vm_start) >> PAGE_SHIFT;
 	vma->vm_end = addr;
 	vma_link(mm, upper);
-	if (upper->vm_ops && upper->vm_ops->open)
-		upper->vm_ops->open(upper);
+	vma_open_copy(upper);
 	return 0;
 }
 

@@ -39,7 +39,10 @@ enum vm_fault_reason {
 	VM_FAULT_RETRY		= 1 << 4,	/* mmap_lock was dropped: retry (or, from
 						   do_user_addr_fault: not served because a
 						   fatal signal is pending) */
-	VM_FAULT_NOPAGE		= 1 << 5,	/* handler installed the PTE itself */
+	VM_FAULT_NOPAGE		= 1 << 5,	/* handler installed the PTE itself, or the
+						   page went away: the access just repeats */
+	VM_FAULT_LOCKED		= 1 << 6,	/* ->fault / ->page_mkwrite returned the
+						   page locked: unlock once it is mapped */
 };
 
 #define VM_FAULT_ERROR	(VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV)

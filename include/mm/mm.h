@@ -17,6 +17,7 @@
 
 #include <pagoda/types.h>
 #include <pagoda/rbtree.h>
+#include <pagoda/list.h>
 #include <pagoda/spinlock.h>
 #include <pagoda/rwsem.h>
 #include <mm/fault.h>
@@ -70,6 +71,15 @@ struct shared_anon;
 #define MAP_STACK	0x20000
 #define MAP_HUGETLB	0x40000
 #define MAP_FIXED_NOREPLACE 0x100000
+#define MAP_32BIT	0x40
+#define MAP_UNINITIALIZED 0x4000000
+#define MAP_HUGE_2MB	(21U << 26)
+#define MAP_HUGE_1GB	(30U << 26)
+/* The flags MAP_SHARED_VALIDATE accepts (Linux's LEGACY_MAP_MASK; others: EOPNOTSUPP). */
+#define LEGACY_MAP_MASK	(MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE | \
+			 MAP_EXECUTABLE | MAP_UNINITIALIZED | MAP_GROWSDOWN | MAP_LOCKED | \
+			 MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | \
+			 MAP_32BIT | MAP_HUGE_2MB | MAP_HUGE_1GB)
 #define MREMAP_MAYMOVE	1
 #define MREMAP_FIXED	2
 #define MADV_NORMAL	0
@@ -123,9 +133,13 @@ struct vm_operations_struct {
 	 * with a reference held. Returns 0 or VM_FAULT_* error bits.
 	 */
 	vm_fault_t (*fault)(struct vm_fault *vmf);
-	/* Map pages already in memory around vmf->address (fault-around). */
-	void (*map_pages)(struct vm_fault *vmf, unsigned long start_pgoff,
-			  unsigned long end_pgoff);
+	/*
+	 * Map pages already in memory of [start_pgoff, end_pgoff] (within
+	 * vmf->pmd's pte table) around vmf->address (fault-around). Never
+	 * sleeps. VM_FAULT_NOPAGE if vmf->address's page got mapped, else 0.
+	 */
+	vm_fault_t (*map_pages)(struct vm_fault *vmf, unsigned long start_pgoff,
+				unsigned long end_pgoff);
 	/* A write is about to make vmf->page writable. */
 	vm_fault_t (*page_mkwrite)(struct vm_fault *vmf);
 	void (*open)(struct vm_area_struct *vma);	/* vma duplicated or split */
@@ -141,7 +155,8 @@ struct vm_area_struct {
 	struct mm_struct *vm_mm;
 	struct rb_node vm_rb;		/* in mm->mm_rb, keyed by vm_start */
 	const struct vm_operations_struct *vm_ops;	/* NULL: private anonymous */
-	struct file *vm_file;		/* mapped file (page-cache issue) */
+	struct file *vm_file;		/* mapped file, referenced (NULL: anonymous) */
+	struct list_head shared;	/* in vm_file->f_mapping->i_mmap (i_mmap_rwsem) */
 	unsigned long vm_pgoff;		/* offset of vm_start in the object, pages */
 	struct shared_anon *shared_anon;	/* MAP_SHARED|MAP_ANONYMOUS object */
 	const char *vm_name;		/* "[heap]", "[stack]" or NULL */
@@ -254,6 +269,47 @@ static inline bool vma_wants_writenotify(const struct vm_area_struct *vma)
 	       vma->vm_ops && vma->vm_ops->page_mkwrite;
 }
 
+/*
+ * ---- file-backed vmas (mm/vma.c) ----
+ * A vma mapping a file holds a reference on it (vm_file) and sits on its
+ * mapping's i_mmap list (the reverse map: truncate and writeback find the
+ * ptes of a file page through it). vma_open_copy() is called for every
+ * copy of a vma (split, fork, mremap): the copy takes its own file
+ * reference, joins i_mmap, and its object's ->open() runs.
+ * vma_unlink_file() takes a vma off i_mmap; it must happen before the
+ * vma's page tables are freed (a walker of i_mmap may be inside them), so
+ * munmap and exit call it first; vma_destroy() does it otherwise and then
+ * drops the file reference.
+ */
+void vma_link_file(struct vm_area_struct *vma);
+void vma_unlink_file(struct vm_area_struct *vma);
+void vma_open_copy(struct vm_area_struct *copy);
+
+/* The user address of page @pgoff of @vma's object (which @vma must cover). */
+static inline uintptr_t vma_pgoff_address(const struct vm_area_struct *vma, unsigned long pgoff)
+{
+	return vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
+}
+
+/*
+ * Zap the ptes of every vma mapping pages [first, last] of @mapping
+ * (private copies included, as truncate needs). Takes i_mmap_rwsem for
+ * read and each mm's page_table_lock; the mms' mmap_locks are not needed.
+ */
+struct address_space;
+void unmap_mapping_pages(struct address_space *mapping, unsigned long first, unsigned long last);
+/*
+ * Write-protect and clean every pte of a shared vma that maps @page (a
+ * page-cache page, locked), as writeback needs: the next store faults and
+ * dirties it again. Returns true if any of those ptes was dirty.
+ */
+bool page_mkclean(struct page *page);
+
+/* The vm_ops of a file mapped through the page cache (fault, fault-around, page_mkwrite). */
+extern const struct vm_operations_struct generic_file_vm_ops;
+/* file_operations->mmap of a page-cache file: generic_file_vm_ops. 0, or -ENOEXEC without ->read_folio. */
+int generic_file_mmap(struct file *file, struct vm_area_struct *vma);
+
 /* First VMA with vm_end > @addr, or NULL. O(log n). */
 struct vm_area_struct *find_vma(struct mm_struct *mm, uintptr_t addr);
 /* The VMA containing @addr, or NULL. */
@@ -336,6 +392,15 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, uintptr_t addr, unsigned 
  * VM_FAULT_RETRY. False: it must wait holding the lock.
  */
 bool fault_release_mmap_lock(struct vm_fault *vmf);
+
+/*
+ * Fault-around's store (->map_pages): map @page (referenced, locked,
+ * uptodate) read-only at @addr of vmf->vma, inside the pte table under
+ * vmf->pmd, if that pte is none. True when mapped: the pte took the
+ * caller's reference. False (pte already set): the reference is still
+ * the caller's. Takes page_table_lock; never sleeps.
+ */
+bool vmf_map_page_readonly(struct vm_fault *vmf, struct page *page, uintptr_t addr);
 
 /*
  * Make [addr, addr + len) of @mm present for a kernel access (uaccess

@@ -7,9 +7,11 @@
 #define PAGODA_FS_H
 
 #include <pagoda/types.h>
+#include <mm/pagemap.h>
 
 struct file;
 struct inode;
+struct vm_area_struct;
 
 /* Linux open(2) flags and stat modes. */
 #define O_RDONLY	00
@@ -68,6 +70,11 @@ struct file_operations {
 	 * 0 or -errno (the open fails and ->release is not called).
 	 */
 	int (*open)(struct inode *inode, struct file *f);
+	/*
+	 * Optional: mmap(2) of the file: set vma->vm_ops (generic_file_mmap
+	 * for page-cache files). 0 or -errno. Without it mmap is -ENODEV.
+	 */
+	int (*mmap)(struct file *f, struct vm_area_struct *vma);
 	/* Seekable? false: lseek/pread give -ESPIPE (the console). */
 	bool seekable;
 };
@@ -79,6 +86,9 @@ struct file {
 	struct inode *inode;		/* NULL for devices without one */
 	const struct file_operations *ops;
 	void *private;
+	struct address_space *f_mapping;	/* its inode's pages (NULL: none cached) */
+	struct file_ra_state f_ra;		/* readahead state of this open file */
+	u32 f_wb_err;				/* writeback errors seen (filemap_check_wb_err) */
 };
 
 struct inode {
@@ -92,7 +102,15 @@ struct inode {
 	struct inode *next;		/* next sibling */
 	char name[64];
 	u32 rdev;			/* S_IFCHR: Linux makedev(major, minor) */
+	struct address_space *i_mapping;	/* its page cache (NULL: not cached) */
+	struct address_space i_data;		/* where i_mapping points, once set up */
 };
+
+/* The file's size in bytes (the page cache's bound: a fault past it is SIGBUS). */
+static inline loff_t i_size_read(const struct inode *inode)
+{
+	return (loff_t)inode->size;
+}
 
 /* ---- the in-memory tree (fs/ramfs.c, fs/cpio.c) ---- */
 
@@ -125,6 +143,14 @@ struct inode *ramfs_walk(struct inode *base, const char *path, long *err);
 struct inode *ramfs_mknod(const char *path, u32 mode, const void *data, size_t size,
 			  long *err);
 struct inode *ramfs_root(void);
+/* A regular file's ->open and ->mmap: its page cache (fs/ramfs_pagecache.c). */
+int ramfs_file_open(struct inode *inode, struct file *f);
+int ramfs_file_mmap(struct file *f, struct vm_area_struct *vma);
+/*
+ * Drop every clean, unmapped, unused cached page of the initrd's files
+ * (as `echo 1 > /proc/sys/vm/drop_caches`). Returns the pages dropped.
+ */
+unsigned long ramfs_drop_caches(void);
 /* Drop the whole tree (host tests; the kernel never unloads its initrd). */
 void ramfs_reset(void);
 

@@ -117,6 +117,8 @@ struct xa_spare {
 int xa_init_cache(void);
 /* Nodes taken from the node cache and not yet freed, spares included (tests). */
 unsigned long xa_nodes_in_use(void);
+/* Give the node cache's empty slabs back to the page allocator; pages freed. */
+unsigned long xa_shrink_cache(void);
 
 static inline void xa_init(struct xarray *xa)
 {

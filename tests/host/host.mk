@@ -9,6 +9,11 @@ HOST_SUPPORT_SRCS := tests/host/host_support.c tests/host/fake_arch.c tests/host
 
 HOST_TESTS :=
 
+# The page cache the fault path calls into (mm/memory.c links it), with the
+# host's stand-in for sleeping on a page bit.
+HOST_PAGECACHE_SRCS := mm/filemap.c mm/readahead.c mm/rmap.c lib/xarray.c tests/host/fake_page_wait.c \
+	fs/file_table.c
+
 HOST_TEST_BINS = $(HOST_TESTS:%=$(BUILD)/host/test_%)
 host_test_objs = $(patsubst %.c,$(BUILD)/host/obj/%.o,$(HOST_TEST_$(1)_SRCS) $(HOST_SUPPORT_SRCS))
 
@@ -35,28 +40,35 @@ HOST_TEST_buddy_SRCS := tests/host/test_buddy.c mm/buddy.c
 HOST_TEST_slab_SRCS := tests/host/test_slab.c mm/slab.c mm/buddy.c
 
 HOST_TESTS += cpio
-HOST_TEST_cpio_SRCS := tests/host/test_cpio.c fs/cpio.c fs/ramfs.c fs/file.c fs/fdtable.c
+HOST_TEST_cpio_SRCS := tests/host/test_cpio.c fs/cpio.c fs/ramfs.c fs/file.c fs/file_table.c fs/fdtable.c
 
 HOST_TESTS += elf_exec
 HOST_TEST_elf_exec_SRCS := tests/host/test_elf_exec.c kernel/exec_elf.c
 
 HOST_TESTS += fault
 HOST_TEST_fault_SRCS := tests/host/test_fault.c tests/host/fake_mm.c mm/memory.c mm/shared_anon.c mm/mmap.c \
-	mm/vma.c mm/pgtable.c mm/buddy.c mm/slab.c arch/x86_64/mm/pte.c lib/rbtree.c
+	mm/vma.c mm/pgtable.c mm/buddy.c mm/slab.c arch/x86_64/mm/pte.c lib/rbtree.c \
+	$(HOST_PAGECACHE_SRCS)
+
+HOST_TESTS += filemap
+HOST_TEST_filemap_SRCS := tests/host/test_filemap.c tests/host/fake_mm.c $(HOST_PAGECACHE_SRCS) \
+	mm/memory.c mm/shared_anon.c mm/mmap.c mm/vma.c mm/pgtable.c mm/buddy.c mm/slab.c \
+	arch/x86_64/mm/pte.c lib/rbtree.c
 
 HOST_TESTS += rbtree mmap
 HOST_TEST_rbtree_SRCS := tests/host/test_rbtree.c lib/rbtree.c
 HOST_TEST_mmap_SRCS := tests/host/test_mmap.c mm/mmap.c mm/vma.c mm/shared_anon.c \
-	mm/pgtable.c mm/slab.c mm/buddy.c lib/rbtree.c arch/x86_64/mm/pte.c
+	mm/pgtable.c mm/slab.c mm/buddy.c lib/rbtree.c arch/x86_64/mm/pte.c fs/file_table.c
 
 HOST_TESTS += fork
 HOST_TEST_fork_SRCS := tests/host/test_fork.c tests/host/fake_mm.c mm/fork.c mm/memory.c mm/shared_anon.c \
-	mm/mmap.c mm/vma.c mm/pgtable.c mm/buddy.c mm/slab.c arch/x86_64/mm/pte.c lib/rbtree.c
+	mm/mmap.c mm/vma.c mm/pgtable.c mm/buddy.c mm/slab.c arch/x86_64/mm/pte.c lib/rbtree.c \
+	$(HOST_PAGECACHE_SRCS)
 
 HOST_TESTS += audit
 HOST_TEST_audit_SRCS := tests/host/test_audit.c tests/host/fake_mm.c mm/audit.c mm/fork.c mm/memory.c \
 	mm/shared_anon.c mm/mmap.c mm/vma.c mm/pgtable.c mm/buddy.c mm/slab.c \
-	arch/x86_64/mm/pte.c lib/rbtree.c
+	arch/x86_64/mm/pte.c lib/rbtree.c $(HOST_PAGECACHE_SRCS)
 
 HOST_TESTS += ioremap
 HOST_TEST_ioremap_SRCS := tests/host/test_ioremap.c mm/ioremap.c mm/pgtable.c mm/buddy.c \

@@ -1,0 +1,25 @@
+/*
+ * The reference count of struct file. Apart from fs/file.c so that mm/
+ * (a mapped file's vma holds a reference) links it on the host too.
+ */
+#include <pagoda/fs.h>
+#include <mm/slab.h>
+
+/*
+ * References are atomic: the console file is shared by every process, and a
+ * task can be preempted in the middle of a plain increment.
+ */
+struct file *file_get(struct file *f)
+{
+	__atomic_add_fetch(&f->refs, 1, __ATOMIC_RELAXED);
+	return f;
+}
+
+void file_put(struct file *f)
+{
+	if (__atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	if (f->ops->release)
+		f->ops->release(f);
+	kfree(f);
+}
