@@ -27,6 +27,8 @@
 #include <mm/audit.h>
 #include <mm/arch.h>
 #include <mm/mm.h>
+#include <mm/pagemap.h>
+#include <pagoda/fs.h>
 #include <mm/page_ref.h>
 #include <mm/pgtable.h>
 #include <mm/pmm.h>
@@ -235,6 +237,53 @@ static bool vma_is_shared_anon(const struct vm_area_struct *vma)
 }
 
 /*
+ * Is @vma on @mapping's reverse map? Walked without i_mmap_rwsem (the audit
+ * holds spinlocks): with one CPU and preemption off, nothing changes the
+ * list meanwhile. SMP will need the lock taken before the page-table locks.
+ */
+static bool vma_in_i_mmap(const struct address_space *mapping, const struct vm_area_struct *vma)
+{
+	const struct vm_area_struct *v;
+
+	list_for_each_entry(v, &mapping->i_mmap, shared)
+		if (v == vma)
+			return true;
+	return false;
+}
+
+/*
+ * A page of a file mapped at @va of @vma (not a private copy): it is the
+ * page the file's cache holds at the offset the vma maps there, and the
+ * vma is on the file's reverse map, so truncate and writeback can find
+ * the pte. (Whether the page is on an LRU list is not checked: reclaim
+ * may hold it off the lists for a moment.)
+ */
+static void audit_check_file_page(struct audit *a, const struct page *page, pfn_t pfn,
+				  const struct vm_area_struct *vma, uintptr_t va)
+{
+	struct address_space *mapping = vma->vm_file->f_mapping;
+	unsigned long pgoff = vma->vm_pgoff + ((va - vma->vm_start) >> PAGE_SHIFT);
+	unsigned long flags;
+	void *cached;
+
+	if (page->mapping != mapping) {
+		audit_fail(a, va, pfn, "file page whose mapping %p is not the vma's file's %p",
+			   (void *)page->mapping, (void *)mapping);
+		return;
+	}
+	if (page->index != pgoff)
+		audit_fail(a, va, pfn, "file page at offset %lu mapped where the vma has offset %lu",
+			   page->index, pgoff);
+	spin_lock_irqsave(&mapping->i_pages_lock, flags);
+	cached = xa_load(&mapping->i_pages, page->index);
+	spin_unlock_irqrestore(&mapping->i_pages_lock, flags);
+	if (cached != page)
+		audit_fail(a, va, pfn, "file page not in its page cache at offset %lu", page->index);
+	if (!vma_in_i_mmap(mapping, vma))
+		audit_fail(a, va, pfn, "vma of a mapped file not on the file's reverse map (i_mmap)");
+}
+
+/*
  * The page's own checks, at the first pte found mapping it (@va in @vma,
  * which may be NULL): mapcount against the ptes counted, refcount against
  * the ownership rule of its kind (audit.h).
@@ -314,6 +363,8 @@ static void audit_check_page_kind(struct audit *a, const struct page *page, pfn_
 			audit_fail(a, va, pfn, "shared object page at offset %lu mapped where the vma has offset %lu",
 				   page->index, pgoff);
 	}
+	if (vma->vm_file && !anon)
+		audit_check_file_page(a, page, pfn, vma, va);
 	if (!(vma->vm_flags & VM_SHARED) && pte_write(pte) &&
 	    (page->mapcount != 1 || page->refcount != 1))
 		audit_fail(a, va, pfn, "writable pte in a private mapping, but mapcount %d refcount %d (copy-on-write skipped)",

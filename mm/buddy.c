@@ -146,6 +146,12 @@ void pmm_init(struct pmm *pmm, struct page *pages, pfn_t base_pfn,
 	pmm->nr_managed = 0;
 	pmm->nr_free = 0;
 	pmm->nr_bad = 0;
+	spin_lock_init(&pmm->lru.lock);
+	list_init(&pmm->lru.inactive);
+	list_init(&pmm->lru.active);
+	pmm->lru.nr_inactive = pmm->lru.nr_active = 0;
+	pmm->reclaim = NULL;
+	pmm->watermark_low = 0;
 	for (o = 0; o < MAX_ORDER; o++) {
 		list_init(&pmm->free_area[o].free_list);
 		pmm->free_area[o].nr_free = 0;
@@ -210,26 +216,48 @@ void pmm_add_free_range(struct pmm *pmm, pfn_t start, unsigned long count)
 	spin_unlock_irqrestore(&pmm->lock, irqflags);
 }
 
+/* Take a block of @order off the free lists, or NULL. Takes pmm->lock. */
+static struct page *alloc_block(struct pmm *pmm, unsigned int order)
+{
+	unsigned long irqflags;
+	struct page *p;
+
+	spin_lock_irqsave(&pmm->lock, irqflags);
+	p = __alloc_block_locked(pmm, order);
+	if (p)
+		prep_new_head(p, order);
+	spin_unlock_irqrestore(&pmm->lock, irqflags);
+	return p;
+}
+
+#define RECLAIM_BATCH		32	/* pages a low watermark asks reclaim for */
+#define RECLAIM_RETRIES		4	/* reclaim passes before a sleeping allocation fails */
+
 /*
  * Takes pmm->lock for the list work only; __GFP_ZERO clears the block after
  * the lock is dropped (the block is ours by then). Returns NULL for an
  * order >= MAX_ORDER as for exhaustion. With __GFP_RECLAIM the caller must
- * be able to sleep (might_sleep()), though nothing sleeps yet.
+ * be able to sleep (might_sleep()): when free memory is below the low
+ * watermark, or the allocation fails, page-cache pages are reclaimed first
+ * (pmm->reclaim), a few passes at most; without it, it never reclaims.
  */
 struct page *pmm_alloc_pages(struct pmm *pmm, unsigned int order, gfp_t gfp)
 {
-	unsigned long irqflags;
+	bool may_reclaim = (gfp & __GFP_RECLAIM) && pmm->reclaim;
 	struct page *p;
 
 	if (gfp & __GFP_RECLAIM)
 		might_sleep();
 	if (order >= MAX_ORDER)
 		return NULL;
-	spin_lock_irqsave(&pmm->lock, irqflags);
-	p = __alloc_block_locked(pmm, order);
-	if (p)
-		prep_new_head(p, order);
-	spin_unlock_irqrestore(&pmm->lock, irqflags);
+	if (may_reclaim && READ_ONCE(pmm->nr_free) < pmm->watermark_low + (1UL << order))
+		pmm->reclaim(pmm, RECLAIM_BATCH, gfp);
+	p = alloc_block(pmm, order);
+	for (unsigned int i = 0; !p && may_reclaim && i < RECLAIM_RETRIES; i++) {
+		if (!pmm->reclaim(pmm, MAX(1UL << order, RECLAIM_BATCH), gfp))
+			break;
+		p = alloc_block(pmm, order);
+	}
 	if (p && (gfp & __GFP_ZERO))
 		memset(phys_to_virt(PFN_PHYS(pmm_page_to_pfn(pmm, p))), 0,
 		       PAGE_SIZE << order);

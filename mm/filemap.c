@@ -18,11 +18,14 @@
 #include <mm/mm.h>
 #include <mm/pmm.h>
 #include <mm/page_ref.h>
+#include <mm/vmscan.h>
+#include <mm/writeback.h>
 #include <pagoda/err.h>
 #include <pagoda/errno.h>
 #include <pagoda/fs.h>
 #include <pagoda/printk.h>
 #include <pagoda/string.h>
+#include <pagoda/time.h>
 
 struct page_cache_stats page_cache_stats;
 
@@ -42,6 +45,8 @@ void address_space_init(struct address_space *mapping, struct inode *host,
 	mapping->wb_err = 0;
 	mapping->wb_errno = 0;
 	mapping->flags = 0;
+	list_init(&mapping->dirty_link);
+	mapping->dirtied_when = 0;
 }
 
 /* ---- looking up and adding ---- */
@@ -93,8 +98,10 @@ int add_to_page_cache(struct page *page, struct address_space *mapping, pgoff_t 
 		page->mapping = NULL;
 		page->index = 0;
 		page->refcount--;		/* the cache's, never the last */
+		return err;
 	}
-	return err;
+	lru_cache_add(mapping->pmm, page);
+	return 0;
 }
 
 struct page *pagecache_get_page(struct address_space *mapping, pgoff_t index,
@@ -122,7 +129,7 @@ repeat:
 			}
 		}
 		if (fgp_flags & FGP_ACCESSED)
-			page_set_flag(page, PG_referenced);
+			mark_page_accessed(mapping->pmm, page);
 		return page;
 	}
 	if (!(fgp_flags & FGP_CREAT))
@@ -165,8 +172,10 @@ void delete_from_page_cache(struct page *page)
 	if (page_test_and_clear_flag(page, PG_dirty))
 		page_cache_stats.nr_dirty--;
 	spin_unlock_irqrestore(&mapping->i_pages_lock, flags);
+	lru_cache_del(mapping->pmm, page);
 	page->mapping = NULL;
 	page_clear_flag(page, PG_readahead);
+	page_clear_flag(page, PG_referenced);
 	put_page(mapping->pmm, page);		/* the cache's reference */
 }
 
@@ -259,6 +268,7 @@ bool set_page_dirty(struct page *page)
 		page_cache_stats.nr_dirty++;
 	}
 	spin_unlock_irqrestore(&mapping->i_pages_lock, flags);
+	mapping_note_dirty(mapping, time_ns());
 	return true;
 }
 
@@ -690,7 +700,7 @@ retry_find:
 		put_page(mapping->pmm, page);
 		return VM_FAULT_SIGBUS;
 	}
-	page_set_flag(page, PG_referenced);
+	mark_page_accessed(mapping->pmm, page);
 	vmf->page = page;
 	return ret | VM_FAULT_LOCKED;
 }

@@ -47,6 +47,7 @@
 #include <mm/pmm.h>
 #include <mm/page_ref.h>
 #include <mm/pagemap.h>
+#include <mm/writeback.h>
 #include <pagoda/compiler.h>
 #include <pagoda/errno.h>
 #include <pagoda/printk.h>
@@ -431,11 +432,28 @@ static vm_fault_t do_cow_fault(struct vm_fault *vmf)
 /*
  * The seed's fault_dirty_shared_page: the page was written through a
  * shared mapping: dirty, and tagged for writeback in its file's cache
- * (shared anonymous memory has no backing store: the flag only).
+ * (shared anonymous memory has no backing store: the flag only). Returns
+ * the file's mapping when the store dirtied the page, here or in
+ * ->page_mkwrite (@mkwrite: it ran), for the caller to throttle once the
+ * page is unlocked (throttle_dirtier); else NULL.
  */
-static void fault_dirty_shared_page(struct page *page)
+static struct address_space *fault_dirty_shared_page(struct page *page, bool mkwrite)
 {
-	set_page_dirty(page);
+	bool dirtied = set_page_dirty(page);
+
+	return dirtied || mkwrite ? page->mapping : NULL;
+}
+
+/*
+ * The dirty throttle after a store dirtied a page of @mapping (NULL:
+ * nothing to do): past the dirty limit the faulting task writes back
+ * some of it first (balance_dirty_pages). Called with no page locked,
+ * mmap_lock held for read (writeback takes only page locks).
+ */
+static void throttle_dirtier(struct address_space *mapping)
+{
+	if (mapping && mapping->a_ops && mapping->a_ops->writepage)
+		balance_dirty_pages(mapping);
 }
 
 /*
@@ -471,6 +489,7 @@ static vm_fault_t do_shared_fault(struct vm_fault *vmf)
 {
 	struct mm_struct *mm = vmf_mm(vmf);
 	vm_fault_t ret = __do_fault(vmf), mk;
+	struct address_space *dirtied;
 
 	if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY))
 		return ret;
@@ -485,8 +504,9 @@ static vm_fault_t do_shared_fault(struct vm_fault *vmf)
 		ret |= mk & VM_FAULT_LOCKED;
 	}
 	ret |= finish_fault(vmf, vmf->page, true);
-	fault_dirty_shared_page(vmf->page);
+	dirtied = fault_dirty_shared_page(vmf->page, vmf->vma->vm_ops->page_mkwrite != NULL);
 	unlock_if_locked(vmf->page, ret);
+	throttle_dirtier(dirtied);
 	count_fault(mm, shared);
 	return ret & ~VM_FAULT_LOCKED;
 }
@@ -546,6 +566,7 @@ static vm_fault_t wp_page_shared(struct vm_fault *vmf)
 	struct mm_struct *mm = vmf_mm(vmf);
 	pfn_t pfn = pte_pfn(vmf->orig_pte);
 	struct page *page = mm_pfn_page(mm, pfn);
+	struct address_space *dirtied = NULL;
 	vm_fault_t ret;
 
 	if (!page || is_zero_pfn(pfn) || !vma_wants_writenotify(vmf->vma)) {
@@ -560,9 +581,10 @@ static vm_fault_t wp_page_shared(struct vm_fault *vmf)
 		return ret & ~VM_FAULT_NOPAGE ? ret : 0;
 	}
 	if (wp_page_reuse(vmf))
-		fault_dirty_shared_page(page);
+		dirtied = fault_dirty_shared_page(page, true);
 	unlock_if_locked(page, ret);
 	put_page(mm->pmm, page);
+	throttle_dirtier(dirtied);
 	return 0;
 }
 

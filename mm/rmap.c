@@ -43,22 +43,103 @@ void unmap_mapping_pages(struct address_space *mapping, unsigned long first, uns
 	up_read(&mapping->i_mmap_rwsem);
 }
 
-/*
- * Write-protect and clean @vma's pte of @page, if it maps it. True if
- * the pte was dirty.
- */
-static bool mkclean_one(struct vm_area_struct *vma, struct page *page)
+/* Does @vma's pte of page @page (at @addr) map it? Page-table lock held. */
+static pte_t *pte_mapping_page(struct vm_area_struct *vma, struct page *page, uintptr_t addr)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	uintptr_t addr = vma_pgoff_address(vma, page->index);
-	bool dirty = false;
+	pte_t *pte = pt_lookup_pte(&mm->pt, addr);
+
+	if (!pte || !pte_present(*pte) || !pmm_has_pfn(mm->pmm, pte_pfn(*pte)) ||
+	    pmm_pfn_to_page(mm->pmm, pte_pfn(*pte)) != page)
+		return NULL;
+	return pte;
+}
+
+/* Call @fn on each vma of @page's mapping whose range covers @page's index. */
+static unsigned int for_each_mapping_vma(struct page *page,
+					 unsigned int (*fn)(struct vm_area_struct *vma,
+							    struct page *page, uintptr_t addr))
+{
+	struct address_space *mapping = page->mapping;
+	struct vm_area_struct *vma;
+	unsigned int n = 0;
+
+	if (!mapping || !page_mapcount(page))
+		return 0;
+	down_read(&mapping->i_mmap_rwsem);
+	list_for_each_entry(vma, &mapping->i_mmap, shared)
+		if (page->index >= vma->vm_pgoff && page->index <= vma_last_pgoff(vma))
+			n += fn(vma, page, vma_pgoff_address(vma, page->index));
+	up_read(&mapping->i_mmap_rwsem);
+	return n;
+}
+
+static unsigned int unmap_one(struct vm_area_struct *vma, struct page *page, uintptr_t addr)
+{
+	struct mm_struct *mm = vma->vm_mm;
 	pte_t *pte, old;
 
 	spin_lock(&mm->page_table_lock);
-	pte = pt_lookup_pte(&mm->pt, addr);
-	if (pte && pte_present(*pte) && pmm_has_pfn(mm->pmm, pte_pfn(*pte)) &&
-	    pmm_pfn_to_page(mm->pmm, pte_pfn(*pte)) == page &&
-	    (pte_write(*pte) || pte_dirty(*pte))) {
+	pte = pte_mapping_page(vma, page, addr);
+	if (!pte) {
+		spin_unlock(&mm->page_table_lock);
+		return 0;
+	}
+	old = *pte;
+	pte_clear(pte);
+	arch_flush_tlb_page(addr);
+	page_mapcount_dec(page);
+	mm->rss_shared--;
+	spin_unlock(&mm->page_table_lock);
+	if (pte_dirty(old))
+		set_page_dirty(page);
+	put_page(mm->pmm, page);		/* the pte's reference; the cache keeps one */
+	return 1;
+}
+
+bool try_to_unmap_page(struct page *page)
+{
+	for_each_mapping_vma(page, unmap_one);
+	return !page_mapcount(page);
+}
+
+static unsigned int referenced_one(struct vm_area_struct *vma, struct page *page, uintptr_t addr)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned int young = 0;
+	pte_t *pte;
+
+	spin_lock(&mm->page_table_lock);
+	pte = pte_mapping_page(vma, page, addr);
+	if (pte && pte_young(*pte)) {
+		set_pte(pte, pte_mkold(*pte));
+		arch_flush_tlb_page(addr);
+		young = 1;
+	}
+	spin_unlock(&mm->page_table_lock);
+	return young;
+}
+
+unsigned int page_referenced(struct page *page)
+{
+	return for_each_mapping_vma(page, referenced_one);
+}
+
+/*
+ * Write-protect and clean @vma's pte of @page, if it is a shared vma's and
+ * maps it. 1 if the pte was dirty.
+ */
+static unsigned int mkclean_one(struct vm_area_struct *vma, struct page *page, uintptr_t addr)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned int dirty = 0;
+	pte_t *pte, old;
+
+	if (!(vma->vm_flags & VM_SHARED))
+		return 0;			/* private: mapped read-only, written by copy */
+	spin_lock(&mm->page_table_lock);
+	pte = pte_mapping_page(vma, page, addr);
+	if (pte && (pte_write(*pte) || pte_dirty(*pte))) {
 		old = *pte;
 		set_pte(pte, pte_mkclean(pte_wrprotect(old)));
 		dirty = pte_dirty(old);
@@ -70,17 +151,5 @@ static bool mkclean_one(struct vm_area_struct *vma, struct page *page)
 
 bool page_mkclean(struct page *page)
 {
-	struct address_space *mapping = page->mapping;
-	struct vm_area_struct *vma;
-	bool dirty = false;
-
-	if (!mapping || !page_mapcount(page))
-		return false;
-	down_read(&mapping->i_mmap_rwsem);
-	list_for_each_entry(vma, &mapping->i_mmap, shared)
-		if ((vma->vm_flags & VM_SHARED) && page->index >= vma->vm_pgoff &&
-		    page->index <= vma_last_pgoff(vma))
-			dirty |= mkclean_one(vma, page);
-	up_read(&mapping->i_mmap_rwsem);
-	return dirty;
+	return for_each_mapping_vma(page, mkclean_one) != 0;
 }

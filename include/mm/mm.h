@@ -305,6 +305,18 @@ void unmap_mapping_pages(struct address_space *mapping, unsigned long first, uns
  */
 bool page_mkclean(struct page *page);
 
+/*
+ * For reclaim (@page locked, in a page cache): remove every pte that maps
+ * it (its Dirty bit moved to the page), so it can be dropped. True when
+ * no pte maps it any more.
+ */
+bool try_to_unmap_page(struct page *page);
+/*
+ * How many ptes mapping @page (locked, in a page cache) were used since
+ * last asked: their Accessed bits are counted and cleared.
+ */
+unsigned int page_referenced(struct page *page);
+
 /* The vm_ops of a file mapped through the page cache (fault, fault-around, page_mkwrite). */
 extern const struct vm_operations_struct generic_file_vm_ops;
 /* file_operations->mmap of a page-cache file: generic_file_vm_ops. 0, or -ENOEXEC without ->read_folio. */

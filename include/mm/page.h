@@ -32,6 +32,8 @@ enum page_flag {
 	PG_error,	/* page cache: the last read of it failed */
 	PG_readahead,	/* page cache: reaching it starts the next readahead window */
 	PG_referenced,	/* page cache: looked up since it was last aged (reclaim) */
+	PG_lru,		/* on its pmm's LRU lists (->lru; lruvec lock) */
+	PG_active,	/* on the active list, else the inactive one */
 	NR_PAGE_FLAGS
 };
 

@@ -127,6 +127,9 @@ struct address_space {
 	u32 wb_err;
 	int wb_errno;
 	unsigned long flags;		/* AS_* */
+	/* on the dirty list (mm/page-writeback.c) since dirtied_when (ns) */
+	struct list_head dirty_link;
+	u64 dirtied_when;
 };
 
 #define AS_UNEVICTABLE	0x1	/* ramfs and tmpfs: no backing store, never reclaimed */
@@ -140,6 +143,7 @@ struct page_cache_stats {
 	unsigned long pgpgout;		/* pages written back */
 	unsigned long pgmajfault;	/* file faults that missed the cache */
 	unsigned long ra_pages;		/* pages submitted by readahead */
+	unsigned long throttled;	/* writers made to write back (balance_dirty_pages) */
 };
 
 extern struct page_cache_stats page_cache_stats;

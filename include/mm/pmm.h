@@ -38,6 +38,26 @@ struct free_area {
 	unsigned long nr_free;		/* blocks (not pages) on free_list */
 };
 
+/*
+ * The LRU lists of a pmm's page-cache pages (mm/vmscan.c): new pages go
+ * to the head of the inactive list, pages used again move to the active
+ * one, reclaim takes from the inactive tail and refills it from the active
+ * tail. Lock: lock (irqsave, innermost but pmm->lock).
+ */
+struct lruvec {
+	spinlock_t lock;
+	struct list_head inactive;	/* struct page.lru, newest first */
+	struct list_head active;
+	unsigned long nr_inactive, nr_active;
+};
+
+struct pmm;
+/*
+ * Free at least @nr pages of @pmm by dropping page-cache pages; returns
+ * how many were freed. May sleep. Set by mm/vmscan.c (NULL: no reclaim).
+ */
+typedef unsigned long (*pmm_reclaim_t)(struct pmm *pmm, unsigned long nr, gfp_t gfp);
+
 struct pmm {
 	spinlock_t lock;
 	struct page *pages;		/* pages[i] describes pfn base_pfn + i */
@@ -46,6 +66,10 @@ struct pmm {
 	unsigned long nr_managed;	/* pages ever given to the allocator */
 	unsigned long nr_free;		/* pages currently free */
 	unsigned long nr_bad;		/* blocks freed while still in use: reported, leaked */
+	struct lruvec lru;		/* its page-cache pages, for reclaim */
+	pmm_reclaim_t reclaim;		/* NULL: allocations never reclaim */
+	/* a sleeping allocation reclaims first when fewer pages than this are free */
+	unsigned long watermark_low;
 	struct free_area free_area[MAX_ORDER];
 };
 

@@ -11,8 +11,8 @@ HOST_TESTS :=
 
 # The page cache the fault path calls into (mm/memory.c links it), with the
 # host's stand-in for sleeping on a page bit.
-HOST_PAGECACHE_SRCS := mm/filemap.c mm/readahead.c mm/rmap.c lib/xarray.c tests/host/fake_page_wait.c \
-	fs/file_table.c
+HOST_PAGECACHE_SRCS := mm/filemap.c mm/readahead.c mm/rmap.c mm/vmscan.c mm/page-writeback.c \
+	lib/xarray.c tests/host/fake_page_wait.c tests/host/fake_writeback.c fs/file_table.c
 
 HOST_TEST_BINS = $(HOST_TESTS:%=$(BUILD)/host/test_%)
 host_test_objs = $(patsubst %.c,$(BUILD)/host/obj/%.o,$(HOST_TEST_$(1)_SRCS) $(HOST_SUPPORT_SRCS))
@@ -52,7 +52,7 @@ HOST_TEST_fault_SRCS := tests/host/test_fault.c tests/host/fake_mm.c mm/memory.c
 
 HOST_TESTS += filemap
 HOST_TEST_filemap_SRCS := tests/host/test_filemap.c tests/host/fake_mm.c $(HOST_PAGECACHE_SRCS) \
-	mm/memory.c mm/shared_anon.c mm/mmap.c mm/vma.c mm/pgtable.c mm/buddy.c mm/slab.c \
+	mm/audit.c mm/fork.c mm/memory.c mm/shared_anon.c mm/mmap.c mm/vma.c mm/pgtable.c mm/buddy.c mm/slab.c \
 	arch/x86_64/mm/pte.c lib/rbtree.c
 
 HOST_TESTS += rbtree mmap

@@ -11,11 +11,15 @@
 #include "fake_arch.h"
 #include "fake_mm.h"
 #include "fake_page_wait.h"
+#include "fake_writeback.h"
 #include <mm/arch.h>
+#include <mm/audit.h>
 #include <mm/mm.h>
 #include <mm/pagemap.h>
 #include <mm/page_ref.h>
 #include <mm/pmm.h>
+#include <mm/vmscan.h>
+#include <mm/writeback.h>
 #include <pagoda/err.h>
 #include <pagoda/errno.h>
 #include <pagoda/fs.h>
@@ -137,6 +141,7 @@ static void teardown(void)
 {
 	run_pending_io();
 	truncate_inode_pages(&mapping, 0);
+	mapping_forget_dirty(&mapping);		/* as an inode's eviction does */
 
 	KT_EXPECT_EQ(mapping.nrpages, 0);
 	KT_EXPECT(xa_empty(&mapping.i_pages));
@@ -672,6 +677,235 @@ static void t_fault_waits_for_io_without_mmap_lock(void)
 	teardown_mapped();
 }
 
+/* ---- the memory audit over file pages ---- */
+
+static unsigned int audit_lines;
+
+static void count_line(const char *line, void *ctx)
+{
+	audit_lines++;
+}
+
+/*
+ * With a file mapped shared and private (some pages copied), in two mms,
+ * the audit is clean; a page whose index disagrees with where it is
+ * mapped, or a vma off the reverse map, is reported.
+ */
+static void t_audit_of_file_pages(void)
+{
+	struct mm_struct *child, *mms[2];
+	struct audit_report rep;
+	struct vm_area_struct *v;
+	struct page *p4;
+
+	setup_mapped(O_RDWR);
+	KT_EXPECT_EQ(map_file(AREA, 8, PROT_READ | PROT_WRITE, MAP_SHARED, 0), AREA);
+	KT_EXPECT_EQ(map_file(AREA + 16 * PG, 8, PROT_READ | PROT_WRITE, MAP_PRIVATE, 0), AREA + 16 * PG);
+	for (pgoff_t i = 0; i < 8; i++) {
+		KT_EXPECT(!(fault(AREA + i * PG, i & 1 ? F_WRITE : F_READ, NULL) & VM_FAULT_ERROR));
+		KT_EXPECT(!(fault(AREA + (16 + i) * PG, i & 2 ? F_WRITE : F_READ, NULL) & VM_FAULT_ERROR));
+	}
+	child = dup_mm(mm);
+	KT_ASSERT(child);
+	mms[0] = mm;
+	mms[1] = child;
+	audit_lines = 0;
+	KT_EXPECT_EQ(mm_audit(mms, NULL, 2, &upmm, &rep, count_line, NULL), 0);
+	KT_EXPECT_EQ(audit_lines, 0);
+	KT_EXPECT(rep.ptes >= 32);
+	/* a file page claiming another offset */
+	p4 = cached(4);
+	p4->index = 5;
+	KT_EXPECT_EQ(mm_audit(mms, NULL, 2, &upmm, &rep, count_line, NULL), -EINVAL);
+	KT_EXPECT(audit_lines > 0);
+	p4->index = 4;
+	/* a vma off the reverse map */
+	v = vma_lookup(child, AREA);
+	vma_unlink_file(v);
+	audit_lines = 0;
+	KT_EXPECT_EQ(mm_audit(mms, NULL, 2, &upmm, &rep, count_line, NULL), -EINVAL);
+	KT_EXPECT(audit_lines > 0);
+	vma_link_file(v);
+	KT_EXPECT_EQ(mm_audit(mms, NULL, 2, &upmm, &rep, count_line, NULL), 0);
+	mm_put(child);
+	teardown_mapped();
+}
+
+/* ---- reclaim ---- */
+
+/* Take all but @keep free pages of upmm; give them back with unhoard(). */
+static struct page *hoard[USER_PAGES];
+static unsigned int nr_hoard;
+
+static void hoard_all_but(unsigned long keep)
+{
+	struct page *p;
+
+	nr_hoard = 0;
+	while (pmm_nr_free(&upmm) > keep && (p = pmm_alloc_pages(&upmm, 0, 0)))
+		hoard[nr_hoard++] = p;
+}
+
+static void unhoard(void)
+{
+	while (nr_hoard)
+		pmm_free_pages(&upmm, hoard[--nr_hoard], 0);
+}
+
+/*
+ * With 40 pages free (under the 64-page watermark), reading the whole
+ * 96-page file one page at a time works: each allocation drops the least
+ * recently used clean pages. A dirty page is never dropped.
+ */
+static void t_reclaim_reads_a_file_larger_than_memory(void)
+{
+	struct page *p;
+
+	setup(&fake_aops_no_ra);
+	pmm_enable_reclaim(&upmm);
+	memset(&reclaim_stats, 0, sizeof(reclaim_stats));
+	dirty_page(0, 0xaa);
+	hoard_all_but(40);
+	for (pgoff_t i = 0; i < FILE_PAGES; i++) {
+		p = read_mapping_page(&mapping, i, &file);
+		KT_ASSERT(!IS_ERR(p));
+		KT_EXPECT(i == 0 || page_is_disk(p, i));
+		put_page(&upmm, p);
+	}
+	KT_EXPECT_EQ(reads, FILE_PAGES);
+	KT_EXPECT(reclaim_stats.freed > 0);
+	KT_EXPECT(mapping.nrpages < FILE_PAGES);
+	KT_EXPECT_EQ(mapping.nrpages, upmm.lru.nr_inactive + upmm.lru.nr_active);
+	p = find_get_page(&mapping, 0);		/* the dirty page stayed, with its data */
+	KT_ASSERT(p);
+	KT_EXPECT(page_test_flag(p, PG_dirty) && page_bytes(p)[100] == 0xaa);
+	put_page(&upmm, p);
+	KT_EXPECT(!find_get_page(&mapping, 1));	/* the oldest clean ones went */
+	unhoard();
+	KT_EXPECT_EQ(filemap_write_and_wait_range(&mapping, 0, -1), 0);
+	teardown();
+}
+
+/*
+ * Mapped clean pages are unmapped through the reverse map and dropped
+ * once they are not used; a page whose pte was used stays a round longer;
+ * faulting again reads it back.
+ */
+static void t_reclaim_unmaps_mapped_pages(void)
+{
+	unsigned int before;
+
+	setup_mapped(O_RDONLY);
+	pmm_enable_reclaim(&upmm);
+	KT_EXPECT_EQ(map_file(AREA, 16, PROT_READ, MAP_SHARED, 0), AREA);
+	for (pgoff_t i = 0; i < 16; i++)
+		KT_EXPECT(!(fault(AREA + i * PG, F_READ, NULL) & VM_FAULT_ERROR));
+	KT_EXPECT_EQ(mm->rss_shared, 16);
+	KT_EXPECT_EQ(mapping.nrpages, 32);		/* read around: 0..31 */
+	/*
+	 * Page 0 was faulted in (referenced); 1..15 were mapped by
+	 * fault-around (not yet used); page 5's pte says the CPU used it.
+	 * One pass keeps the two used pages (activated) and drops the rest,
+	 * mapped or not; later passes, with nothing used meanwhile, drop
+	 * them too.
+	 */
+	set_pte(pt_lookup_pte(&mm->pt, AREA + 5 * PG), pte_mkyoung(pte_at(AREA + 5 * PG)));
+	KT_EXPECT_EQ(shrink_page_cache(&upmm, 1000, GFP_KERNEL), 30);
+	KT_EXPECT(!pte_none(pte_at(AREA)) && !pte_none(pte_at(AREA + 5 * PG)));
+	KT_EXPECT(cached(0) && cached(5) && page_test_flag(cached(5), PG_active));
+	KT_EXPECT(pte_none(pte_at(AREA + 4 * PG)) && !cached(4) && !cached(20));
+	KT_EXPECT_EQ(mm->rss_shared, 2);
+	KT_EXPECT_EQ(mapping.nrpages, 2);
+	/* the active list refills the inactive one half at a time: two more calls */
+	KT_EXPECT_EQ(shrink_page_cache(&upmm, 1000, GFP_KERNEL), 1);
+	KT_EXPECT_EQ(shrink_page_cache(&upmm, 1000, GFP_KERNEL), 1);
+	KT_EXPECT_EQ(mm->rss_shared, 0);
+	KT_EXPECT_EQ(mapping.nrpages, 0);
+	before = reads;
+	KT_EXPECT(!(fault(AREA + 4 * PG, F_READ, NULL) & VM_FAULT_ERROR));
+	KT_EXPECT(reads > before && page_is_disk(page_at(AREA + 4 * PG), 4));
+	/* without a sleeping allocation's permission, nothing is reclaimed */
+	KT_EXPECT_EQ(shrink_page_cache(&upmm, 1000, GFP_NOWAIT), 0);
+	teardown_mapped();
+}
+
+/* ---- writeback policy ---- */
+
+#define SEC	1000000000ull
+
+/*
+ * A mapping is written once its first dirtying is 30 s old (or when every
+ * dirty mapping is asked for), and leaves the dirty list when clean; sync
+ * writes and waits for everything.
+ */
+static void t_writeback_after_expiry_and_sync(void)
+{
+	setup(&fake_aops);
+	fake_now_ns = 1000 * SEC;
+	dirty_page(2, 0x22);
+	KT_EXPECT(!list_empty(&mapping.dirty_link));
+	KT_EXPECT_EQ(mapping.dirtied_when, 1000 * SEC);
+	fake_now_ns = 1010 * SEC;
+	dirty_page(3, 0x33);			/* the first dirtying is what counts */
+	KT_EXPECT_EQ(writeback_expired(1029 * SEC, false), 0);
+	KT_EXPECT_EQ(writes, 0);
+	KT_EXPECT_EQ(writeback_expired(1030 * SEC, false), 1);
+	KT_EXPECT_EQ(writes, 2);
+	KT_EXPECT(disk[2 * PG] == 0x22 && disk[3 * PG] == 0x33);
+	KT_EXPECT(list_empty(&mapping.dirty_link));
+	/* asked for everything: written however young */
+	fake_now_ns = 2000 * SEC;
+	dirty_page(4, 0x44);
+	KT_EXPECT_EQ(writeback_expired(2000 * SEC, true), 1);
+	KT_EXPECT(disk[4 * PG] == 0x44);
+	/* sync */
+	dirty_page(5, 0x55);
+	dirty_page(6, 0x66);
+	KT_EXPECT_EQ(sync_all_mappings(), 0);
+	KT_EXPECT(disk[5 * PG] == 0x55 && disk[6 * PG] == 0x66);
+	KT_EXPECT_EQ(page_cache_stats.nr_dirty, 0);
+	KT_EXPECT_EQ(page_cache_stats.nr_writeback, 0);
+	KT_EXPECT(list_empty(&mapping.dirty_link));
+	/* a failed write: sync says so */
+	dirty_page(7, 0x77);
+	bad_page[7] = true;
+	KT_EXPECT_EQ(sync_all_mappings(), -EIO);
+	bad_page[7] = false;
+	teardown();
+}
+
+/*
+ * Below the limits a store only dirties; past the background limit the
+ * flusher is woken; past the dirty limit the storing task writes the
+ * mapping's pages itself, from the fault (balance_dirty_pages).
+ */
+static void t_dirty_throttle(void)
+{
+	struct writeback_tunables saved = wb_tunables;
+	unsigned long wakeups;
+
+	setup_mapped(O_RDWR);
+	KT_EXPECT_EQ(map_file(AREA, 8, PROT_READ | PROT_WRITE, MAP_SHARED, 0), AREA);
+	KT_EXPECT(dirty_threshold(&upmm) > 16);
+	wakeups = fake_flusher_wakeups;
+	KT_EXPECT(!(fault(AREA, F_WRITE, NULL) & VM_FAULT_ERROR));
+	KT_EXPECT_EQ(writes, 0);
+	KT_EXPECT_EQ(fake_flusher_wakeups, wakeups);
+	KT_EXPECT_EQ(page_cache_stats.throttled, 0);
+	wb_tunables.dirty_background_ratio = 0;
+	KT_EXPECT(!(fault(AREA + PG, F_WRITE, NULL) & VM_FAULT_ERROR));
+	KT_EXPECT(fake_flusher_wakeups > wakeups);
+	KT_EXPECT_EQ(writes, 0);
+	wb_tunables.dirty_ratio = 0;
+	KT_EXPECT(!(fault(AREA + 2 * PG, F_WRITE, NULL) & VM_FAULT_ERROR));
+	KT_EXPECT_EQ(page_cache_stats.throttled, 1);
+	KT_EXPECT_EQ(writes, 3);			/* the writer wrote all three */
+	KT_EXPECT_EQ(page_cache_stats.nr_dirty, 0);
+	KT_EXPECT(!pte_write(pte_at(AREA + 2 * PG)));	/* cleaned: the next store faults */
+	wb_tunables = saved;
+	teardown_mapped();
+}
+
 static const struct kt_case cases[] = {
 	KT_CASE(t_get_create_lock_delete, "pages are created locked, found, locked, and deleted with their references"),
 	KT_CASE(t_read_mapping_page, "read_mapping_page reads once, waits for asynchronous reads, reports -EIO and retries"),
@@ -686,6 +920,11 @@ static const struct kt_case cases[] = {
 	KT_CASE(t_file_vmas_reference_and_reverse_map, "split and moved file vmas keep their file references and reverse map; mmap's access checks"),
 	KT_CASE(t_read_error_and_past_eof_are_sigbus, "a read error and a page past the end of the file are SIGBUS with BUS_ADRERR"),
 	KT_CASE(t_fault_waits_for_io_without_mmap_lock, "a fault on a page being read waits without mmap_lock and retries"),
+	KT_CASE(t_audit_of_file_pages, "the memory audit checks file pages against their cache and the reverse map"),
+	KT_CASE(t_reclaim_reads_a_file_larger_than_memory, "with 40 pages free a 96-page file reads through, dropping old clean pages, never a dirty one"),
+	KT_CASE(t_reclaim_unmaps_mapped_pages, "reclaim unmaps unused mapped pages through the reverse map; a used one stays"),
+	KT_CASE(t_writeback_after_expiry_and_sync, "a mapping is written 30 s after its first dirtying; sync writes and waits, reporting errors"),
+	KT_CASE(t_dirty_throttle, "past the background limit the flusher wakes; past the dirty limit the storing task writes"),
 };
 
 int main(void)

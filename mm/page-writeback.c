@@ -1,0 +1,199 @@
+/*
+ * When dirty page-cache pages are written back, with Linux's defaults:
+ *
+ *   - a mapping's pages are written once the oldest dirtying of it is
+ *     older than dirty_expire (30 s);
+ *   - the flusher looks every dirty_writeback_interval (5 s), and at once
+ *     when dirty pages pass dirty_background_ratio (10 %) of the memory
+ *     that could hold them (free + page cache);
+ *   - a task that dirties pages while they pass dirty_ratio (20 %) writes
+ *     back that mapping's pages itself before it goes on
+ *     (balance_dirty_pages: the throttle).
+ *
+ * The dirty mappings are on one list, oldest dirtying first: a mapping
+ * joins it when its first page is dirtied (set_page_dirty, via
+ * mapping_note_dirty) and leaves it when a pass finds it clean.
+ * Host-compilable: the flusher thread itself is kernel-only (the bottom of
+ * this file); host tests drive writeback_expired() with their own clock.
+ *
+ * Locks: dirty_list_lock (irqsave, innermost: set_page_dirty may run under
+ * i_pages_lock's callers) guards the list and each mapping's place on it;
+ * the writing itself (filemap_fdatawrite_range) takes page locks, so it
+ * runs with no spinlock held.
+ */
+#include <mm/writeback.h>
+#include <mm/pagemap.h>
+#include <mm/pmm.h>
+#include <pagoda/list.h>
+#include <pagoda/spinlock.h>
+
+struct writeback_tunables wb_tunables = {
+	.dirty_background_ratio = 10,
+	.dirty_ratio = 20,
+	.dirty_expire_ns = 30ull * 1000000000,
+	.dirty_writeback_interval_ns = 5ull * 1000000000,
+};
+
+static spinlock_t dirty_list_lock = SPINLOCK_INIT;
+static LIST_HEAD(dirty_mappings);	/* oldest dirtying first */
+
+void mapping_note_dirty(struct address_space *mapping, u64 now)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&dirty_list_lock, flags);
+	if (list_empty(&mapping->dirty_link)) {
+		mapping->dirtied_when = now;
+		list_add_tail(&mapping->dirty_link, &dirty_mappings);
+	}
+	spin_unlock_irqrestore(&dirty_list_lock, flags);
+}
+
+void mapping_forget_dirty(struct address_space *mapping)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&dirty_list_lock, flags);
+	list_del_init(&mapping->dirty_link);
+	spin_unlock_irqrestore(&dirty_list_lock, flags);
+}
+
+/*
+ * The first mapping on the list that is due (dirtied at or before
+ * @before), taken off the list, or NULL. Due mappings are at the front:
+ * the list is in dirtying order.
+ */
+static struct address_space *take_due(u64 before)
+{
+	struct address_space *mapping = NULL;
+	unsigned long flags;
+
+	spin_lock_irqsave(&dirty_list_lock, flags);
+	if (!list_empty(&dirty_mappings)) {
+		struct address_space *first =
+			list_first_entry(&dirty_mappings, struct address_space, dirty_link);
+
+		if (first->dirtied_when <= before) {
+			list_del_init(&first->dirty_link);
+			mapping = first;
+		}
+	}
+	spin_unlock_irqrestore(&dirty_list_lock, flags);
+	return mapping;
+}
+
+/* Start writing @mapping's dirty pages; if some stay dirty (busy, redirtied), it goes back on the list. */
+static void write_mapping(struct address_space *mapping, u64 now)
+{
+	filemap_fdatawrite_range(mapping, 0, -1, WB_SYNC_NONE);
+	if (xa_marked(&mapping->i_pages, PAGECACHE_TAG_DIRTY))
+		mapping_note_dirty(mapping, now);
+}
+
+unsigned long writeback_expired(u64 now, bool all)
+{
+	u64 before = all ? ~0ull : (now >= wb_tunables.dirty_expire_ns ?
+				    now - wb_tunables.dirty_expire_ns : 0);
+	unsigned long n = 0, limit = 0;
+	struct address_space *mapping;
+	unsigned long flags;
+
+	/* each mapping on the list now at most once: re-added ones wait their turn */
+	spin_lock_irqsave(&dirty_list_lock, flags);
+	for (struct list_head *e = dirty_mappings.next; e != &dirty_mappings; e = e->next)
+		limit++;
+	spin_unlock_irqrestore(&dirty_list_lock, flags);
+	while (n < limit && (mapping = take_due(before))) {
+		write_mapping(mapping, now);
+		n++;
+	}
+	return n;
+}
+
+/* Pages that could hold page cache: free plus cached now. */
+static unsigned long dirtyable_pages(struct pmm *pmm)
+{
+	return pmm_nr_free(pmm) + READ_ONCE(page_cache_stats.nr_file_pages);
+}
+
+unsigned long dirty_background_threshold(struct pmm *pmm)
+{
+	return dirtyable_pages(pmm) * wb_tunables.dirty_background_ratio / 100;
+}
+
+unsigned long dirty_threshold(struct pmm *pmm)
+{
+	return dirtyable_pages(pmm) * wb_tunables.dirty_ratio / 100;
+}
+
+bool balance_dirty_pages(struct address_space *mapping)
+{
+	unsigned long dirty = READ_ONCE(page_cache_stats.nr_dirty);
+
+	if (dirty > dirty_background_threshold(mapping->pmm))
+		wakeup_flusher();
+	if (dirty <= dirty_threshold(mapping->pmm))
+		return false;
+	/* over the limit: this writer pays, writing its own mapping's pages */
+	page_cache_stats.throttled++;
+	filemap_fdatawrite_range(mapping, 0, -1, WB_SYNC_NONE);
+	return true;
+}
+
+int sync_all_mappings(void)
+{
+	struct address_space *mapping;
+	int err = 0, e;
+
+	while ((mapping = take_due(~0ull))) {
+		e = filemap_write_and_wait_range(mapping, 0, -1);
+		if (e && !err)
+			err = e;
+	}
+	return err;
+}
+
+#ifndef HOST_TEST
+#include <pagoda/init.h>
+#include <pagoda/kthread.h>
+#include <pagoda/printk.h>
+#include <pagoda/task.h>
+#include <pagoda/time.h>
+#include <pagoda/wait.h>
+
+static DECLARE_WAIT_QUEUE_HEAD(flusher_wait);
+static bool flusher_kicked;
+
+void wakeup_flusher(void)
+{
+	WRITE_ONCE(flusher_kicked, true);
+	wake_up(&flusher_wait);
+}
+
+/*
+ * The flusher: every dirty_writeback_interval, write the mappings whose
+ * dirtying expired; when kicked (dirty pages past the background
+ * threshold), write every dirty mapping.
+ */
+static int flusher(void *unused)
+{
+	while (!kthread_should_stop()) {
+		bool kicked;
+
+		wait_event_timeout(flusher_wait, READ_ONCE(flusher_kicked) || kthread_should_stop(),
+				   wb_tunables.dirty_writeback_interval_ns);
+		kicked = READ_ONCE(flusher_kicked);
+		WRITE_ONCE(flusher_kicked, false);
+		writeback_expired(time_ns(), kicked);
+	}
+	return 0;
+}
+
+static int flusher_init(void)
+{
+	if (!kthread_run(flusher, NULL, "flusher"))
+		printk("writeback: no flusher thread (out of memory): dirty pages are written by sync and the throttle only\n");
+	return 0;
+}
+late_initcall(flusher_init);
+#endif

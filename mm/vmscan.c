@@ -1,0 +1,236 @@
+/*
+ * Reclaim of page-cache pages: the LRU lists (include/mm/vmscan.h) and
+ * the shrinker a sleeping allocation calls when its pmm runs low
+ * (mm/buddy.c, pmm->reclaim). A second-chance scheme in the manner of
+ * Linux's two lists: a new page enters the inactive list; used again
+ * (mark_page_accessed, or an Accessed bit in a pte mapping it) it is
+ * promoted to the active list; reclaim takes pages from the inactive tail,
+ * gives referenced ones another round, and refills the inactive list from
+ * the active tail when it is the shorter. A page is dropped when it is
+ * clean, unlocked, not under writeback and, after unmapping it from every
+ * vma through the reverse map, referenced only by the cache.
+ * Host-compilable.
+ */
+#include <mm/vmscan.h>
+#include <mm/mm.h>
+#include <mm/pagemap.h>
+#include <mm/page_ref.h>
+#include <pagoda/printk.h>
+
+#define SCAN_BATCH	32
+
+struct reclaim_stats reclaim_stats;
+
+static bool mapping_evictable(const struct address_space *mapping)
+{
+	return mapping && !(mapping->flags & AS_UNEVICTABLE);
+}
+
+/* ---- the lists ---- */
+
+/* Put @page at the head of the list @active says. LRU lock held. */
+static void lru_add_locked(struct lruvec *lru, struct page *page, bool active)
+{
+	page_set_flag(page, PG_lru);
+	if (active) {
+		page_set_flag(page, PG_active);
+		list_add(&page->lru, &lru->active);
+		lru->nr_active++;
+	} else {
+		page_clear_flag(page, PG_active);
+		list_add(&page->lru, &lru->inactive);
+		lru->nr_inactive++;
+	}
+}
+
+/* Take @page (PG_lru) off its list. LRU lock held. */
+static void lru_del_locked(struct lruvec *lru, struct page *page)
+{
+	list_del_init(&page->lru);
+	if (page_test_flag(page, PG_active))
+		lru->nr_active--;
+	else
+		lru->nr_inactive--;
+	page_clear_flag(page, PG_lru);
+}
+
+void lru_cache_add(struct pmm *pmm, struct page *page)
+{
+	unsigned long flags;
+
+	if (!mapping_evictable(page->mapping))
+		return;
+	spin_lock_irqsave(&pmm->lru.lock, flags);
+	lru_add_locked(&pmm->lru, page, false);
+	spin_unlock_irqrestore(&pmm->lru.lock, flags);
+}
+
+void lru_cache_del(struct pmm *pmm, struct page *page)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&pmm->lru.lock, flags);
+	if (page_test_flag(page, PG_lru))
+		lru_del_locked(&pmm->lru, page);
+	spin_unlock_irqrestore(&pmm->lru.lock, flags);
+}
+
+void mark_page_accessed(struct pmm *pmm, struct page *page)
+{
+	unsigned long flags;
+
+	if (!page_test_and_set_flag(page, PG_referenced) || page_test_flag(page, PG_active))
+		return;
+	/* inactive, and used before: promote */
+	spin_lock_irqsave(&pmm->lru.lock, flags);
+	if (page_test_flag(page, PG_lru) && !page_test_flag(page, PG_active)) {
+		lru_del_locked(&pmm->lru, page);
+		lru_add_locked(&pmm->lru, page, true);
+		page_clear_flag(page, PG_referenced);
+	}
+	spin_unlock_irqrestore(&pmm->lru.lock, flags);
+}
+
+/* ---- scanning ---- */
+
+/*
+ * Take up to @n pages off the tail of @list (the caller holds a reference
+ * on each, PG_lru cleared), into @out. Returns how many.
+ */
+static unsigned int isolate_tail(struct pmm *pmm, bool active, struct page **out, unsigned int n)
+{
+	struct lruvec *lru = &pmm->lru;
+	struct list_head *list = active ? &lru->active : &lru->inactive;
+	unsigned long flags;
+	unsigned int got = 0;
+
+	spin_lock_irqsave(&lru->lock, flags);
+	while (got < n && !list_empty(list)) {
+		struct page *page = list_entry(list->prev, struct page, lru);
+
+		lru_del_locked(lru, page);
+		get_page(page);
+		out[got++] = page;
+	}
+	spin_unlock_irqrestore(&lru->lock, flags);
+	return got;
+}
+
+/* Give an isolated @page back to a list head, unless it left its cache meanwhile. */
+static void putback(struct pmm *pmm, struct page *page, bool active)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&pmm->lru.lock, flags);
+	if (page->mapping && !page_test_flag(page, PG_lru))
+		lru_add_locked(&pmm->lru, page, active);
+	spin_unlock_irqrestore(&pmm->lru.lock, flags);
+	put_page(pmm, page);
+}
+
+/* Move up to @n pages from the active tail to the inactive head, their marks cleared. */
+static void deactivate_some(struct pmm *pmm, unsigned int n)
+{
+	struct page *batch[SCAN_BATCH];
+	unsigned int got = isolate_tail(pmm, true, batch, MIN(n, SCAN_BATCH));
+
+	for (unsigned int i = 0; i < got; i++) {
+		page_clear_flag(batch[i], PG_referenced);
+		putback(pmm, batch[i], false);
+	}
+}
+
+enum verdict { KEEP, ACTIVATE, FREE };
+
+/*
+ * What becomes of the isolated inactive @page (locked)? Unmaps it when it
+ * may go; FREE means it was dropped from its cache (the caller's reference
+ * is then the last).
+ */
+static enum verdict shrink_one(struct page *page)
+{
+	bool referenced = page_test_and_clear_flag(page, PG_referenced);
+	unsigned int young = page_referenced(page);
+
+	if (!page->mapping)			/* truncated while isolated */
+		return KEEP;
+	if (young || (referenced && page_mapcount(page)))
+		return ACTIVATE;		/* in use through a mapping */
+	if (referenced)
+		return KEEP;			/* one more round on the inactive list */
+	if (page_test_flag(page, PG_dirty) || page_test_flag(page, PG_writeback))
+		return KEEP;			/* writeback first */
+	if (page_mapcount(page) && !try_to_unmap_page(page))
+		return KEEP;
+	if (page_test_flag(page, PG_dirty))	/* a pte held a store */
+		return KEEP;
+	if (page->refcount != 2)		/* the cache's and ours: nobody else */
+		return KEEP;
+	delete_from_page_cache(page);
+	return FREE;
+}
+
+/* Refill the inactive list from the active tail until it is no shorter. */
+static void balance_lists(struct pmm *pmm)
+{
+	while (pmm->lru.nr_inactive < pmm->lru.nr_active)
+		deactivate_some(pmm, (unsigned int)MIN((pmm->lru.nr_active - pmm->lru.nr_inactive + 1) / 2,
+						      (unsigned long)SCAN_BATCH));
+}
+
+unsigned long shrink_page_cache(struct pmm *pmm, unsigned long nr, gfp_t gfp)
+{
+	unsigned long freed = 0, scanned = 0, budget;
+	struct page *batch[SCAN_BATCH];
+
+	if (!(gfp & __GFP_RECLAIM))
+		return 0;
+	reclaim_stats.runs++;
+	balance_lists(pmm);
+	/* each inactive page looked at once a call: one used meanwhile survives the call */
+	budget = pmm->lru.nr_inactive;
+	while (freed < nr && scanned < budget) {
+		unsigned int got = isolate_tail(pmm, false, batch,
+						(unsigned int)MIN(budget - scanned, (unsigned long)SCAN_BATCH));
+
+		if (!got)
+			break;
+		scanned += got;
+		for (unsigned int i = 0; i < got; i++) {
+			struct page *page = batch[i];
+			enum verdict v = KEEP;
+
+			if (trylock_page(page)) {
+				v = shrink_one(page);
+				unlock_page(page);
+			}
+			if (v == FREE) {
+				put_page(pmm, page);	/* the last reference: back to the pmm */
+				freed++;
+			} else {
+				putback(pmm, page, v == ACTIVATE);
+			}
+		}
+	}
+	reclaim_stats.scanned += scanned;
+	reclaim_stats.freed += freed;
+	return freed;
+}
+
+void pmm_enable_reclaim(struct pmm *pmm)
+{
+	pmm->watermark_low = MAX(64UL, pmm->nr_managed / 256);
+	pmm->reclaim = shrink_page_cache;
+}
+
+#ifndef HOST_TEST
+#include <pagoda/init.h>
+
+/* The kernel's page cache comes from kernel_pmm: let its allocations reclaim. */
+static int vmscan_init(void)
+{
+	pmm_enable_reclaim(&kernel_pmm);
+	return 0;
+}
+subsys_initcall(vmscan_init);
+#endif
