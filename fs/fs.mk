@@ -1,7 +1,7 @@
 # fs/: open files, descriptor tables, the initrd's in-memory tree, /proc,
 # the console file and the file system calls. Linked into the kernel.
 # cpio.c, ramfs.c, file.c and file_table.c are host-compilable (tests/host/test_cpio.c).
-FS_SRCS := fs/cpio.c fs/ramfs.c fs/ramfs_pagecache.c fs/file.c fs/file_table.c fs/fdtable.c fs/console.c fs/procfs.c \
+FS_SRCS := fs/cpio.c fs/ramfs.c fs/ramfs_pagecache.c fs/mpage.c fs/file.c fs/file_table.c fs/fdtable.c fs/console.c fs/procfs.c \
 	fs/sys_file.c fs/initrd.c
 KERNEL_SRCS += $(FS_SRCS)
 

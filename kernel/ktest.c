@@ -5,6 +5,7 @@
  * as the suite's last case (xv6's countfree idea).
  */
 #include <pagoda/ktest.h>
+#include <pagoda/xarray.h>
 #include <pagoda/printk.h>
 #include <pagoda/string.h>
 #include <mm/pmm.h>
@@ -60,6 +61,13 @@ static void report(unsigned int n, const char *name, const struct ktest *t)
 		printk("    %sok %u %s\n", t->failed ? "not " : "", n, name);
 }
 
+/* Give back the empty slabs of the kmalloc caches and of the page-cache index. */
+static void settle_caches(void)
+{
+	xa_shrink_cache();
+	kmalloc_shrink();
+}
+
 /* Run one suite; returns true if every case passed or was skipped. */
 static bool run_suite(const struct ktest_suite *s, unsigned int index)
 {
@@ -69,7 +77,7 @@ static bool run_suite(const struct ktest_suite *s, unsigned int index)
 
 	printk("    KTAP version 1\n    # Subtest: %s\n    1..%zu\n", s->name,
 	       s->nr_cases + 1);
-	kmalloc_shrink();
+	settle_caches();
 	free_before = pmm_nr_free(&kernel_pmm);
 	for (size_t i = 0; i < s->nr_cases; i++) {
 		struct ktest t = { .name = s->cases[i].name };
@@ -78,7 +86,7 @@ static bool run_suite(const struct ktest_suite *s, unsigned int index)
 		report(i + 1, t.name, &t);
 		ok &= !t.failed;
 	}
-	kmalloc_shrink();
+	settle_caches();
 	free_after = pmm_nr_free(&kernel_pmm);
 	if (free_after != free_before)
 		ktest_fail(&leak, __FILE__, __LINE__, "%lu free pages before, %lu after",

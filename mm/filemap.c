@@ -463,10 +463,15 @@ int filemap_fdatawait_range(struct address_space *mapping, loff_t start, loff_t 
 
 int filemap_write_and_wait_range(struct address_space *mapping, loff_t start, loff_t end)
 {
+	u32 since = filemap_sample_wb_err(mapping);
 	int err = filemap_fdatawrite_range(mapping, start, end, WB_SYNC_ALL);
 	int werr = filemap_fdatawait_range(mapping, start, end);
 
-	return err ? err : werr;
+	if (!err)
+		err = werr;
+	if (!err)	/* a write that failed in its completion, after the submission said yes */
+		err = filemap_check_wb_err(mapping, &since);
+	return err;
 }
 
 /* ---- dropping unused pages ---- */

@@ -13,3 +13,4 @@ KTEST_SRCS += tests/kernel/blk_test.c
 KTEST_SRCS += tests/kernel/ktest_block.c tests/lib/part_image.c
 KTEST_SRCS += tests/kernel/ktest_virtio.c
 KTEST_SRCS += tests/kernel/ktest_nvme.c
+KTEST_SRCS += tests/kernel/ktest_pagecache.c
