@@ -198,9 +198,11 @@ int mpage_writepage(struct blockmap *map, struct page *page, struct writeback_co
 	page->private = 0;
 	page_io_get(page);
 	err = map_and_submit(map, page, REQ_OP_WRITE, true, nr, write_end_io);
+	if (err == -ENOMEM)
+		set_page_dirty(page);		/* not written: a later pass tries again */
 	unlock_page(page);
-	if (page_io_put(page, err != 0, &failed))
-		page_end_writeback(page, failed ? -EIO : 0);
+	if (page_io_put(page, err && err != -ENOMEM, &failed))
+		page_end_writeback(page, !failed ? 0 : err && err != -ENOMEM ? err : -EIO);
 	return err;
 }
 

@@ -7,6 +7,7 @@
 #include <pagoda/task.h>
 #include <pagoda/fs.h>
 #include <pagoda/errno.h>
+#include <pagoda/uaccess.h>
 #include <mm/mm.h>
 
 SYSCALL_DEFINE(__NR_mmap, mmap)
@@ -47,4 +48,42 @@ SYSCALL_DEFINE(__NR_mremap, mremap)
 SYSCALL_DEFINE(__NR_madvise, madvise)
 {
 	return mm_madvise(current->mm, a0, a1, (int)a2);
+}
+
+SYSCALL_DEFINE(__NR_msync, msync)
+{
+	return mm_msync(current->mm, a0, a1, (int)a2);
+}
+
+/*
+ * mincore(addr, length, vec): the residency of each page, a chunk at a
+ * time into a kernel buffer, then to the user's vector (EFAULT if it
+ * cannot take it), as Linux does without holding mmap_lock over the copy.
+ */
+SYSCALL_DEFINE(__NR_mincore, mincore)
+{
+	static const size_t chunk = 512;
+	uintptr_t addr = a0;
+	size_t pages;
+	u8 buf[512];
+
+	if (addr & (PAGE_SIZE - 1))
+		return -EINVAL;
+	if (a1 > current->mm->task_size - MIN(addr, current->mm->task_size) ||
+	    addr >= current->mm->task_size)
+		return -ENOMEM;
+	pages = (a1 + PAGE_SIZE - 1) >> PAGE_SHIFT;
+	if (pages && !access_ok(a2, pages))
+		return -EFAULT;
+	for (size_t done = 0; done < pages;) {
+		size_t n = MIN(pages - done, chunk);
+		long err = mm_mincore(current->mm, addr + done * PAGE_SIZE, n, buf);
+
+		if (err)
+			return err;
+		if (copy_to_user((u8 *)a2 + done, buf, n))
+			return -EFAULT;
+		done += n;
+	}
+	return 0;
 }

@@ -310,6 +310,10 @@ static const char *page_bad_reason(const struct page *p)
 		return "still a slab (PG_slab)";
 	if (page_test_flag(p, PG_locked))
 		return "still locked (PG_locked)";
+	if (page_test_flag(p, PG_lru))
+		return "still on an LRU list (PG_lru)";
+	if (page_test_flag(p, PG_writeback))
+		return "still under writeback (PG_writeback)";
 	return NULL;
 }
 

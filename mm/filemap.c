@@ -171,9 +171,14 @@ void delete_from_page_cache(struct page *page)
 	page_cache_stats.nr_file_pages--;
 	if (page_test_and_clear_flag(page, PG_dirty))
 		page_cache_stats.nr_dirty--;
-	spin_unlock_irqrestore(&mapping->i_pages_lock, flags);
-	lru_cache_del(mapping->pmm, page);
 	page->mapping = NULL;
+	spin_unlock_irqrestore(&mapping->i_pages_lock, flags);
+	/*
+	 * After ->mapping is cleared: reclaim's putback of an isolated page
+	 * checks it under the LRU lock, so the page is either on the list now
+	 * (and taken off here) or never put back.
+	 */
+	lru_cache_del(mapping->pmm, page);
 	page_clear_flag(page, PG_readahead);
 	page_clear_flag(page, PG_referenced);
 	put_page(mapping->pmm, page);		/* the cache's reference */
@@ -286,10 +291,10 @@ bool clear_page_dirty_for_io(struct page *page)
 		set_page_dirty(page);
 	spin_lock_irqsave(&mapping->i_pages_lock, flags);
 	was = page_test_and_clear_flag(page, PG_dirty);
-	if (was) {
-		xa_clear_mark(&mapping->i_pages, page->index, PAGECACHE_TAG_DIRTY);
+	if (was)
 		page_cache_stats.nr_dirty--;
-	}
+	/* the tag too, even if the flag was clear: a stale tag would keep the mapping listed */
+	xa_clear_mark(&mapping->i_pages, page->index, PAGECACHE_TAG_DIRTY);
 	spin_unlock_irqrestore(&mapping->i_pages_lock, flags);
 	return was;
 }
@@ -546,8 +551,12 @@ static void delete_whole_pages(struct address_space *mapping, pgoff_t first, pgo
 
 			lock_page(page);
 			wait_on_page_writeback(page);
-			if (page->mapping == mapping)
+			if (page->mapping == mapping) {
+				/* a fault that raced with the caller's unmap mapped it since */
+				if (page_mapcount(page))
+					unmap_mapping_pages(mapping, page->index, page->index);
 				delete_from_page_cache(page);
+			}
 			unlock_page(page);
 			put_page(mapping->pmm, page);
 		}
@@ -655,6 +664,7 @@ vm_fault_t filemap_fault(struct vm_fault *vmf)
 {
 	struct file *file = vmf->vma->vm_file;
 	struct address_space *mapping = file->f_mapping;
+	struct pmm *pmm = mapping->pmm;
 	pgoff_t index = vmf->pgoff;
 	vm_fault_t ret = 0;
 	struct page *page;
@@ -669,12 +679,12 @@ retry_find:
 		ret = VM_FAULT_MAJOR;
 		page_cache_stats.pgmajfault++;
 		do_sync_mmap_readahead(vmf, file, mapping);
-		page = pagecache_get_page(mapping, index, FGP_CREAT | FGP_ACCESSED, GFP_KERNEL);
+		page = pagecache_get_page(mapping, index, FGP_CREAT, GFP_KERNEL);
 		if (!page)
 			return VM_FAULT_OOM;
 	}
 	if (!lock_page_or_retry(vmf, page)) {
-		put_page(mapping->pmm, page);
+		put_page(pmm, page);		/* mmap_lock is gone: nothing of the vma's */
 		return ret | VM_FAULT_RETRY;
 	}
 	if (page->mapping != mapping) {		/* truncated while we slept */
@@ -691,8 +701,13 @@ retry_find:
 			return VM_FAULT_SIGBUS;
 		}
 		if (!lock_page_or_retry(vmf, page)) {
-			put_page(mapping->pmm, page);
+			put_page(pmm, page);
 			return ret | VM_FAULT_RETRY;
+		}
+		if (page->mapping != mapping) {	/* truncated while it was read */
+			unlock_page(page);
+			put_page(pmm, page);
+			goto retry_find;
 		}
 		if (!PageUptodate(page)) {	/* the read failed: SIGBUS, as Linux */
 			unlock_page(page);

@@ -32,6 +32,7 @@
 #include <mm/tlb.h>
 #include <mm/page_ref.h>
 #include <mm/pmm.h>
+#include <mm/pagemap.h>
 #include <mm/slab.h>
 #include <pagoda/compiler.h>
 #include <pagoda/errno.h>
@@ -187,7 +188,7 @@ static void zap_pte(void *arg, pte_t *pte, uintptr_t addr)
 	} else {
 		z->mm->rss_shared--;
 		if (pte_dirty(old))	/* the CPU's record of a store: writeback's now */
-			page_set_flag(page, PG_dirty);
+			set_page_dirty(page);
 	}
 	page_mapcount_dec(page);
 	batch_add_page(&z->batch, page);
@@ -1211,6 +1212,8 @@ static long madvise_vma(struct mm_struct *mm, struct vm_area_struct *vma,
 		zap_page_range(vma, start, end);
 		return 0;
 	case MADV_WILLNEED:
+		if (vma->vm_file)
+			madvise_willneed_file(vma, start, end);
 		return 0;
 	}
 	newflags = madvise_flags(vma->vm_flags, advice);

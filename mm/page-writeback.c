@@ -128,15 +128,18 @@ unsigned long dirty_threshold(struct pmm *pmm)
 
 bool balance_dirty_pages(struct address_space *mapping)
 {
-	unsigned long dirty = READ_ONCE(page_cache_stats.nr_dirty);
+	/* pages under writeback are not free yet either: they count */
+	unsigned long dirty = READ_ONCE(page_cache_stats.nr_dirty) +
+			      READ_ONCE(page_cache_stats.nr_writeback);
 
 	if (dirty > dirty_background_threshold(mapping->pmm))
 		wakeup_flusher();
 	if (dirty <= dirty_threshold(mapping->pmm))
 		return false;
-	/* over the limit: this writer pays, writing its own mapping's pages */
+	/* over the limit: this writer pays, writing its own mapping's pages and waiting for them */
 	page_cache_stats.throttled++;
 	filemap_fdatawrite_range(mapping, 0, -1, WB_SYNC_NONE);
+	filemap_fdatawait_range(mapping, 0, -1);
 	return true;
 }
 
@@ -182,8 +185,7 @@ static int flusher(void *unused)
 
 		wait_event_timeout(flusher_wait, READ_ONCE(flusher_kicked) || kthread_should_stop(),
 				   wb_tunables.dirty_writeback_interval_ns);
-		kicked = READ_ONCE(flusher_kicked);
-		WRITE_ONCE(flusher_kicked, false);
+		kicked = __atomic_exchange_n(&flusher_kicked, false, __ATOMIC_ACQ_REL);
 		writeback_expired(time_ns(), kicked);
 	}
 	return 0;

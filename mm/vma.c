@@ -186,9 +186,14 @@ int vma_split(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t addr)
 	upper->vm_rb = (struct rb_node){ 0 };
 	upper->vm_start = addr;
 	upper->vm_pgoff += (addr - vma->vm_start) >> PAGE_SHIFT;
+	/*
+	 * On the file's reverse map before the lower half shrinks: a walker
+	 * of i_mmap (writeback's page_mkclean, truncate) must never miss the
+	 * ptes of [addr, end), so for a moment the range is covered twice.
+	 */
+	vma_open_copy(upper);
 	vma->vm_end = addr;
 	vma_link(mm, upper);
-	vma_open_copy(upper);
 	return 0;
 }
 

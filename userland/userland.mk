@@ -16,7 +16,7 @@ USER_CFLAGS := -O2 -Wall -Wextra -Werror -Iuserland/include -fno-strict-aliasing
 MUSL_LIB := /usr/lib/x86_64-linux-musl
 
 USERLAND_PROGS := hello exit_code segv_default fs_syscalls anon_zero wp_after_read \
-	mprotect_none file_map unmapped_hole munmap_split map_fixed brk stack_growth guard_gap \
+	mprotect_none file_map msync_mincore unmapped_hole munmap_split map_fixed brk stack_growth guard_gap \
 	exec_nx kernel_addr wild_write sigframe_fpu
 # The copy-on-write matrix across fork; the programs share cow_common.h.
 COW_PROGS := cow_basic cow_vma cow_shared cow_read cow_many cow_exec

@@ -40,6 +40,7 @@ struct shared_anon;
 #define VM_MAYEXEC	0x00000040UL
 #define VM_MAYSHARE	0x00000080UL
 #define VM_GROWSDOWN	0x00000100UL	/* the stack: grows on faults below it */
+#define VM_LOCKED	0x00002000UL	/* mlock (not implemented yet: never set) */
 #define VM_SEQ_READ	0x00008000UL	/* madvise(MADV_SEQUENTIAL) */
 #define VM_RAND_READ	0x00010000UL	/* madvise(MADV_RANDOM) */
 #define VM_DONTEXPAND	0x00040000UL	/* mremap may not grow it */
@@ -82,6 +83,9 @@ struct shared_anon;
 			 MAP_32BIT | MAP_HUGE_2MB | MAP_HUGE_1GB)
 #define MREMAP_MAYMOVE	1
 #define MREMAP_FIXED	2
+#define MS_ASYNC	1
+#define MS_INVALIDATE	2
+#define MS_SYNC		4
 #define MADV_NORMAL	0
 #define MADV_RANDOM	1
 #define MADV_SEQUENTIAL	2
@@ -346,6 +350,22 @@ long mm_brk(struct mm_struct *mm, uintptr_t brk);	/* returns the new (or old) br
 long mm_mremap(struct mm_struct *mm, uintptr_t old, size_t old_len, size_t new_len,
 	       int flags, uintptr_t new_addr);
 long mm_madvise(struct mm_struct *mm, uintptr_t addr, size_t len, int advice);
+/*
+ * msync(2) (mm/msync.c): MS_SYNC writes the file pages that shared file
+ * mappings of the range map and waits, reporting a writeback error once
+ * per open file; MS_ASYNC does nothing more (Linux: dirty pages are
+ * already tracked); MS_INVALIDATE only checks. 0, -EINVAL, -ENOMEM (a hole
+ * in the range, after doing the rest), -EBUSY, -EIO.
+ */
+long mm_msync(struct mm_struct *mm, uintptr_t addr, size_t len, int flags);
+/*
+ * mincore(2) for @pages pages from @addr into @vec (kernel memory): 1 for a
+ * page in memory (mapped, or a file page in the cache), else 0. -EINVAL
+ * for an unaligned @addr, -ENOMEM if a page is not mapped.
+ */
+long mm_mincore(struct mm_struct *mm, uintptr_t addr, size_t pages, u8 *vec);
+/* MADV_WILLNEED on [start, end) of a file vma: start reading its pages. mmap_lock held. */
+void madvise_willneed_file(struct vm_area_struct *vma, uintptr_t start, uintptr_t end);
 
 /*
  * Remove the PTEs of [start, end) inside @vma: drop each page's mapcount and

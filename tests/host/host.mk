@@ -11,7 +11,7 @@ HOST_TESTS :=
 
 # The page cache the fault path calls into (mm/memory.c links it), with the
 # host's stand-in for sleeping on a page bit.
-HOST_PAGECACHE_SRCS := mm/filemap.c mm/readahead.c mm/rmap.c mm/vmscan.c mm/page-writeback.c \
+HOST_PAGECACHE_SRCS := mm/filemap.c mm/readahead.c mm/rmap.c mm/vmscan.c mm/page-writeback.c mm/msync.c \
 	lib/xarray.c tests/host/fake_page_wait.c tests/host/fake_writeback.c fs/file_table.c
 
 HOST_TEST_BINS = $(HOST_TESTS:%=$(BUILD)/host/test_%)
@@ -58,7 +58,8 @@ HOST_TEST_filemap_SRCS := tests/host/test_filemap.c tests/host/fake_mm.c $(HOST_
 HOST_TESTS += rbtree mmap
 HOST_TEST_rbtree_SRCS := tests/host/test_rbtree.c lib/rbtree.c
 HOST_TEST_mmap_SRCS := tests/host/test_mmap.c mm/mmap.c mm/vma.c mm/shared_anon.c \
-	mm/pgtable.c mm/slab.c mm/buddy.c lib/rbtree.c arch/x86_64/mm/pte.c fs/file_table.c
+	mm/pgtable.c mm/slab.c mm/buddy.c lib/rbtree.c arch/x86_64/mm/pte.c mm/memory.c \
+	$(HOST_PAGECACHE_SRCS)
 
 HOST_TESTS += fork
 HOST_TEST_fork_SRCS := tests/host/test_fork.c tests/host/fake_mm.c mm/fork.c mm/memory.c mm/shared_anon.c \

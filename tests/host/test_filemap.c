@@ -565,10 +565,16 @@ static void t_shared_write_dirty_writeback_redirty(void)
 	KT_EXPECT(!page_test_flag(cached(7), PG_dirty));
 	KT_EXPECT_EQ(fault(AREA + 7 * PG, F_WRITE | FAULT_FLAG_PROTECTION, NULL), 0);
 	memset(page_bytes(cached(7)), 0x77, PG);
+	/* and page 6, clean, stored to through a pte only the CPU marked dirty */
+	set_pte(pt_lookup_pte(&mm->pt, AREA + 6 * PG), pte_mkdirty(pte_mkwrite(pte_at(AREA + 6 * PG))));
+	memset(page_bytes(cached(6)), 0x66, PG);
 	KT_EXPECT_EQ(mm_munmap(mm, AREA, 8 * PG), 0);
 	KT_EXPECT(page_test_flag(cached(7), PG_dirty));
+	KT_EXPECT(page_test_flag(cached(6), PG_dirty));
+	KT_EXPECT(xa_get_mark(&mapping.i_pages, 6, PAGECACHE_TAG_DIRTY));	/* writeback will find it */
+	KT_EXPECT_EQ(page_cache_stats.nr_dirty, 2);
 	KT_EXPECT_EQ(filemap_write_and_wait_range(&mapping, 0, -1), 0);
-	KT_EXPECT(disk[7 * PG] == 0x77);
+	KT_EXPECT(disk[7 * PG] == 0x77 && disk[6 * PG] == 0x66);
 	teardown_mapped();
 }
 
@@ -674,6 +680,69 @@ static void t_fault_waits_for_io_without_mmap_lock(void)
 	KT_EXPECT(page_at(AREA + PG) == cached(1) && PageUptodate(cached(1)));
 	KT_EXPECT(page_is_disk(page_at(AREA + PG), 1));
 	KT_EXPECT_EQ(mm->mmap_lock.count, 0);		/* released on every path */
+	teardown_mapped();
+}
+
+/* ---- msync, mincore, MADV_WILLNEED ---- */
+
+/*
+ * MS_SYNC writes the shared mapping's dirty pages of the range and waits,
+ * and reports a write error once for the file; private mappings and
+ * MS_ASYNC write nothing; the argument errors are Linux's.
+ */
+static void t_msync(void)
+{
+	setup_mapped(O_RDWR);
+	KT_EXPECT_EQ(map_file(AREA, 8, PROT_READ | PROT_WRITE, MAP_SHARED, 0), AREA);
+	KT_EXPECT_EQ(map_file(AREA + 16 * PG, 8, PROT_READ | PROT_WRITE, MAP_PRIVATE, 8), AREA + 16 * PG);
+	file.f_wb_err = filemap_sample_wb_err(&mapping);
+	for (pgoff_t i = 0; i < 4; i++)
+		KT_EXPECT(!(fault(AREA + i * PG, F_WRITE, NULL) & VM_FAULT_ERROR));
+	memset(page_bytes(cached(1)), 0x11, PG);
+	memset(page_bytes(cached(3)), 0x13, PG);
+	KT_EXPECT_EQ(mm_msync(mm, AREA, 2 * PG, MS_ASYNC), 0);
+	KT_EXPECT_EQ(writes, 0);
+	KT_EXPECT_EQ(mm_msync(mm, AREA, 2 * PG, MS_SYNC), 0);	/* pages 0 and 1 only */
+	KT_EXPECT_EQ(writes, 2);
+	KT_EXPECT(disk[PG] == 0x11 && disk[3 * PG] != 0x13);
+	KT_EXPECT(!pte_write(pte_at(AREA + PG)));		/* cleaned for the next store */
+	KT_EXPECT_EQ(mm_msync(mm, AREA + 16 * PG, 8 * PG, MS_SYNC), 0);	/* private: nothing */
+	KT_EXPECT_EQ(writes, 2);
+	bad_page[3] = true;
+	KT_EXPECT_EQ(mm_msync(mm, AREA, 8 * PG, MS_SYNC), -EIO);
+	bad_page[3] = false;
+	KT_EXPECT_EQ(mm_msync(mm, AREA, 8 * PG, MS_SYNC), 0);	/* reported once */
+	/* the arguments */
+	KT_EXPECT_EQ(mm_msync(mm, AREA + 1, PG, MS_SYNC), -EINVAL);
+	KT_EXPECT_EQ(mm_msync(mm, AREA, PG, MS_SYNC | MS_ASYNC), -EINVAL);
+	KT_EXPECT_EQ(mm_msync(mm, AREA, PG, 8), -EINVAL);
+	KT_EXPECT_EQ(mm_msync(mm, AREA, 24 * PG, MS_SYNC), -ENOMEM);	/* the hole between */
+	KT_EXPECT_EQ(mm_msync(mm, AREA, 0, MS_SYNC), 0);
+	teardown_mapped();
+}
+
+/* mincore: mapped pages and cached file pages are resident; untouched anonymous ones are not. */
+static void t_mincore_and_willneed(void)
+{
+	u8 vec[8];
+
+	setup_mapped(O_RDONLY);
+	KT_EXPECT_EQ(map_file(AREA, 8, PROT_READ, MAP_PRIVATE, 64), AREA);
+	KT_EXPECT_EQ(mm_mmap(mm, AREA + 16 * PG, 4 * PG, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0), AREA + 16 * PG);
+	KT_EXPECT_EQ(mm_mincore(mm, AREA, 8, vec), 0);
+	KT_EXPECT(!vec[0] && !vec[7]);
+	/* MADV_WILLNEED reads the range ahead, mapping nothing */
+	KT_EXPECT_EQ(mm_madvise(mm, AREA + 2 * PG, 4 * PG, MADV_WILLNEED), 0);
+	KT_EXPECT(cached(66) && cached(69) && !cached(70));
+	KT_EXPECT(pte_none(pte_at(AREA + 2 * PG)));
+	KT_EXPECT_EQ(mm_mincore(mm, AREA, 8, vec), 0);
+	KT_EXPECT(!vec[1] && vec[2] && vec[5] && !vec[6]);
+	KT_EXPECT(!(fault(AREA + 16 * PG + PG, F_WRITE, NULL) & VM_FAULT_ERROR));
+	KT_EXPECT_EQ(mm_mincore(mm, AREA + 16 * PG, 4, vec), 0);
+	KT_EXPECT(!vec[0] && vec[1] && !vec[2]);
+	KT_EXPECT_EQ(mm_mincore(mm, AREA + 1, 1, vec), -EINVAL);
+	KT_EXPECT_EQ(mm_mincore(mm, AREA, 16, vec), -ENOMEM);
 	teardown_mapped();
 }
 
@@ -920,6 +989,8 @@ static const struct kt_case cases[] = {
 	KT_CASE(t_file_vmas_reference_and_reverse_map, "split and moved file vmas keep their file references and reverse map; mmap's access checks"),
 	KT_CASE(t_read_error_and_past_eof_are_sigbus, "a read error and a page past the end of the file are SIGBUS with BUS_ADRERR"),
 	KT_CASE(t_fault_waits_for_io_without_mmap_lock, "a fault on a page being read waits without mmap_lock and retries"),
+	KT_CASE(t_msync, "msync MS_SYNC writes the shared pages of its range and waits, errors once; Linux's argument errors"),
+	KT_CASE(t_mincore_and_willneed, "mincore sees mapped and cached pages; MADV_WILLNEED reads the range ahead"),
 	KT_CASE(t_audit_of_file_pages, "the memory audit checks file pages against their cache and the reverse map"),
 	KT_CASE(t_reclaim_reads_a_file_larger_than_memory, "with 40 pages free a 96-page file reads through, dropping old clean pages, never a dirty one"),
 	KT_CASE(t_reclaim_unmaps_mapped_pages, "reclaim unmaps unused mapped pages through the reverse map; a used one stays"),
