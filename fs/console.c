@@ -39,15 +39,29 @@ static const struct linux_termios console_termios = {
 	.c_cc = { 3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22, 0 },
 };
 
-static long console_read(struct file *f, void *buf, size_t len, u64 *pos)
+static long console_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	return 0;
 }
 
-static long console_write(struct file *f, const void *buf, size_t len, u64 *pos)
+#define CONSOLE_CHUNK	256
+
+/* Straight from the iterator to COM1, a stack buffer at a time. */
+static long console_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
-	console_write_raw(buf, len);
-	return (long)len;
+	char buf[CONSOLE_CHUNK];
+	size_t done = 0;
+
+	while (iov_iter_count(from)) {
+		size_t want = MIN(iov_iter_count(from), sizeof(buf));
+		size_t n = copy_from_iter(buf, want, from);
+
+		console_write_raw(buf, n);
+		done += n;
+		if (n < want)
+			break;
+	}
+	return done ? (long)done : -EFAULT;
 }
 
 static long console_ioctl(struct file *f, unsigned int cmd, u64 arg)
@@ -64,25 +78,29 @@ static long console_ioctl(struct file *f, unsigned int cmd, u64 arg)
 }
 
 static const struct file_operations console_fops = {
-	.read = console_read,
-	.write = console_write,
+	.read_iter = console_read_iter,
+	.write_iter = console_write_iter,
 	.ioctl = console_ioctl,
 	.seekable = false,
 };
 
-static long null_read(struct file *f, void *buf, size_t len, u64 *pos)
+static long null_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	return 0;
 }
 
-static long null_write(struct file *f, const void *buf, size_t len, u64 *pos)
+/* Linux's /dev/null takes any buffer without reading it. */
+static long null_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
-	return (long)len;
+	size_t n = iov_iter_count(from);
+
+	iov_iter_advance(from, n);
+	return (long)n;
 }
 
 static const struct file_operations null_fops = {
-	.read = null_read,
-	.write = null_write,
+	.read_iter = null_read_iter,
+	.write_iter = null_write_iter,
 	.seekable = true,
 };
 

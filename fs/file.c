@@ -29,7 +29,7 @@ static long open_check(const struct inode *inode, unsigned int flags)
 	}
 	if (flags & O_DIRECTORY)
 		return -ENOTDIR;
-	if (wants_write(flags) && !inode->fops->write)
+	if (wants_write(flags) && !inode->fops->write_iter)
 		/* read-only initrd: EROFS; generated read-only files: EACCES */
 		return (inode->mode & 0222) ? -EROFS : -EACCES;
 	return 0;
@@ -112,4 +112,34 @@ void inode_stat(const struct inode *inode, struct linux_stat *st)
 	st->st_blocks = (s64)DIV_ROUND_UP(inode->size, 512);
 	st->st_dev = S_ISCHR(inode->mode) ? DEVICE_DEV : RAMFS_DEV;
 	st->st_rdev = inode->rdev;
+}
+
+static long kernel_rw(struct file *f, struct kvec *kv, unsigned int dir, u64 *pos)
+{
+	struct iov_iter iter;
+	struct kiocb kio;
+	long n;
+
+	if (dir == ITER_DEST ? !f->ops->read_iter : !f->ops->write_iter)
+		return -EINVAL;
+	iov_iter_kvec(&iter, dir, kv, 1, kv->iov_len);
+	init_sync_kiocb(&kio, f, (loff_t)*pos);
+	n = dir == ITER_DEST ? f->ops->read_iter(&kio, &iter) : f->ops->write_iter(&kio, &iter);
+	if (n > 0)
+		*pos = (u64)kio.ki_pos;
+	return n;
+}
+
+long kernel_read(struct file *f, void *buf, size_t len, u64 *pos)
+{
+	struct kvec kv = { .iov_base = buf, .iov_len = len };
+
+	return kernel_rw(f, &kv, ITER_DEST, pos);
+}
+
+long kernel_write(struct file *f, const void *buf, size_t len, u64 *pos)
+{
+	struct kvec kv = { .iov_base = (void *)buf, .iov_len = len };
+
+	return kernel_rw(f, &kv, ITER_SOURCE, pos);
 }

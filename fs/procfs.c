@@ -134,16 +134,18 @@ static int proc_faults_open(struct inode *inode, struct file *f)
 	return proc_generate(f, proc_faults_format);
 }
 
-static long proc_read(struct file *f, void *buf, size_t len, u64 *pos)
+static long proc_read(struct kiocb *iocb, struct iov_iter *to)
 {
-	const struct proc_text *t = f->private;
+	const struct proc_text *t = iocb->ki_filp->private;
+	u64 pos = (u64)iocb->ki_pos;
 	size_t n;
 
-	if (*pos >= t->len)
+	if (pos >= t->len || !iov_iter_count(to))
 		return 0;
-	n = MIN(len, t->len - (size_t)*pos);
-	memcpy(buf, t->buf + *pos, n);
-	*pos += n;
+	n = copy_to_iter(t->buf + pos, MIN(iov_iter_count(to), t->len - (size_t)pos), to);
+	if (!n)
+		return -EFAULT;
+	iocb->ki_pos += (loff_t)n;
 	return (long)n;
 }
 
@@ -288,49 +290,49 @@ static int proc_audit_open(struct inode *inode, struct file *f)
 
 static const struct file_operations proc_maps_fops = {
 	.open = proc_maps_open,
-	.read = proc_read,
+	.read_iter = proc_read,
 	.release = proc_release,
 	.seekable = true,
 };
 
 static const struct file_operations proc_statm_fops = {
 	.open = proc_statm_open,
-	.read = proc_read,
+	.read_iter = proc_read,
 	.release = proc_release,
 	.seekable = true,
 };
 
 static const struct file_operations proc_free_pages_fops = {
 	.open = proc_free_pages_open,
-	.read = proc_read,
+	.read_iter = proc_read,
 	.release = proc_release,
 	.seekable = true,
 };
 
 static const struct file_operations proc_audit_fops = {
 	.open = proc_audit_open,
-	.read = proc_read,
+	.read_iter = proc_read,
 	.release = proc_release,
 	.seekable = true,
 };
 
 static const struct file_operations proc_interrupts_fops = {
 	.open = proc_interrupts_open,
-	.read = proc_read,
+	.read_iter = proc_read,
 	.release = proc_release,
 	.seekable = true,
 };
 
 static const struct file_operations proc_pci_devices_fops = {
 	.open = proc_pci_devices_open,
-	.read = proc_read,
+	.read_iter = proc_read,
 	.release = proc_release,
 	.seekable = true,
 };
 
 static const struct file_operations proc_faults_fops = {
 	.open = proc_faults_open,
-	.read = proc_read,
+	.read_iter = proc_read,
 	.release = proc_release,
 	.seekable = true,
 };

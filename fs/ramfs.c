@@ -21,33 +21,36 @@
 
 #define RAMFS_NAME_MAX	((int)sizeof(((struct inode *)0)->name) - 1)
 
-static long ramfs_file_read(struct file *f, void *buf, size_t len, u64 *pos)
+static long ramfs_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
-	const struct inode *inode = f->inode;
-	size_t n;
+	const struct inode *inode = iocb->ki_filp->inode;
+	u64 pos = (u64)iocb->ki_pos;
+	size_t n, done;
 
-	if (*pos >= inode->size)
+	if (pos >= inode->size || !iov_iter_count(to))
 		return 0;
-	n = MIN(len, (size_t)(inode->size - *pos));
-	memcpy(buf, inode->data + *pos, n);
-	*pos += n;
-	return (long)n;
+	n = MIN(iov_iter_count(to), (size_t)(inode->size - pos));
+	done = copy_to_iter(inode->data + pos, n, to);
+	if (!done)
+		return -EFAULT;
+	iocb->ki_pos += (loff_t)done;
+	return (long)done;
 }
 
-static long ramfs_dir_read(struct file *f, void *buf, size_t len, u64 *pos)
+static long ramfs_dir_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	return -EISDIR;
 }
 
 static const struct file_operations ramfs_file_fops = {
-	.read = ramfs_file_read,
+	.read_iter = ramfs_file_read_iter,
 	.open = ramfs_file_open,
 	.mmap = ramfs_file_mmap,
 	.seekable = true,
 };
 
 static const struct file_operations ramfs_dir_fops = {
-	.read = ramfs_dir_read,
+	.read_iter = ramfs_dir_read_iter,
 	.seekable = true,
 };
 

@@ -7,8 +7,8 @@
  * fs/fcntl.c, lib/iov_iter.c): a bad descriptor is -EBADF before anything
  * else; a bad user pointer is -EFAULT, never an oops (uaccess.h).
  *
- * Data moves through a kernel bounce buffer: file_operations take kernel
- * buffers and only this layer touches user memory.
+ * Data moves through an iov_iter (include/pagoda/uio.h) straight between
+ * user memory and the file's ->read_iter/->write_iter: no bounce buffer.
  */
 #include <pagoda/errno.h>
 #include <pagoda/fs.h>
@@ -18,9 +18,6 @@
 #include <pagoda/uaccess.h>
 #include <mm/slab.h>
 
-#define MAX_RW_COUNT	(0x7fffffffUL & PAGE_MASK)	/* Linux: INT_MAX & PAGE_MASK */
-#define UIO_MAXIOV	1024
-#define BOUNCE_SIZE	PAGE_SIZE
 
 #define F_DUPFD		0
 #define F_GETFD		1
@@ -46,11 +43,6 @@
 
 #define AT_NO_AUTOMOUNT	0x800
 
-struct iovec_user {
-	u64 iov_base;
-	u64 iov_len;
-};
-
 /* Descriptor arguments are `unsigned int` in Linux's prototypes. */
 static struct file *fget(u64 fd)
 {
@@ -65,64 +57,45 @@ static bool can_read(const struct file *f)
 {
 	unsigned int acc = f->flags & O_ACCMODE;
 
-	return (acc == O_RDONLY || acc == O_RDWR) && f->ops->read;
+	return (acc == O_RDONLY || acc == O_RDWR) && f->ops->read_iter;
 }
 
 static bool can_write(const struct file *f)
 {
 	unsigned int acc = f->flags & O_ACCMODE;
 
-	return (acc == O_WRONLY || acc == O_RDWR) && f->ops->write;
+	return (acc == O_WRONLY || acc == O_RDWR) && f->ops->write_iter;
 }
 
 enum rw_dir { RW_READ, RW_WRITE };
 
 /*
- * Move up to @len bytes between the user buffer @ubuf and @f at *@pos,
- * a bounce buffer at a time, stopping at a short transfer. Returns the
- * bytes moved, or -errno if nothing moved (as Linux: a fault after some
- * bytes returns the count so far). A read whose copy-out faults puts the
- * file position back for the bytes not delivered.
+ * Move the bytes of @iter between @f at *@pos and memory: the bytes moved
+ * (short when a user copy faulted part way), or -errno if nothing moved.
+ * *@pos advances by the bytes moved.
  */
-static long file_rw(struct file *f, enum rw_dir dir, u64 ubuf, size_t len, u64 *pos)
+static long file_rw(struct file *f, enum rw_dir dir, struct iov_iter *iter, u64 *pos)
 {
-	size_t done = 0;
-	char *kbuf;
+	struct kiocb kio;
+	long n;
 
-	if (!len)
+	if (!iov_iter_count(iter))
 		return 0;
-	kbuf = kmalloc(MIN(len, BOUNCE_SIZE), GFP_KERNEL);
-	if (!kbuf)
-		return -ENOMEM;
-	while (done < len) {
-		size_t chunk = MIN(len - done, BOUNCE_SIZE);
-		void *u = (void *)(uintptr_t)(ubuf + done);
-		long n;
+	init_sync_kiocb(&kio, f, (loff_t)*pos);
+	n = dir == RW_READ ? f->ops->read_iter(&kio, iter) : f->ops->write_iter(&kio, iter);
+	if (n > 0)
+		*pos = (u64)kio.ki_pos;
+	return n;
+}
 
-		if (dir == RW_WRITE) {
-			if (copy_from_user(kbuf, u, chunk)) {
-				n = -EFAULT;
-				goto stop;
-			}
-			n = f->ops->write(f, kbuf, chunk, pos);
-		} else {
-			n = f->ops->read(f, kbuf, chunk, pos);
-			if (n > 0 && copy_to_user(u, kbuf, (size_t)n)) {
-				*pos -= (u64)n;
-				n = -EFAULT;
-			}
-		}
-stop:
-		if (n < 0) {
-			kfree(kbuf);
-			return done ? (long)done : n;
-		}
-		done += (size_t)n;
-		if ((size_t)n < chunk)
-			break;
-	}
-	kfree(kbuf);
-	return (long)done;
+/* One user buffer as an iterator (its length already checked and clamped). */
+static long file_rw_ubuf(struct file *f, enum rw_dir dir, u64 ubuf, size_t len, u64 *pos)
+{
+	struct iov_iter iter;
+
+	iov_iter_ubuf(&iter, dir == RW_READ ? ITER_DEST : ITER_SOURCE, (void *)(uintptr_t)ubuf,
+		      len);
+	return file_rw(f, dir, &iter, pos);
 }
 
 /* rw_verify_area and the access checks of vfs_read/vfs_write. */
@@ -147,7 +120,7 @@ static long do_rw(u64 fd, enum rw_dir dir, u64 ubuf, u64 len)
 	err = rw_check(f, dir, ubuf, len);
 	if (err)
 		return err;
-	return file_rw(f, dir, ubuf, MIN(len, MAX_RW_COUNT), &f->pos);
+	return file_rw_ubuf(f, dir, ubuf, MIN(len, MAX_RW_COUNT), &f->pos);
 }
 
 SYSCALL_DEFINE(__NR_read, read)
@@ -175,7 +148,7 @@ static long do_prw(u64 fd, enum rw_dir dir, u64 ubuf, u64 len, u64 upos)
 	err = rw_check(f, dir, ubuf, len);
 	if (err)
 		return err;
-	return file_rw(f, dir, ubuf, MIN(len, MAX_RW_COUNT), &pos);
+	return file_rw_ubuf(f, dir, ubuf, MIN(len, MAX_RW_COUNT), &pos);
 }
 
 SYSCALL_DEFINE(__NR_pread64, pread64)
@@ -188,80 +161,25 @@ SYSCALL_DEFINE(__NR_pwrite64, pwrite64)
 	return do_prw(a0, RW_WRITE, a1, a2, a3);
 }
 
-/*
- * import_iovec: copy in and check @cnt iovecs. -EINVAL for a count over
- * UIO_MAXIOV or a negative length, -EFAULT for an unreadable array or a
- * segment outside user space. Lengths are cut so the total stays within
- * MAX_RW_COUNT. Returns the kmalloc'd array (NULL for cnt == 0).
- */
-static struct iovec_user *import_iovec(u64 uvec, u64 cnt, long *err)
-{
-	struct iovec_user *iov;
-	size_t total = 0;
-
-	*err = 0;
-	if (cnt > UIO_MAXIOV) {
-		*err = -EINVAL;
-		return NULL;
-	}
-	if (!cnt)
-		return NULL;
-	iov = kmalloc(cnt * sizeof(*iov), GFP_KERNEL);
-	if (!iov) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	if (copy_from_user(iov, (const void *)(uintptr_t)uvec, cnt * sizeof(*iov))) {
-		*err = -EFAULT;
-		goto fail;
-	}
-	for (u64 i = 0; i < cnt; i++) {
-		if ((s64)iov[i].iov_len < 0) {
-			*err = -EINVAL;
-			goto fail;
-		}
-		if (!access_ok(iov[i].iov_base, iov[i].iov_len)) {
-			*err = -EFAULT;
-			goto fail;
-		}
-		if (iov[i].iov_len > MAX_RW_COUNT - total)
-			iov[i].iov_len = MAX_RW_COUNT - total;
-		total += iov[i].iov_len;
-	}
-	return iov;
-fail:
-	kfree(iov);
-	return NULL;
-}
-
 static long do_rwv(u64 fd, enum rw_dir dir, u64 uvec, u64 cnt)
 {
+	struct iovec fast[UIO_FASTIOV], *iov = fast;
 	struct file *f = fget(fd);
-	struct iovec_user *iov;
-	long err, done = 0;
+	struct iov_iter iter;
+	long ret;
 
 	if (!f)
 		return -EBADF;
-	iov = import_iovec(uvec, cnt, &err);
-	if (err)
-		return err;
-	if (dir == RW_READ ? !can_read(f) : !can_write(f)) {
-		kfree(iov);
-		return -EBADF;
-	}
-	for (u64 i = 0; i < cnt; i++) {
-		long n = file_rw(f, dir, iov[i].iov_base, iov[i].iov_len, &f->pos);
-
-		if (n < 0) {
-			done = done ? done : n;
-			break;
-		}
-		done += n;
-		if ((u64)n < iov[i].iov_len)
-			break;
-	}
+	ret = import_iovec(dir == RW_READ ? ITER_DEST : ITER_SOURCE,
+			   (const struct iovec *)(uintptr_t)uvec, cnt, UIO_FASTIOV, &iov, &iter);
+	if (ret < 0)
+		return ret;
+	if (dir == RW_READ ? !can_read(f) : !can_write(f))
+		ret = -EBADF;
+	else
+		ret = file_rw(f, dir, &iter, &f->pos);
 	kfree(iov);
-	return done;
+	return ret;
 }
 
 SYSCALL_DEFINE(__NR_readv, readv)

@@ -7,6 +7,7 @@
 #define PAGODA_FS_H
 
 #include <pagoda/types.h>
+#include <pagoda/uio.h>
 #include <mm/pagemap.h>
 
 struct file;
@@ -58,10 +59,26 @@ struct linux_stat {
 	s64 reserved[3];
 };
 
+/* One read or write in progress: the file and the position it works at. */
+struct kiocb {
+	struct file *ki_filp;
+	loff_t ki_pos;			/* advanced by the bytes moved */
+	unsigned int ki_flags;		/* IOCB_* */
+};
+
+#define IOCB_APPEND	0x1		/* write at the end of the file (O_APPEND) */
+
+static inline void init_sync_kiocb(struct kiocb *kiocb, struct file *f, loff_t pos);
+
 struct file_operations {
-	/* @buf is a kernel buffer: the syscall layer copies to/from user space. */
-	long (*read)(struct file *f, void *buf, size_t len, u64 *pos);
-	long (*write)(struct file *f, const void *buf, size_t len, u64 *pos);
+	/*
+	 * Move data between the file at iocb->ki_pos and @iter (user or
+	 * kernel memory), advancing ki_pos. Returns the bytes moved (short
+	 * when a user copy faulted part way) or -errno when nothing moved
+	 * (-EFAULT if the first user byte faulted).
+	 */
+	long (*read_iter)(struct kiocb *iocb, struct iov_iter *to);
+	long (*write_iter)(struct kiocb *iocb, struct iov_iter *from);
 	long (*ioctl)(struct file *f, unsigned int cmd, u64 arg);
 	void (*release)(struct file *f);
 	/*
@@ -105,6 +122,20 @@ struct inode {
 	struct address_space *i_mapping;	/* its page cache (NULL: not cached) */
 	struct address_space i_data;		/* where i_mapping points, once set up */
 };
+
+static inline void init_sync_kiocb(struct kiocb *kiocb, struct file *f, loff_t pos)
+{
+	kiocb->ki_filp = f;
+	kiocb->ki_pos = pos;
+	kiocb->ki_flags = (f->flags & O_APPEND) ? IOCB_APPEND : 0;
+}
+
+/*
+ * In-kernel reads and writes of an open file at *@pos (advanced): the
+ * bytes moved or -errno. -EINVAL if the file has no read_iter/write_iter.
+ */
+long kernel_read(struct file *f, void *buf, size_t len, u64 *pos);
+long kernel_write(struct file *f, const void *buf, size_t len, u64 *pos);
 
 /* The file's size in bytes (the page cache's bound: a fault past it is SIGBUS). */
 static inline loff_t i_size_read(const struct inode *inode)
