@@ -9,6 +9,7 @@
  */
 #include <pagoda/fs.h>
 #include <pagoda/console.h>
+#include <pagoda/err.h>
 #include <pagoda/errno.h>
 #include <pagoda/string.h>
 #include <pagoda/uaccess.h>
@@ -109,11 +110,11 @@ static const struct file_operations null_fops = {
 #define NULL_RDEV	0x103
 
 static struct inode console_inode = {
-	.ino = 0x100000,
-	.mode = S_IFCHR | 0600,
-	.fops = &console_fops,
-	.name = "console",
-	.rdev = CONSOLE_RDEV,
+	.i_ino = 0x100000,
+	.i_mode = S_IFCHR | 0600,
+	.i_nlink = 1,
+	.i_fop = &console_fops,
+	.i_rdev = CONSOLE_RDEV,
 };
 
 /* One open console shared by every descriptor that refers to it; never freed. */
@@ -129,21 +130,60 @@ struct file *console_file(void)
 	return file_get(&console);
 }
 
-/* /dev/console and /dev/null in the tree (fs init call). */
+const struct file_operations *chrdev_fops(u32 rdev)
+{
+	switch (rdev) {
+	case CONSOLE_RDEV:
+		return &console_fops;
+	case NULL_RDEV:
+		return &null_fops;
+	}
+	return NULL;
+}
+
+/*
+ * devtmpfs: one ramfs super block made at boot with the device nodes;
+ * every mount of "devtmpfs" shows that same tree (as on Linux).
+ */
+static struct super_block *devtmpfs_sb;
+
+static struct super_block *devtmpfs_mount(struct file_system_type *type, int flags,
+					  const char *dev, void *data)
+{
+	return devtmpfs_sb ? devtmpfs_sb : ERR_PTR(-ENODEV);
+}
+
+static struct file_system_type devtmpfs_type = {
+	.name = "devtmpfs",
+	.mount = devtmpfs_mount,
+	.kill_sb = NULL,		/* never goes: the kernel's own reference */
+};
+
+static int dev_node(const char *name, u32 mode, u32 rdev)
+{
+	struct inode *inode = ramfs_get_inode(devtmpfs_sb, devtmpfs_sb->s_root->d_inode, mode, rdev);
+
+	if (!inode || !simple_add_child(devtmpfs_sb->s_root, name, inode))
+		return -ENOMEM;
+	return 0;
+}
+
+/* devtmpfs with /dev/console and /dev/null (fs init call, before it is mounted on /dev). */
 int console_init_devices(void)
 {
-	long err;
-	struct inode *in;
+	int err;
 
-	in = ramfs_mknod("/dev/console", S_IFCHR | 0600, NULL, 0, &err);
-	if (!in)
-		return (int)err;
-	in->fops = &console_fops;
-	in->rdev = CONSOLE_RDEV;
-	in = ramfs_mknod("/dev/null", S_IFCHR | 0666, NULL, 0, &err);
-	if (!in)
-		return (int)err;
-	in->fops = &null_fops;
-	in->rdev = NULL_RDEV;
-	return 0;
+	devtmpfs_sb = ramfs_make_super(&devtmpfs_type, 0755);
+	if (IS_ERR(devtmpfs_sb)) {
+		err = (int)PTR_ERR(devtmpfs_sb);
+		devtmpfs_sb = NULL;
+		return err;
+	}
+	devtmpfs_sb->s_active = 1;		/* the kernel's: it is never unmounted for good */
+	err = dev_node("console", S_IFCHR | 0600, CONSOLE_RDEV);
+	if (!err)
+		err = dev_node("null", S_IFCHR | 0666, NULL_RDEV);
+	if (!err)
+		err = register_filesystem(&devtmpfs_type);
+	return err;
 }

@@ -1,7 +1,8 @@
 /*
  * File system calls on the Linux x86-64 ABI: read, write, readv, writev,
- * pread64, open, openat, close, lseek, fstat, stat, lstat, newfstatat,
- * access, faccessat, ioctl, fcntl, dup, dup2, dup3, getcwd.
+ * pread64, open, openat, creat, close, lseek, fstat, stat, lstat,
+ * newfstatat, access, faccessat, faccessat2, ioctl, fcntl, dup, dup2, dup3.
+ * The namespace calls are in fs/sys_namei.c.
  *
  * Error codes and their order follow Linux (fs/read_write.c, fs/open.c,
  * fs/fcntl.c, lib/iov_iter.c): a bad descriptor is -EBADF before anything
@@ -196,7 +197,9 @@ SYSCALL_DEFINE(__NR_writev, writev)
  * Copy a path from user space into a new PATH_MAX buffer. -EFAULT,
  * -ENAMETOOLONG, -ENOENT for "" (unless @empty_ok), -ENOMEM.
  */
-static char *getname(u64 upath, bool empty_ok, long *err)
+char *getname_kernel_copy(u64 upath, bool empty_ok, long *err);
+
+char *getname_kernel_copy(u64 upath, bool empty_ok, long *err)
 {
 	char *name = kmalloc(PATH_MAX, GFP_KERNEL);
 	long n;
@@ -216,72 +219,38 @@ static char *getname(u64 upath, bool empty_ok, long *err)
 	return name;
 }
 
-/*
- * The directory a relative path starts from: the root (the only working
- * directory) for AT_FDCWD, else the directory open at @dirfd. NULL with
- * -EBADF or -ENOTDIR.
- */
-static struct inode *dirfd_base(s64 dirfd, const char *path, long *err)
+static long do_openat(u64 dirfd, u64 upath, u64 flags, u64 mode)
 {
-	struct file *f;
-
-	if (path[0] == '/' || (int)dirfd == AT_FDCWD)
-		return ramfs_root();
-	f = fget((u64)(int)dirfd);
-	if (!f) {
-		*err = -EBADF;
-		return NULL;
-	}
-	if (!f->inode || !S_ISDIR(f->inode->mode)) {
-		*err = -ENOTDIR;
-		return NULL;
-	}
-	return f->inode;
-}
-
-static long do_openat(u64 dirfd, u64 upath, u64 flags)
-{
-	struct inode *base, *inode;
 	struct file *f;
 	char *path;
 	long err, fd;
 
-	path = getname(upath, false, &err);
+	path = getname_kernel_copy(upath, false, &err);
 	if (!path)
 		return err;
-	base = dirfd_base((s64)dirfd, path, &err);
-	if (!base)
-		goto out;
-	inode = ramfs_walk(base, path, &err);
-	if (!inode) {
-		if (err == -ENOENT && (flags & O_CREAT))
-			err = -EROFS;	/* nothing can be created on the initrd */
-		goto out;
-	}
-	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) {
-		err = -EEXIST;
-		goto out;
-	}
-	f = file_open_inode(inode, (unsigned int)flags, &err);
+	f = do_filp_open((int)dirfd, path, (unsigned int)flags, (u32)mode, &err);
+	kfree(path);
 	if (!f)
-		goto out;
+		return err;
 	fd = fd_install_from(current->files, f, 0, flags & O_CLOEXEC);
 	if (fd < 0)
 		file_put(f);
-	err = fd;
-out:
-	kfree(path);
-	return err;
+	return fd;
 }
 
 SYSCALL_DEFINE(__NR_open, open)
 {
-	return do_openat((u64)(s64)AT_FDCWD, a0, a1);
+	return do_openat((u64)(s64)AT_FDCWD, a0, a1, a2);
 }
 
 SYSCALL_DEFINE(__NR_openat, openat)
 {
-	return do_openat(a0, a1, a2);
+	return do_openat(a0, a1, a2, a3);
+}
+
+SYSCALL_DEFINE(__NR_creat, creat)
+{
+	return do_openat((u64)(s64)AT_FDCWD, a0, O_CREAT | O_WRONLY | O_TRUNC, a1);
 }
 
 SYSCALL_DEFINE(__NR_close, close)
@@ -293,7 +262,7 @@ SYSCALL_DEFINE(__NR_close, close)
 
 static long seek_base(struct file *f, int whence, s64 off, s64 *base)
 {
-	u64 size = f->inode ? f->inode->size : 0;
+	u64 size = f->inode ? (u64)i_size_read(f->inode) : 0;
 
 	switch (whence) {
 	case SEEK_SET:
@@ -356,31 +325,61 @@ SYSCALL_DEFINE(__NR_fstat, fstat)
 	return stat_to_user(f->inode, a1);
 }
 
+/*
+ * The object @upath names relative to @dirfd (AT_EMPTY_PATH with "": the
+ * descriptor itself), referenced in @out; *@fdinode for a descriptor
+ * without a path (the console). 0 or -errno.
+ */
+static long user_path_at(s64 dirfd, u64 upath, u64 flags, struct path *out,
+			 struct inode **fdinode)
+{
+	char *path;
+	long err;
+
+	*fdinode = NULL;
+	out->mnt = NULL;
+	out->dentry = NULL;
+	path = getname_kernel_copy(upath, flags & AT_EMPTY_PATH, &err);
+	if (!path)
+		return err;
+	if (!path[0]) {		/* AT_EMPTY_PATH: the descriptor itself */
+		kfree(path);
+		if ((int)dirfd == AT_FDCWD) {
+			*out = current_fs()->pwd;
+			path_get(out);
+			return 0;
+		}
+		struct file *f = fget((u64)(int)dirfd);
+
+		if (!f)
+			return -EBADF;
+		if (f->f_path.dentry) {
+			*out = f->f_path;
+			path_get(out);
+		} else {
+			*fdinode = f->inode;
+		}
+		return 0;
+	}
+	err = kern_path_at((int)dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, out);
+	kfree(path);
+	return err;
+}
+
 static long do_fstatat(s64 dirfd, u64 upath, u64 ubuf, u64 flags)
 {
-	struct inode *base, *inode;
-	char *path;
+	struct inode *fdinode;
+	struct path p;
 	long err;
 
 	if (flags & ~(u64)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
 		return -EINVAL;
-	path = getname(upath, flags & AT_EMPTY_PATH, &err);
-	if (!path)
+	err = user_path_at(dirfd, upath, flags, &p, &fdinode);
+	if (err)
 		return err;
-	if (!path[0]) {		/* AT_EMPTY_PATH: the descriptor itself */
-		struct file *f = fget((u64)(int)dirfd);
-
-		kfree(path);
-		if ((int)dirfd == AT_FDCWD)
-			return stat_to_user(ramfs_root(), ubuf);
-		return f ? stat_to_user(f->inode, ubuf) : -EBADF;
-	}
-	base = dirfd_base(dirfd, path, &err);
-	inode = base ? ramfs_walk(base, path, &err) : NULL;
-	kfree(path);
-	if (!inode)
-		return err;
-	return stat_to_user(inode, ubuf);
+	err = stat_to_user(p.dentry ? p.dentry->d_inode : fdinode, ubuf);
+	path_put(&p);
+	return err;
 }
 
 SYSCALL_DEFINE(__NR_stat, stat)
@@ -399,32 +398,30 @@ SYSCALL_DEFINE(__NR_newfstatat, newfstatat)
 }
 
 /*
- * access(2) as root on a read-only file system: W_OK is -EROFS except on
- * devices; X_OK needs an execute bit on anything but a directory.
+ * access(2) as root: W_OK is -EROFS on a read-only mount (except devices);
+ * X_OK needs an execute bit on anything but a directory.
  */
 static long do_faccessat(s64 dirfd, u64 upath, u64 mode, u64 flags)
 {
-	struct inode *base, *inode;
-	char *path;
+	struct inode *inode, *fdinode;
+	struct path p;
 	long err;
 
 	if (mode & ~(u64)(R_OK | W_OK | X_OK))
 		return -EINVAL;
 	if (flags & ~(u64)(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
 		return -EINVAL;
-	path = getname(upath, false, &err);
-	if (!path)
+	err = user_path_at(dirfd, upath, flags, &p, &fdinode);
+	if (err)
 		return err;
-	base = dirfd_base(dirfd, path, &err);
-	inode = base ? ramfs_walk(base, path, &err) : NULL;
-	kfree(path);
-	if (!inode)
-		return err;
-	if ((mode & W_OK) && !S_ISCHR(inode->mode))
-		return -EROFS;
-	if ((mode & X_OK) && !S_ISDIR(inode->mode) && !(inode->mode & 0111))
-		return -EACCES;
-	return 0;
+	inode = p.dentry ? p.dentry->d_inode : fdinode;
+	if ((mode & W_OK) && p.mnt && (p.mnt->mnt_sb->s_flags & SB_RDONLY) &&
+	    (S_ISREG(inode->i_mode) || S_ISDIR(inode->i_mode) || S_ISLNK(inode->i_mode)))
+		err = -EROFS;
+	else if ((mode & X_OK) && !S_ISDIR(inode->i_mode) && !(inode->i_mode & 0111))
+		err = -EACCES;
+	path_put(&p);
+	return err;
 }
 
 SYSCALL_DEFINE(__NR_access, access)
@@ -435,6 +432,11 @@ SYSCALL_DEFINE(__NR_access, access)
 SYSCALL_DEFINE(__NR_faccessat, faccessat)
 {
 	return do_faccessat((s64)a0, a1, a2, 0);
+}
+
+SYSCALL_DEFINE(__NR_faccessat2, faccessat2)
+{
+	return do_faccessat((s64)a0, a1, a2, a3);
 }
 
 SYSCALL_DEFINE(__NR_ioctl, ioctl)
@@ -536,16 +538,4 @@ SYSCALL_DEFINE(__NR_dup2, dup2)
 SYSCALL_DEFINE(__NR_dup3, dup3)
 {
 	return do_dup3(a0, a1, a2);
-}
-
-/* The working directory is always the root until chdir arrives. */
-SYSCALL_DEFINE(__NR_getcwd, getcwd)
-{
-	static const char cwd[] = "/";
-
-	if (a1 < sizeof(cwd))
-		return -ERANGE;
-	if (copy_to_user((void *)(uintptr_t)a0, cwd, sizeof(cwd)))
-		return -EFAULT;
-	return sizeof(cwd);
 }

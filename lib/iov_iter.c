@@ -211,6 +211,30 @@ size_t iov_iter_zero(size_t bytes, struct iov_iter *i)
 	return iter_copy(ZERO_ITER, NULL, bytes, i);
 }
 
+size_t fault_in_iov_iter_readable(const struct iov_iter *i, size_t bytes)
+{
+	struct iov_iter it = *i;
+	size_t done = 0;
+
+	if (!user_backed_iter(i))
+		return 0;
+	bytes = MIN(bytes, it.count);
+	seg_next(&it);
+	while (done < bytes) {
+		size_t left, n;
+		u8 *seg = seg_base(&it, &left), one;
+
+		n = user_chunk(seg, MIN(left, bytes - done));
+		if (copy_from_user(&one, seg, 1))	/* one byte serves the page */
+			break;
+		done += n;
+		it.iov_offset += n;
+		it.count -= n;
+		seg_next(&it);
+	}
+	return bytes - done;
+}
+
 static u8 *page_kaddr(struct pmm *pmm, struct page *page)
 {
 	return phys_to_virt(PFN_PHYS(pmm_page_to_pfn(pmm, page)));

@@ -107,6 +107,13 @@ size_t copy_page_from_iter(struct pmm *pmm, struct page *page, size_t offset, si
 			   struct iov_iter *i);
 
 /*
+ * Fault in the user pages of the next @bytes of @i for reading (before a
+ * copy that must not fault: under a page lock). Returns the bytes that
+ * could NOT be faulted in (0: all of them); kernel iterators need none.
+ */
+size_t fault_in_iov_iter_readable(const struct iov_iter *i, size_t bytes);
+
+/*
  * readv/writev: copy in @nr_segs iovecs from the user array @uvec and set
  * up @i over them. *@iovp is @fast (UIO_FASTIOV entries) when they fit,
  * else a kmalloc'd array; kfree(*@iovp) afterwards is right either way
