@@ -9,6 +9,7 @@
  */
 #include <pagoda/fs.h>
 #include <pagoda/console.h>
+#include <pagoda/err.h>
 #include <pagoda/errno.h>
 #include <pagoda/string.h>
 #include <pagoda/uaccess.h>
@@ -39,15 +40,29 @@ static const struct linux_termios console_termios = {
 	.c_cc = { 3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22, 0 },
 };
 
-static long console_read(struct file *f, void *buf, size_t len, u64 *pos)
+static long console_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	return 0;
 }
 
-static long console_write(struct file *f, const void *buf, size_t len, u64 *pos)
+#define CONSOLE_CHUNK	256
+
+/* Straight from the iterator to COM1, a stack buffer at a time. */
+static long console_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
-	console_write_raw(buf, len);
-	return (long)len;
+	char buf[CONSOLE_CHUNK];
+	size_t done = 0;
+
+	while (iov_iter_count(from)) {
+		size_t want = MIN(iov_iter_count(from), sizeof(buf));
+		size_t n = copy_from_iter(buf, want, from);
+
+		console_write_raw(buf, n);
+		done += n;
+		if (n < want)
+			break;
+	}
+	return done ? (long)done : -EFAULT;
 }
 
 static long console_ioctl(struct file *f, unsigned int cmd, u64 arg)
@@ -64,25 +79,29 @@ static long console_ioctl(struct file *f, unsigned int cmd, u64 arg)
 }
 
 static const struct file_operations console_fops = {
-	.read = console_read,
-	.write = console_write,
+	.read_iter = console_read_iter,
+	.write_iter = console_write_iter,
 	.ioctl = console_ioctl,
 	.seekable = false,
 };
 
-static long null_read(struct file *f, void *buf, size_t len, u64 *pos)
+static long null_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	return 0;
 }
 
-static long null_write(struct file *f, const void *buf, size_t len, u64 *pos)
+/* Linux's /dev/null takes any buffer without reading it. */
+static long null_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
-	return (long)len;
+	size_t n = iov_iter_count(from);
+
+	iov_iter_advance(from, n);
+	return (long)n;
 }
 
 static const struct file_operations null_fops = {
-	.read = null_read,
-	.write = null_write,
+	.read_iter = null_read_iter,
+	.write_iter = null_write_iter,
 	.seekable = true,
 };
 
@@ -91,11 +110,11 @@ static const struct file_operations null_fops = {
 #define NULL_RDEV	0x103
 
 static struct inode console_inode = {
-	.ino = 0x100000,
-	.mode = S_IFCHR | 0600,
-	.fops = &console_fops,
-	.name = "console",
-	.rdev = CONSOLE_RDEV,
+	.i_ino = 0x100000,
+	.i_mode = S_IFCHR | 0600,
+	.i_nlink = 1,
+	.i_fop = &console_fops,
+	.i_rdev = CONSOLE_RDEV,
 };
 
 /* One open console shared by every descriptor that refers to it; never freed. */
@@ -111,21 +130,60 @@ struct file *console_file(void)
 	return file_get(&console);
 }
 
-/* /dev/console and /dev/null in the tree (fs init call). */
+const struct file_operations *chrdev_fops(u32 rdev)
+{
+	switch (rdev) {
+	case CONSOLE_RDEV:
+		return &console_fops;
+	case NULL_RDEV:
+		return &null_fops;
+	}
+	return NULL;
+}
+
+/*
+ * devtmpfs: one ramfs super block made at boot with the device nodes;
+ * every mount of "devtmpfs" shows that same tree (as on Linux).
+ */
+static struct super_block *devtmpfs_sb;
+
+static struct super_block *devtmpfs_mount(struct file_system_type *type, int flags,
+					  const char *dev, void *data)
+{
+	return devtmpfs_sb ? devtmpfs_sb : ERR_PTR(-ENODEV);
+}
+
+static struct file_system_type devtmpfs_type = {
+	.name = "devtmpfs",
+	.mount = devtmpfs_mount,
+	.kill_sb = NULL,		/* never goes: the kernel's own reference */
+};
+
+static int dev_node(const char *name, u32 mode, u32 rdev)
+{
+	struct inode *inode = ramfs_get_inode(devtmpfs_sb, devtmpfs_sb->s_root->d_inode, mode, rdev);
+
+	if (!inode || !simple_add_child(devtmpfs_sb->s_root, name, inode))
+		return -ENOMEM;
+	return 0;
+}
+
+/* devtmpfs with /dev/console and /dev/null (fs init call, before it is mounted on /dev). */
 int console_init_devices(void)
 {
-	long err;
-	struct inode *in;
+	int err;
 
-	in = ramfs_mknod("/dev/console", S_IFCHR | 0600, NULL, 0, &err);
-	if (!in)
-		return (int)err;
-	in->fops = &console_fops;
-	in->rdev = CONSOLE_RDEV;
-	in = ramfs_mknod("/dev/null", S_IFCHR | 0666, NULL, 0, &err);
-	if (!in)
-		return (int)err;
-	in->fops = &null_fops;
-	in->rdev = NULL_RDEV;
-	return 0;
+	devtmpfs_sb = ramfs_make_super(&devtmpfs_type, 0755);
+	if (IS_ERR(devtmpfs_sb)) {
+		err = (int)PTR_ERR(devtmpfs_sb);
+		devtmpfs_sb = NULL;
+		return err;
+	}
+	devtmpfs_sb->s_active = 1;		/* the kernel's: it is never unmounted for good */
+	err = dev_node("console", S_IFCHR | 0600, CONSOLE_RDEV);
+	if (!err)
+		err = dev_node("null", S_IFCHR | 0666, NULL_RDEV);
+	if (!err)
+		err = register_filesystem(&devtmpfs_type);
+	return err;
 }

@@ -103,43 +103,10 @@ int cpio_next(struct cpio_iter *it, struct cpio_entry *e)
 	it->off = next < it->size ? next : it->size;	/* the last pad may be cut */
 	e->name = name;
 	e->mode = field[F_MODE];
+	/* Linux's new_encode_dev */
+	e->rdev = (field[F_RDEVMINOR] & 0xff) | (field[F_RDEVMAJOR] << 8) |
+		  ((field[F_RDEVMINOR] & ~0xffu) << 12);
 	e->data = it->base + data_off;
 	e->size = field[F_FILESIZE];
 	return 1;
-}
-
-/* Skip "./" and "/" prefixes: archive names are relative to the root. */
-static const char *cpio_path(const char *name)
-{
-	for (;;) {
-		if (name[0] == '/')
-			name++;
-		else if (name[0] == '.' && name[1] == '/')
-			name += 2;
-		else
-			return name;
-	}
-}
-
-int ramfs_load_cpio(const void *data, size_t size)
-{
-	struct cpio_iter it;
-	struct cpio_entry e;
-	long err;
-	int ret;
-
-	cpio_iter_init(&it, data, size);
-	while ((ret = cpio_next(&it, &e)) > 0) {
-		const char *path = cpio_path(e.name);
-		u32 type = e.mode & S_IFMT;
-
-		if (!*path || !strcmp(path, "."))
-			continue;		/* the root itself */
-		if (type != S_IFDIR && type != S_IFREG)
-			continue;		/* links and device nodes: not yet */
-		if (!ramfs_mknod(path, e.mode, type == S_IFREG ? e.data : NULL,
-				 type == S_IFREG ? e.size : 0, &err))
-			return err == -ENOMEM ? -ENOMEM : -EINVAL;
-	}
-	return ret;
 }

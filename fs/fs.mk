@@ -1,8 +1,10 @@
-# fs/: open files, descriptor tables, the initrd's in-memory tree, /proc,
-# the console file and the file system calls. Linked into the kernel.
-# cpio.c, ramfs.c, file.c and file_table.c are host-compilable (tests/host/test_cpio.c).
-FS_SRCS := fs/cpio.c fs/ramfs.c fs/ramfs_pagecache.c fs/mpage.c fs/file.c fs/file_table.c fs/fdtable.c fs/console.c fs/procfs.c \
-	fs/sys_file.c fs/initrd.c
+# fs/: the VFS (inodes, dentry cache, path walk, super blocks, mounts:
+# docs/vfs.md), ramfs/tmpfs, proc, devtmpfs and the console, open files,
+# descriptor tables, the initramfs unpacker and the file system calls.
+# cpio.c, fdtable.c and file_table.c are host-compilable (tests/host/test_cpio.c).
+FS_SRCS := fs/cpio.c fs/ramfs.c fs/mpage.c fs/file.c fs/file_table.c fs/fdtable.c fs/console.c fs/procfs.c \
+	fs/sys_file.c fs/initrd.c fs/initramfs.c fs/inode.c fs/dcache.c fs/super.c fs/namespace.c \
+	fs/namei.c fs/sys_namei.c
 KERNEL_SRCS += $(FS_SRCS)
 
 # fs/ext2/: the ext2 on-disk format as a library (include/fs/ext2.h),

@@ -5,11 +5,16 @@
  * snapshot, as a single read of a seq_file would on Linux. The buffer is
  * freed when the last descriptor closes.
  *
+ * /proc is a file system type ("proc"): each mount gets a fresh super
+ * block whose tree (directories and these files) is built at mount time,
+ * pinned in the dcache like ramfs's. Nothing can be created in it.
+ *
  * /proc/pagoda/ holds Pagoda's own global files, generated the same way:
  * free_pages (the free page count) and faults (the fault counters).
  * /proc/interrupts is the interrupt counts (arch/x86_64/irq.c).
  */
 #include <pagoda/fs.h>
+#include <pagoda/err.h>
 #include <pagoda/xarray.h>
 #include <pagoda/errno.h>
 #include <pagoda/pci.h>
@@ -74,15 +79,15 @@ static int proc_statm_open(struct inode *inode, struct file *f)
 
 /*
  * /proc/pagoda/free_pages: the buddy allocator's free page count once the
- * clean, unused page cache of the initrd's files is dropped and the empty
- * slabs (kmalloc's, the page-cache index's) are given back, one decimal
+ * unused dentries are dropped and the empty slabs (kmalloc's, the
+ * page-cache index's) are given back, one decimal
  * number (userland init compares it before and after each test program:
  * a test that mapped a file leaves nothing behind but cache). The open
  * file's own buffers are allocated at this point, the same each time.
  */
 static size_t proc_free_pages_format(struct mm_struct *mm, char *buf, size_t len)
 {
-	ramfs_drop_caches();
+	shrink_dcache();
 	xa_shrink_cache();
 	kmalloc_shrink();
 	return (size_t)snprintf(buf, len, "%lu\n", pmm_nr_free(&kernel_pmm));
@@ -134,16 +139,18 @@ static int proc_faults_open(struct inode *inode, struct file *f)
 	return proc_generate(f, proc_faults_format);
 }
 
-static long proc_read(struct file *f, void *buf, size_t len, u64 *pos)
+static long proc_read(struct kiocb *iocb, struct iov_iter *to)
 {
-	const struct proc_text *t = f->private;
+	const struct proc_text *t = iocb->ki_filp->private;
+	u64 pos = (u64)iocb->ki_pos;
 	size_t n;
 
-	if (*pos >= t->len)
+	if (pos >= t->len || !iov_iter_count(to))
 		return 0;
-	n = MIN(len, t->len - (size_t)*pos);
-	memcpy(buf, t->buf + *pos, n);
-	*pos += n;
+	n = copy_to_iter(t->buf + pos, MIN(iov_iter_count(to), t->len - (size_t)pos), to);
+	if (!n)
+		return -EFAULT;
+	iocb->ki_pos += (loff_t)n;
 	return (long)n;
 }
 
@@ -288,76 +295,155 @@ static int proc_audit_open(struct inode *inode, struct file *f)
 
 static const struct file_operations proc_maps_fops = {
 	.open = proc_maps_open,
-	.read = proc_read,
+	.read_iter = proc_read,
 	.release = proc_release,
 	.seekable = true,
 };
 
 static const struct file_operations proc_statm_fops = {
 	.open = proc_statm_open,
-	.read = proc_read,
+	.read_iter = proc_read,
 	.release = proc_release,
 	.seekable = true,
 };
 
 static const struct file_operations proc_free_pages_fops = {
 	.open = proc_free_pages_open,
-	.read = proc_read,
+	.read_iter = proc_read,
 	.release = proc_release,
 	.seekable = true,
 };
 
 static const struct file_operations proc_audit_fops = {
 	.open = proc_audit_open,
-	.read = proc_read,
+	.read_iter = proc_read,
 	.release = proc_release,
 	.seekable = true,
 };
 
 static const struct file_operations proc_interrupts_fops = {
 	.open = proc_interrupts_open,
-	.read = proc_read,
+	.read_iter = proc_read,
 	.release = proc_release,
 	.seekable = true,
 };
 
 static const struct file_operations proc_pci_devices_fops = {
 	.open = proc_pci_devices_open,
-	.read = proc_read,
+	.read_iter = proc_read,
 	.release = proc_release,
 	.seekable = true,
 };
 
 static const struct file_operations proc_faults_fops = {
 	.open = proc_faults_open,
-	.read = proc_read,
+	.read_iter = proc_read,
 	.release = proc_release,
 	.seekable = true,
 };
 
-/* Register the files (fs init call). Size 0 in stat, as Linux shows them. */
-int procfs_init(void)
+static const struct {
+	const char *path;
+	const struct file_operations *fops;
+} proc_files[] = {
+	{ "self/maps", &proc_maps_fops },
+	{ "self/statm", &proc_statm_fops },
+	{ "pagoda/free_pages", &proc_free_pages_fops },
+	{ "pagoda/faults", &proc_faults_fops },
+	{ "pagoda/audit", &proc_audit_fops },
+	{ "bus/pci/devices", &proc_pci_devices_fops },
+	{ "interrupts", &proc_interrupts_fops },
+};
+
+static const struct inode_operations proc_dir_iops = {
+	.lookup = simple_lookup,
+};
+
+static struct dentry *proc_child(struct dentry *dir, const char *name, u32 len)
 {
-	static const struct {
-		const char *path;
-		const struct file_operations *fops;
-	} files[] = {
-		{ "/proc/self/maps", &proc_maps_fops },
-		{ "/proc/self/statm", &proc_statm_fops },
-		{ "/proc/pagoda/free_pages", &proc_free_pages_fops },
-		{ "/proc/pagoda/faults", &proc_faults_fops },
-		{ "/proc/pagoda/audit", &proc_audit_fops },
-		{ "/proc/bus/pci/devices", &proc_pci_devices_fops },
-		{ "/proc/interrupts", &proc_interrupts_fops },
-	};
-	long err;
+	struct qstr q = qstr_hash(name, len);
 
-	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		struct inode *in = ramfs_mknod(files[i].path, S_IFREG | 0444, NULL, 0, &err);
+	return d_lookup(dir, &q);
+}
 
-		if (!in)
-			return (int)err;
-		in->fops = files[i].fops;
+/* The directory @name (len bytes) under @dir, made if missing; borrowed. */
+static struct dentry *proc_mkdir(struct super_block *sb, struct dentry *dir, const char *name,
+				 u32 len)
+{
+	struct dentry *d = proc_child(dir, name, len);
+	struct inode *inode;
+	char buf[NAME_MAX + 1];
+
+	if (d) {
+		dput(d);			/* the pin keeps it */
+		return d;
+	}
+	inode = ramfs_get_inode(sb, dir->d_inode, S_IFDIR | 0555, 0);
+	if (!inode)
+		return NULL;
+	inode->i_op = &proc_dir_iops;
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	return simple_add_child(dir, buf, inode);
+}
+
+/* Build a mount's tree: the directories on each file's path, then the file. */
+static int proc_fill(struct super_block *sb)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(proc_files); i++) {
+		const char *p = proc_files[i].path, *slash;
+		struct dentry *dir = sb->s_root;
+		struct inode *inode;
+
+		for (;;) {
+			for (slash = p; *slash && *slash != '/'; slash++)
+				;
+			if (!*slash)
+				break;
+			dir = proc_mkdir(sb, dir, p, (u32)(slash - p));
+			if (!dir)
+				return -ENOMEM;
+			p = slash + 1;
+		}
+		inode = new_inode(sb);
+		if (!inode)
+			return -ENOMEM;
+		inode->i_mode = S_IFREG | 0444;	/* size 0 in stat, as Linux shows them */
+		inode->i_fop = proc_files[i].fops;
+		if (!simple_add_child(dir, p, inode))
+			return -ENOMEM;
 	}
 	return 0;
+}
+
+static const struct super_operations proc_sops;
+
+static struct super_block *proc_mount(struct file_system_type *type, int flags, const char *dev,
+				      void *data)
+{
+	struct super_block *sb = alloc_super(type, &proc_sops);
+	struct inode *root;
+
+	if (!sb)
+		return ERR_PTR(-ENOMEM);
+	root = ramfs_get_inode(sb, NULL, S_IFDIR | 0555, 0);
+	if (root)
+		root->i_op = &proc_dir_iops;
+	sb->s_root = root ? d_make_root(root) : NULL;
+	if (!sb->s_root || proc_fill(sb)) {
+		kill_litter_super(sb);
+		return ERR_PTR(-ENOMEM);
+	}
+	return sb;
+}
+
+static struct file_system_type proc_fs_type = {
+	.name = "proc",
+	.mount = proc_mount,
+	.kill_sb = kill_litter_super,
+};
+
+int procfs_init(void)
+{
+	return register_filesystem(&proc_fs_type);
 }

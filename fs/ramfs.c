@@ -1,252 +1,421 @@
 /*
- * The in-memory tree that holds the initrd: directories made from the
- * archive's paths, regular files whose data points straight into the initrd
- * memory (PAGODA_MEM_INITRD, kept for the kernel's lifetime), and device and
- * /proc nodes added by the kernel. Read-only for user space.
- * Host-compilable (tests/host/test_cpio.c).
+ * ramfs (also mounted as "tmpfs"): a writable file system that lives in
+ * the dcache and the page cache and nowhere else, as Linux's ramfs.
+ * Regular files keep their bytes in page-cache pages (AS_UNEVICTABLE:
+ * there is no backing store, so a page once cached stays until truncate
+ * or the file goes); those pages are uptodate from the moment they are
+ * written and never dirty (nothing to write back), and a hole reads as
+ * zeros (->read_folio fills a zero page). Directories are their dentries'
+ * child lists; each positive dentry is pinned by one extra reference
+ * taken at create and dropped at unlink, so the dcache never forgets a
+ * file. Symlinks keep their target in i_link. Device nodes get the
+ * driver by number at open (init_special_inode).
  *
- * Mapping a file: a regular file gets a page cache (its address_space) on
- * its first open (fs/ramfs_pagecache.c); ->read_folio copies from the
- * initrd, so mmap(2) serves its pages through filemap_fault like any
- * file's. The file is read-only, so read(2) copying straight from the
- * initrd sees the same bytes.
+ * The root file system is a ramfs the initrd is unpacked into
+ * (fs/cpio.c), /dev a devtmpfs (the same code, fs/console.c).
  *
- * Locking: the tree is built by the fs init call before any user task runs
- * and is only read afterwards, so it needs none.
+ * Locking: the VFS holds the parent directory's i_rwsem for writing
+ * around every namespace change; file writes and truncate hold the
+ * file's i_rwsem.
  */
 #include <pagoda/fs.h>
+#include <pagoda/err.h>
 #include <pagoda/errno.h>
+#include <pagoda/init.h>
 #include <pagoda/string.h>
+#include <mm/arch.h>
+#include <mm/mm.h>
+#include <mm/pmm.h>
 #include <mm/slab.h>
 
-#define RAMFS_NAME_MAX	((int)sizeof(((struct inode *)0)->name) - 1)
+static const struct inode_operations ramfs_dir_iops;
+static const struct inode_operations ramfs_file_iops;
+static const struct inode_operations ramfs_symlink_iops;
+static const struct file_operations ramfs_file_fops;
+const struct file_operations simple_dir_fops;
 
-static long ramfs_file_read(struct file *f, void *buf, size_t len, u64 *pos)
+static u8 *page_kaddr(struct address_space *mapping, struct page *page)
 {
-	const struct inode *inode = f->inode;
-	size_t n;
-
-	if (*pos >= inode->size)
-		return 0;
-	n = MIN(len, (size_t)(inode->size - *pos));
-	memcpy(buf, inode->data + *pos, n);
-	*pos += n;
-	return (long)n;
+	return phys_to_virt(PFN_PHYS(pmm_page_to_pfn(mapping->pmm, page)));
 }
 
-static long ramfs_dir_read(struct file *f, void *buf, size_t len, u64 *pos)
+/* ->read_folio: a page never written is a hole: zeros. */
+static int ramfs_read_folio(struct file *f, struct page *page)
+{
+	memset(page_kaddr(page->mapping, page), 0, PAGE_SIZE);
+	page_set_flag(page, PG_uptodate);
+	unlock_page(page);
+	return 0;
+}
+
+/* ->write_begin: a new page is zeros around what the write will copy. */
+static int ramfs_write_begin(struct file *file, struct address_space *mapping, loff_t pos,
+			     unsigned int len, struct page *page)
+{
+	size_t from = (size_t)pos & (PAGE_SIZE - 1);
+	u8 *kaddr;
+
+	if (PageUptodate(page))
+		return 0;
+	kaddr = page_kaddr(mapping, page);
+	memset(kaddr, 0, from);
+	memset(kaddr + from + len, 0, PAGE_SIZE - from - len);
+	return 0;
+}
+
+/* ->write_end: uptodate whatever was copied (a short copy left zeros), never dirty. */
+static int ramfs_write_end(struct file *file, struct address_space *mapping, loff_t pos,
+			   unsigned int len, unsigned int copied, struct page *page)
+{
+	if (!PageUptodate(page)) {
+		size_t from = (size_t)pos & (PAGE_SIZE - 1);
+
+		if (copied < len)
+			memset(page_kaddr(mapping, page) + from + copied, 0, len - copied);
+		page_set_flag(page, PG_uptodate);
+	}
+	return (int)copied;
+}
+
+static const struct address_space_operations ramfs_aops = {
+	.read_folio = ramfs_read_folio,
+	.write_begin = ramfs_write_begin,
+	.write_end = ramfs_write_end,
+};
+
+struct inode *ramfs_get_inode(struct super_block *sb, const struct inode *dir, u32 mode, u32 rdev)
+{
+	struct inode *inode = new_inode(sb);
+
+	if (!inode)
+		return NULL;
+	inode->i_mode = mode;
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		inode->i_op = &ramfs_file_iops;
+		inode->i_fop = &ramfs_file_fops;
+		inode_init_mapping(inode, &ramfs_aops, AS_UNEVICTABLE);
+		break;
+	case S_IFDIR:
+		inode->i_op = &ramfs_dir_iops;
+		inode->i_fop = &simple_dir_fops;
+		inode->i_nlink = 2;
+		break;
+	case S_IFLNK:
+		inode->i_op = &ramfs_symlink_iops;
+		break;
+	default:
+		init_special_inode(inode, mode, rdev);
+		break;
+	}
+	return inode;
+}
+
+static void dir_changed(struct inode *dir)
+{
+	dir->i_mtime = dir->i_ctime = current_time();
+}
+
+/* Attach a new inode to @d and pin the dentry (ramfs keeps it until unlink). */
+static void ramfs_instantiate(struct inode *dir, struct dentry *d, struct inode *inode)
+{
+	d_instantiate(d, inode);
+	dget(d);
+	dir_changed(dir);
+}
+
+static int ramfs_mknod(struct inode *dir, struct dentry *d, u32 mode, u32 rdev)
+{
+	struct inode *inode = ramfs_get_inode(dir->i_sb, dir, mode, rdev);
+
+	if (!inode)
+		return -ENOSPC;
+	ramfs_instantiate(dir, d, inode);
+	return 0;
+}
+
+static int ramfs_create(struct inode *dir, struct dentry *d, u32 mode)
+{
+	return ramfs_mknod(dir, d, mode | S_IFREG, 0);
+}
+
+static int ramfs_mkdir(struct inode *dir, struct dentry *d, u32 mode)
+{
+	int err = ramfs_mknod(dir, d, mode | S_IFDIR, 0);
+
+	if (!err)
+		inc_nlink(dir);
+	return err;
+}
+
+static int ramfs_symlink(struct inode *dir, struct dentry *d, const char *target)
+{
+	size_t n = strlen(target);
+	struct inode *inode;
+
+	if (n >= PATH_MAX)
+		return -ENAMETOOLONG;
+	inode = ramfs_get_inode(dir->i_sb, dir, S_IFLNK | 0777, 0);
+	if (!inode)
+		return -ENOSPC;
+	inode->i_link = kmalloc(n + 1, GFP_KERNEL);
+	if (!inode->i_link) {
+		iput(inode);
+		return -ENOMEM;
+	}
+	memcpy(inode->i_link, target, n + 1);
+	i_size_write(inode, (loff_t)n);
+	ramfs_instantiate(dir, d, inode);
+	return 0;
+}
+
+static int ramfs_link(struct dentry *old, struct inode *dir, struct dentry *d)
+{
+	struct inode *inode = old->d_inode;
+
+	inode->i_ctime = current_time();
+	inc_nlink(inode);
+	ramfs_instantiate(dir, d, igrab(inode));
+	return 0;
+}
+
+/* Any positive child? (ENOTEMPTY) */
+int simple_empty(struct dentry *dir)
+{
+	return !d_has_positive_child(dir);
+}
+
+static int ramfs_unlink(struct inode *dir, struct dentry *d)
+{
+	struct inode *inode = d->d_inode;
+
+	inode->i_ctime = current_time();
+	drop_nlink(inode);
+	dir_changed(dir);
+	dput(d);			/* the pin */
+	return 0;
+}
+
+static int ramfs_rmdir(struct inode *dir, struct dentry *d)
+{
+	if (!simple_empty(d))
+		return -ENOTEMPTY;
+	drop_nlink(d->d_inode);
+	drop_nlink(dir);
+	return ramfs_unlink(dir, d);
+}
+
+static int ramfs_rename(struct inode *old_dir, struct dentry *old, struct inode *new_dir,
+			struct dentry *new, unsigned int flags)
+{
+	bool dir = S_ISDIR(old->d_inode->i_mode);
+
+	if (new->d_inode) {
+		if (dir && !simple_empty(new))
+			return -ENOTEMPTY;
+		if (dir) {
+			drop_nlink(new->d_inode);
+			drop_nlink(new_dir);
+		}
+		ramfs_unlink(new_dir, new);
+	}
+	if (dir && old_dir != new_dir) {
+		drop_nlink(old_dir);
+		inc_nlink(new_dir);
+	}
+	dir_changed(old_dir);
+	dir_changed(new_dir);
+	old->d_inode->i_ctime = current_time();
+	return 0;
+}
+
+/* ->lookup: every name ramfs has is in the dcache, so a miss is a negative dentry. */
+struct dentry *simple_lookup(struct inode *dir, struct dentry *d)
+{
+	if (d->d_name.len > NAME_MAX)
+		return ERR_PTR(-ENAMETOOLONG);
+	d_add(d, NULL);
+	return NULL;
+}
+
+static const char *ramfs_get_link(struct dentry *d, struct inode *inode)
+{
+	return inode->i_link;
+}
+
+/* truncate: the new size, then the pages past it go (unmapped first) and the tail is zeroed. */
+static int ramfs_setsize(struct dentry *d, loff_t size)
+{
+	struct inode *inode = d->d_inode;
+	loff_t old = i_size_read(inode);
+
+	i_size_write(inode, size);
+	if (size < old)
+		truncate_pagecache(inode, size);
+	inode->i_mtime = inode->i_ctime = current_time();
+	return 0;
+}
+
+static const struct inode_operations ramfs_dir_iops = {
+	.lookup = simple_lookup,
+	.create = ramfs_create,
+	.mkdir = ramfs_mkdir,
+	.mknod = ramfs_mknod,
+	.symlink = ramfs_symlink,
+	.link = ramfs_link,
+	.unlink = ramfs_unlink,
+	.rmdir = ramfs_rmdir,
+	.rename = ramfs_rename,
+};
+
+static const struct inode_operations ramfs_file_iops = {
+	.setsize = ramfs_setsize,
+};
+
+static const struct inode_operations ramfs_symlink_iops = {
+	.get_link = ramfs_get_link,
+};
+
+/* fsync: nothing to write (no backing store), only errors to report (none). */
+static int noop_fsync(struct file *f, loff_t start, loff_t end, int datasync)
+{
+	return 0;
+}
+
+static const struct file_operations ramfs_file_fops = {
+	.read_iter = filemap_read,
+	.write_iter = generic_file_write_iter,
+	.mmap = generic_file_mmap,
+	.seekable = true,
+};
+
+/* ---- directories of in-memory file systems (ramfs, procfs) ---- */
+
+static long dir_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	return -EISDIR;
 }
 
-static const struct file_operations ramfs_file_fops = {
-	.read = ramfs_file_read,
-	.open = ramfs_file_open,
-	.mmap = ramfs_file_mmap,
-	.seekable = true,
-};
-
-static const struct file_operations ramfs_dir_fops = {
-	.read = ramfs_dir_read,
-	.seekable = true,
-};
-
-static struct inode root_inode = {
-	.ino = 1,
-	.mode = S_IFDIR | 0755,
-	.fops = &ramfs_dir_fops,
-	.parent = &root_inode,
-	.name = "/",
-};
-
-static u64 next_ino = 2;
-
-struct inode *ramfs_root(void)
+static unsigned int dtype(u32 mode)
 {
-	return &root_inode;
+	return (mode >> 12) & 15;
 }
 
-/* A child of @dir named by the @len bytes at @name, or NULL. */
-static struct inode *find_child(struct inode *dir, const char *name, size_t len)
+/*
+ * getdents64 of a directory kept in the dcache: ".", "..", then the
+ * positive children in creation order; f->pos counts entries.
+ */
+static int dcache_readdir(struct file *f,
+			  bool (*emit)(void *ctx, const char *name, u32 len, u64 ino,
+				       unsigned int type, u64 next_pos),
+			  void *ctx)
 {
-	if (len > (size_t)RAMFS_NAME_MAX)
-		return NULL;
-	for (struct inode *c = dir->children; c; c = c->next)
-		if (!strncmp(c->name, name, len) && c->name[len] == '\0')
-			return c;
-	return NULL;
-}
+	struct dentry *dir = f->f_path.dentry;
+	struct list_head *pos;
+	u64 n = 0;
 
-/* Length of the path component at @p (up to '/' or the end). */
-static size_t component_len(const char *p)
-{
-	size_t n = 0;
-
-	while (p[n] && p[n] != '/')
-		n++;
-	return n;
-}
-
-static size_t slashes(const char *p)
-{
-	size_t n = 0;
-
-	while (p[n] == '/')
-		n++;
-	return n;
-}
-
-struct inode *ramfs_walk(struct inode *base, const char *path, long *err)
-{
-	struct inode *cur = (!base || path[0] == '/') ? &root_inode : base;
-	size_t total = 0;
-
-	while (total < PATH_MAX && path[total])
-		total++;
-	if (total >= PATH_MAX) {
-		*err = -ENAMETOOLONG;
-		return NULL;
+	if (f->pos == 0) {
+		if (!emit(ctx, ".", 1, dir->d_inode->i_ino, dtype(S_IFDIR), 1))
+			return 0;
+		f->pos = 1;
 	}
-	if (!total) {
-		*err = -ENOENT;
-		return NULL;
+	if (f->pos == 1) {
+		struct dentry *parent = dir->d_parent;
+
+		if (!emit(ctx, "..", 2, parent->d_inode ? parent->d_inode->i_ino : 1,
+			  dtype(S_IFDIR), 2))
+			return 0;
+		f->pos = 2;
 	}
-	for (const char *p = path;;) {
-		size_t len;
+	spin_lock(&dcache_lock);
+	list_for_each(pos, &dir->d_subdirs) {
+		struct dentry *c = list_entry(pos, struct dentry, d_child);
 
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		len = component_len(p);
-		if (len > NAME_MAX) {
-			*err = -ENAMETOOLONG;
-			return NULL;
-		}
-		if (!S_ISDIR(cur->mode)) {
-			*err = -ENOTDIR;
-			return NULL;
-		}
-		if (len == 2 && p[0] == '.' && p[1] == '.')
-			cur = cur->parent;
-		else if (!(len == 1 && p[0] == '.'))
-			cur = find_child(cur, p, len);
-		if (!cur) {
-			*err = -ENOENT;
-			return NULL;
-		}
-		p += len;
-	}
-	/* "file/" names a directory that is not one */
-	if (path[total - 1] == '/' && !S_ISDIR(cur->mode)) {
-		*err = -ENOTDIR;
-		return NULL;
-	}
-	return cur;
-}
-
-struct inode *ramfs_lookup(const char *path)
-{
-	long err;
-
-	return ramfs_walk(NULL, path, &err);
-}
-
-static struct inode *new_child(struct inode *dir, const char *name, size_t len, u32 mode)
-{
-	struct inode *in = kzalloc(sizeof(*in), GFP_KERNEL);
-
-	if (!in)
-		return NULL;
-	in->ino = next_ino++;
-	in->mode = mode;
-	in->fops = S_ISDIR(mode) ? &ramfs_dir_fops : &ramfs_file_fops;
-	in->parent = dir;
-	memcpy(in->name, name, len);
-	in->name[len] = '\0';
-	in->next = dir->children;
-	dir->children = in;
-	return in;
-}
-
-struct inode *ramfs_mknod(const char *path, u32 mode, const void *data, size_t size,
-			  long *err)
-{
-	struct inode *dir = &root_inode, *in = NULL;
-
-	for (const char *p = path;;) {
-		size_t len;
-		bool last;
-
-		while (*p == '/')
-			p++;
-		len = component_len(p);
-		if (!len) {
-			*err = -EINVAL;
-			return NULL;
-		}
-		if (len > (size_t)RAMFS_NAME_MAX) {
-			*err = -ENAMETOOLONG;
-			return NULL;
-		}
-		last = !p[len + slashes(p + len)];
-		in = find_child(dir, p, len);
-		if (!last) {
-			if (!in)
-				in = new_child(dir, p, len, S_IFDIR | 0755);
-			if (!in) {
-				*err = -ENOMEM;
-				return NULL;
-			}
-			if (!S_ISDIR(in->mode)) {
-				*err = -ENOTDIR;
-				return NULL;
-			}
-			dir = in;
-			p += len;
+		if (!c->d_inode || !c->d_hashed)
 			continue;
-		}
-		if (in && S_ISDIR(in->mode) != S_ISDIR(mode)) {
-			*err = -EEXIST;
-			return NULL;
-		}
-		if (!in)
-			in = new_child(dir, p, len, mode);
-		if (!in) {
-			*err = -ENOMEM;
-			return NULL;
-		}
-		break;
+		if (n++ < f->pos - 2)
+			continue;
+		if (!emit(ctx, c->d_name.name, c->d_name.len, c->d_inode->i_ino,
+			  dtype(c->d_inode->i_mode), f->pos + 1))
+			break;
+		f->pos++;
 	}
-	in->mode = mode;
-	if (!S_ISDIR(mode)) {
-		in->data = data;
-		in->size = size;
-	}
-	return in;
+	spin_unlock(&dcache_lock);
+	return 0;
 }
 
-struct inode *ramfs_create(const char *path, u32 mode, const void *data, size_t size)
+const struct file_operations simple_dir_fops = {
+	.read_iter = dir_read_iter,
+	.iterate = dcache_readdir,
+	.fsync = noop_fsync,
+	.seekable = true,
+};
+
+/* ---- the file system types ---- */
+
+static const struct super_operations ramfs_sops = {
+	.sync_fs = NULL,
+};
+
+/* A fresh ramfs super block with its root directory (mode 0755, or 01777 for tmpfs). */
+struct super_block *ramfs_make_super(struct file_system_type *type, u32 root_mode)
 {
-	long err;
+	struct super_block *sb = alloc_super(type, &ramfs_sops);
+	struct inode *root;
 
-	return ramfs_mknod(path, mode, data, size, &err);
-}
-
-static void free_children(struct inode *dir)
-{
-	struct inode *c = dir->children, *next;
-
-	for (; c; c = next) {
-		next = c->next;
-		free_children(c);
-		kfree(c);	/* host tests only: they never give a file a page cache */
+	if (!sb)
+		return ERR_PTR(-ENOMEM);
+	root = ramfs_get_inode(sb, NULL, S_IFDIR | root_mode, 0);
+	sb->s_root = root ? d_make_root(root) : NULL;
+	if (!sb->s_root) {
+		kill_litter_super(sb);
+		return ERR_PTR(-ENOMEM);
 	}
-	dir->children = NULL;
+	return sb;
 }
 
-void ramfs_reset(void)
+static struct super_block *ramfs_mount(struct file_system_type *type, int flags, const char *dev,
+				       void *data)
 {
-	free_children(&root_inode);
-	next_ino = 2;
+	return ramfs_make_super(type, 0755);
+}
+
+static struct super_block *tmpfs_mount(struct file_system_type *type, int flags, const char *dev,
+				       void *data)
+{
+	return ramfs_make_super(type, 01777);
+}
+
+static struct file_system_type ramfs_type = {
+	.name = "ramfs",
+	.mount = ramfs_mount,
+	.kill_sb = kill_litter_super,
+};
+
+static struct file_system_type tmpfs_type = {
+	.name = "tmpfs",
+	.mount = tmpfs_mount,
+	.kill_sb = kill_litter_super,
+};
+
+struct dentry *simple_add_child(struct dentry *parent, const char *name, struct inode *inode)
+{
+	struct qstr q = qstr_hash(name, (u32)strlen(name));
+	struct dentry *d = d_alloc(parent, &q);
+
+	if (!d) {
+		iput(inode);
+		return NULL;
+	}
+	d_add(d, inode);		/* our reference stays: the pin */
+	if (S_ISDIR(inode->i_mode))
+		inc_nlink(parent->d_inode);
+	return d;
+}
+
+int init_ramfs_fs(void)
+{
+	int err = register_filesystem(&ramfs_type);
+
+	return err ? err : register_filesystem(&tmpfs_type);
 }

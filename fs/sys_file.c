@@ -1,14 +1,15 @@
 /*
  * File system calls on the Linux x86-64 ABI: read, write, readv, writev,
- * pread64, open, openat, close, lseek, fstat, stat, lstat, newfstatat,
- * access, faccessat, ioctl, fcntl, dup, dup2, dup3, getcwd.
+ * pread64, open, openat, creat, close, lseek, fstat, stat, lstat,
+ * newfstatat, access, faccessat, faccessat2, ioctl, fcntl, dup, dup2, dup3.
+ * The namespace calls are in fs/sys_namei.c.
  *
  * Error codes and their order follow Linux (fs/read_write.c, fs/open.c,
  * fs/fcntl.c, lib/iov_iter.c): a bad descriptor is -EBADF before anything
  * else; a bad user pointer is -EFAULT, never an oops (uaccess.h).
  *
- * Data moves through a kernel bounce buffer: file_operations take kernel
- * buffers and only this layer touches user memory.
+ * Data moves through an iov_iter (include/pagoda/uio.h) straight between
+ * user memory and the file's ->read_iter/->write_iter: no bounce buffer.
  */
 #include <pagoda/errno.h>
 #include <pagoda/fs.h>
@@ -18,9 +19,6 @@
 #include <pagoda/uaccess.h>
 #include <mm/slab.h>
 
-#define MAX_RW_COUNT	(0x7fffffffUL & PAGE_MASK)	/* Linux: INT_MAX & PAGE_MASK */
-#define UIO_MAXIOV	1024
-#define BOUNCE_SIZE	PAGE_SIZE
 
 #define F_DUPFD		0
 #define F_GETFD		1
@@ -46,11 +44,6 @@
 
 #define AT_NO_AUTOMOUNT	0x800
 
-struct iovec_user {
-	u64 iov_base;
-	u64 iov_len;
-};
-
 /* Descriptor arguments are `unsigned int` in Linux's prototypes. */
 static struct file *fget(u64 fd)
 {
@@ -65,64 +58,45 @@ static bool can_read(const struct file *f)
 {
 	unsigned int acc = f->flags & O_ACCMODE;
 
-	return (acc == O_RDONLY || acc == O_RDWR) && f->ops->read;
+	return (acc == O_RDONLY || acc == O_RDWR) && f->ops->read_iter;
 }
 
 static bool can_write(const struct file *f)
 {
 	unsigned int acc = f->flags & O_ACCMODE;
 
-	return (acc == O_WRONLY || acc == O_RDWR) && f->ops->write;
+	return (acc == O_WRONLY || acc == O_RDWR) && f->ops->write_iter;
 }
 
 enum rw_dir { RW_READ, RW_WRITE };
 
 /*
- * Move up to @len bytes between the user buffer @ubuf and @f at *@pos,
- * a bounce buffer at a time, stopping at a short transfer. Returns the
- * bytes moved, or -errno if nothing moved (as Linux: a fault after some
- * bytes returns the count so far). A read whose copy-out faults puts the
- * file position back for the bytes not delivered.
+ * Move the bytes of @iter between @f at *@pos and memory: the bytes moved
+ * (short when a user copy faulted part way), or -errno if nothing moved.
+ * *@pos advances by the bytes moved.
  */
-static long file_rw(struct file *f, enum rw_dir dir, u64 ubuf, size_t len, u64 *pos)
+static long file_rw(struct file *f, enum rw_dir dir, struct iov_iter *iter, u64 *pos)
 {
-	size_t done = 0;
-	char *kbuf;
+	struct kiocb kio;
+	long n;
 
-	if (!len)
+	if (!iov_iter_count(iter))
 		return 0;
-	kbuf = kmalloc(MIN(len, BOUNCE_SIZE), GFP_KERNEL);
-	if (!kbuf)
-		return -ENOMEM;
-	while (done < len) {
-		size_t chunk = MIN(len - done, BOUNCE_SIZE);
-		void *u = (void *)(uintptr_t)(ubuf + done);
-		long n;
+	init_sync_kiocb(&kio, f, (loff_t)*pos);
+	n = dir == RW_READ ? f->ops->read_iter(&kio, iter) : f->ops->write_iter(&kio, iter);
+	if (n > 0)
+		*pos = (u64)kio.ki_pos;
+	return n;
+}
 
-		if (dir == RW_WRITE) {
-			if (copy_from_user(kbuf, u, chunk)) {
-				n = -EFAULT;
-				goto stop;
-			}
-			n = f->ops->write(f, kbuf, chunk, pos);
-		} else {
-			n = f->ops->read(f, kbuf, chunk, pos);
-			if (n > 0 && copy_to_user(u, kbuf, (size_t)n)) {
-				*pos -= (u64)n;
-				n = -EFAULT;
-			}
-		}
-stop:
-		if (n < 0) {
-			kfree(kbuf);
-			return done ? (long)done : n;
-		}
-		done += (size_t)n;
-		if ((size_t)n < chunk)
-			break;
-	}
-	kfree(kbuf);
-	return (long)done;
+/* One user buffer as an iterator (its length already checked and clamped). */
+static long file_rw_ubuf(struct file *f, enum rw_dir dir, u64 ubuf, size_t len, u64 *pos)
+{
+	struct iov_iter iter;
+
+	iov_iter_ubuf(&iter, dir == RW_READ ? ITER_DEST : ITER_SOURCE, (void *)(uintptr_t)ubuf,
+		      len);
+	return file_rw(f, dir, &iter, pos);
 }
 
 /* rw_verify_area and the access checks of vfs_read/vfs_write. */
@@ -147,7 +121,7 @@ static long do_rw(u64 fd, enum rw_dir dir, u64 ubuf, u64 len)
 	err = rw_check(f, dir, ubuf, len);
 	if (err)
 		return err;
-	return file_rw(f, dir, ubuf, MIN(len, MAX_RW_COUNT), &f->pos);
+	return file_rw_ubuf(f, dir, ubuf, MIN(len, MAX_RW_COUNT), &f->pos);
 }
 
 SYSCALL_DEFINE(__NR_read, read)
@@ -175,7 +149,7 @@ static long do_prw(u64 fd, enum rw_dir dir, u64 ubuf, u64 len, u64 upos)
 	err = rw_check(f, dir, ubuf, len);
 	if (err)
 		return err;
-	return file_rw(f, dir, ubuf, MIN(len, MAX_RW_COUNT), &pos);
+	return file_rw_ubuf(f, dir, ubuf, MIN(len, MAX_RW_COUNT), &pos);
 }
 
 SYSCALL_DEFINE(__NR_pread64, pread64)
@@ -188,80 +162,25 @@ SYSCALL_DEFINE(__NR_pwrite64, pwrite64)
 	return do_prw(a0, RW_WRITE, a1, a2, a3);
 }
 
-/*
- * import_iovec: copy in and check @cnt iovecs. -EINVAL for a count over
- * UIO_MAXIOV or a negative length, -EFAULT for an unreadable array or a
- * segment outside user space. Lengths are cut so the total stays within
- * MAX_RW_COUNT. Returns the kmalloc'd array (NULL for cnt == 0).
- */
-static struct iovec_user *import_iovec(u64 uvec, u64 cnt, long *err)
-{
-	struct iovec_user *iov;
-	size_t total = 0;
-
-	*err = 0;
-	if (cnt > UIO_MAXIOV) {
-		*err = -EINVAL;
-		return NULL;
-	}
-	if (!cnt)
-		return NULL;
-	iov = kmalloc(cnt * sizeof(*iov), GFP_KERNEL);
-	if (!iov) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	if (copy_from_user(iov, (const void *)(uintptr_t)uvec, cnt * sizeof(*iov))) {
-		*err = -EFAULT;
-		goto fail;
-	}
-	for (u64 i = 0; i < cnt; i++) {
-		if ((s64)iov[i].iov_len < 0) {
-			*err = -EINVAL;
-			goto fail;
-		}
-		if (!access_ok(iov[i].iov_base, iov[i].iov_len)) {
-			*err = -EFAULT;
-			goto fail;
-		}
-		if (iov[i].iov_len > MAX_RW_COUNT - total)
-			iov[i].iov_len = MAX_RW_COUNT - total;
-		total += iov[i].iov_len;
-	}
-	return iov;
-fail:
-	kfree(iov);
-	return NULL;
-}
-
 static long do_rwv(u64 fd, enum rw_dir dir, u64 uvec, u64 cnt)
 {
+	struct iovec fast[UIO_FASTIOV], *iov = fast;
 	struct file *f = fget(fd);
-	struct iovec_user *iov;
-	long err, done = 0;
+	struct iov_iter iter;
+	long ret;
 
 	if (!f)
 		return -EBADF;
-	iov = import_iovec(uvec, cnt, &err);
-	if (err)
-		return err;
-	if (dir == RW_READ ? !can_read(f) : !can_write(f)) {
-		kfree(iov);
-		return -EBADF;
-	}
-	for (u64 i = 0; i < cnt; i++) {
-		long n = file_rw(f, dir, iov[i].iov_base, iov[i].iov_len, &f->pos);
-
-		if (n < 0) {
-			done = done ? done : n;
-			break;
-		}
-		done += n;
-		if ((u64)n < iov[i].iov_len)
-			break;
-	}
+	ret = import_iovec(dir == RW_READ ? ITER_DEST : ITER_SOURCE,
+			   (const struct iovec *)(uintptr_t)uvec, cnt, UIO_FASTIOV, &iov, &iter);
+	if (ret < 0)
+		return ret;
+	if (dir == RW_READ ? !can_read(f) : !can_write(f))
+		ret = -EBADF;
+	else
+		ret = file_rw(f, dir, &iter, &f->pos);
 	kfree(iov);
-	return done;
+	return ret;
 }
 
 SYSCALL_DEFINE(__NR_readv, readv)
@@ -278,7 +197,9 @@ SYSCALL_DEFINE(__NR_writev, writev)
  * Copy a path from user space into a new PATH_MAX buffer. -EFAULT,
  * -ENAMETOOLONG, -ENOENT for "" (unless @empty_ok), -ENOMEM.
  */
-static char *getname(u64 upath, bool empty_ok, long *err)
+char *getname_kernel_copy(u64 upath, bool empty_ok, long *err);
+
+char *getname_kernel_copy(u64 upath, bool empty_ok, long *err)
 {
 	char *name = kmalloc(PATH_MAX, GFP_KERNEL);
 	long n;
@@ -298,72 +219,38 @@ static char *getname(u64 upath, bool empty_ok, long *err)
 	return name;
 }
 
-/*
- * The directory a relative path starts from: the root (the only working
- * directory) for AT_FDCWD, else the directory open at @dirfd. NULL with
- * -EBADF or -ENOTDIR.
- */
-static struct inode *dirfd_base(s64 dirfd, const char *path, long *err)
+static long do_openat(u64 dirfd, u64 upath, u64 flags, u64 mode)
 {
-	struct file *f;
-
-	if (path[0] == '/' || (int)dirfd == AT_FDCWD)
-		return ramfs_root();
-	f = fget((u64)(int)dirfd);
-	if (!f) {
-		*err = -EBADF;
-		return NULL;
-	}
-	if (!f->inode || !S_ISDIR(f->inode->mode)) {
-		*err = -ENOTDIR;
-		return NULL;
-	}
-	return f->inode;
-}
-
-static long do_openat(u64 dirfd, u64 upath, u64 flags)
-{
-	struct inode *base, *inode;
 	struct file *f;
 	char *path;
 	long err, fd;
 
-	path = getname(upath, false, &err);
+	path = getname_kernel_copy(upath, false, &err);
 	if (!path)
 		return err;
-	base = dirfd_base((s64)dirfd, path, &err);
-	if (!base)
-		goto out;
-	inode = ramfs_walk(base, path, &err);
-	if (!inode) {
-		if (err == -ENOENT && (flags & O_CREAT))
-			err = -EROFS;	/* nothing can be created on the initrd */
-		goto out;
-	}
-	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) {
-		err = -EEXIST;
-		goto out;
-	}
-	f = file_open_inode(inode, (unsigned int)flags, &err);
+	f = do_filp_open((int)dirfd, path, (unsigned int)flags, (u32)mode, &err);
+	kfree(path);
 	if (!f)
-		goto out;
+		return err;
 	fd = fd_install_from(current->files, f, 0, flags & O_CLOEXEC);
 	if (fd < 0)
 		file_put(f);
-	err = fd;
-out:
-	kfree(path);
-	return err;
+	return fd;
 }
 
 SYSCALL_DEFINE(__NR_open, open)
 {
-	return do_openat((u64)(s64)AT_FDCWD, a0, a1);
+	return do_openat((u64)(s64)AT_FDCWD, a0, a1, a2);
 }
 
 SYSCALL_DEFINE(__NR_openat, openat)
 {
-	return do_openat(a0, a1, a2);
+	return do_openat(a0, a1, a2, a3);
+}
+
+SYSCALL_DEFINE(__NR_creat, creat)
+{
+	return do_openat((u64)(s64)AT_FDCWD, a0, O_CREAT | O_WRONLY | O_TRUNC, a1);
 }
 
 SYSCALL_DEFINE(__NR_close, close)
@@ -375,7 +262,7 @@ SYSCALL_DEFINE(__NR_close, close)
 
 static long seek_base(struct file *f, int whence, s64 off, s64 *base)
 {
-	u64 size = f->inode ? f->inode->size : 0;
+	u64 size = f->inode ? (u64)i_size_read(f->inode) : 0;
 
 	switch (whence) {
 	case SEEK_SET:
@@ -438,31 +325,61 @@ SYSCALL_DEFINE(__NR_fstat, fstat)
 	return stat_to_user(f->inode, a1);
 }
 
+/*
+ * The object @upath names relative to @dirfd (AT_EMPTY_PATH with "": the
+ * descriptor itself), referenced in @out; *@fdinode for a descriptor
+ * without a path (the console). 0 or -errno.
+ */
+static long user_path_at(s64 dirfd, u64 upath, u64 flags, struct path *out,
+			 struct inode **fdinode)
+{
+	char *path;
+	long err;
+
+	*fdinode = NULL;
+	out->mnt = NULL;
+	out->dentry = NULL;
+	path = getname_kernel_copy(upath, flags & AT_EMPTY_PATH, &err);
+	if (!path)
+		return err;
+	if (!path[0]) {		/* AT_EMPTY_PATH: the descriptor itself */
+		kfree(path);
+		if ((int)dirfd == AT_FDCWD) {
+			*out = current_fs()->pwd;
+			path_get(out);
+			return 0;
+		}
+		struct file *f = fget((u64)(int)dirfd);
+
+		if (!f)
+			return -EBADF;
+		if (f->f_path.dentry) {
+			*out = f->f_path;
+			path_get(out);
+		} else {
+			*fdinode = f->inode;
+		}
+		return 0;
+	}
+	err = kern_path_at((int)dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, out);
+	kfree(path);
+	return err;
+}
+
 static long do_fstatat(s64 dirfd, u64 upath, u64 ubuf, u64 flags)
 {
-	struct inode *base, *inode;
-	char *path;
+	struct inode *fdinode;
+	struct path p;
 	long err;
 
 	if (flags & ~(u64)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
 		return -EINVAL;
-	path = getname(upath, flags & AT_EMPTY_PATH, &err);
-	if (!path)
+	err = user_path_at(dirfd, upath, flags, &p, &fdinode);
+	if (err)
 		return err;
-	if (!path[0]) {		/* AT_EMPTY_PATH: the descriptor itself */
-		struct file *f = fget((u64)(int)dirfd);
-
-		kfree(path);
-		if ((int)dirfd == AT_FDCWD)
-			return stat_to_user(ramfs_root(), ubuf);
-		return f ? stat_to_user(f->inode, ubuf) : -EBADF;
-	}
-	base = dirfd_base(dirfd, path, &err);
-	inode = base ? ramfs_walk(base, path, &err) : NULL;
-	kfree(path);
-	if (!inode)
-		return err;
-	return stat_to_user(inode, ubuf);
+	err = stat_to_user(p.dentry ? p.dentry->d_inode : fdinode, ubuf);
+	path_put(&p);
+	return err;
 }
 
 SYSCALL_DEFINE(__NR_stat, stat)
@@ -481,32 +398,30 @@ SYSCALL_DEFINE(__NR_newfstatat, newfstatat)
 }
 
 /*
- * access(2) as root on a read-only file system: W_OK is -EROFS except on
- * devices; X_OK needs an execute bit on anything but a directory.
+ * access(2) as root: W_OK is -EROFS on a read-only mount (except devices);
+ * X_OK needs an execute bit on anything but a directory.
  */
 static long do_faccessat(s64 dirfd, u64 upath, u64 mode, u64 flags)
 {
-	struct inode *base, *inode;
-	char *path;
+	struct inode *inode, *fdinode;
+	struct path p;
 	long err;
 
 	if (mode & ~(u64)(R_OK | W_OK | X_OK))
 		return -EINVAL;
 	if (flags & ~(u64)(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
 		return -EINVAL;
-	path = getname(upath, false, &err);
-	if (!path)
+	err = user_path_at(dirfd, upath, flags, &p, &fdinode);
+	if (err)
 		return err;
-	base = dirfd_base(dirfd, path, &err);
-	inode = base ? ramfs_walk(base, path, &err) : NULL;
-	kfree(path);
-	if (!inode)
-		return err;
-	if ((mode & W_OK) && !S_ISCHR(inode->mode))
-		return -EROFS;
-	if ((mode & X_OK) && !S_ISDIR(inode->mode) && !(inode->mode & 0111))
-		return -EACCES;
-	return 0;
+	inode = p.dentry ? p.dentry->d_inode : fdinode;
+	if ((mode & W_OK) && p.mnt && (p.mnt->mnt_sb->s_flags & SB_RDONLY) &&
+	    (S_ISREG(inode->i_mode) || S_ISDIR(inode->i_mode) || S_ISLNK(inode->i_mode)))
+		err = -EROFS;
+	else if ((mode & X_OK) && !S_ISDIR(inode->i_mode) && !(inode->i_mode & 0111))
+		err = -EACCES;
+	path_put(&p);
+	return err;
 }
 
 SYSCALL_DEFINE(__NR_access, access)
@@ -517,6 +432,11 @@ SYSCALL_DEFINE(__NR_access, access)
 SYSCALL_DEFINE(__NR_faccessat, faccessat)
 {
 	return do_faccessat((s64)a0, a1, a2, 0);
+}
+
+SYSCALL_DEFINE(__NR_faccessat2, faccessat2)
+{
+	return do_faccessat((s64)a0, a1, a2, a3);
 }
 
 SYSCALL_DEFINE(__NR_ioctl, ioctl)
@@ -618,16 +538,4 @@ SYSCALL_DEFINE(__NR_dup2, dup2)
 SYSCALL_DEFINE(__NR_dup3, dup3)
 {
 	return do_dup3(a0, a1, a2);
-}
-
-/* The working directory is always the root until chdir arrives. */
-SYSCALL_DEFINE(__NR_getcwd, getcwd)
-{
-	static const char cwd[] = "/";
-
-	if (a1 < sizeof(cwd))
-		return -ERANGE;
-	if (copy_to_user((void *)(uintptr_t)a0, cwd, sizeof(cwd)))
-		return -EFAULT;
-	return sizeof(cwd);
 }

@@ -180,18 +180,29 @@ out:
 	return err;
 }
 
-/* Find @path and check that it may be executed: -ENOENT, -ENOTDIR, -EACCES. */
-static struct inode *exec_lookup(const char *path, long *err)
-{
-	struct inode *inode = ramfs_walk(NULL, path, err);
+/* The largest program exec reads (it is read whole, then copied into place). */
+#define EXEC_FILE_MAX	(64UL << 20)
 
-	if (!inode)
-		return NULL;
-	if (!S_ISREG(inode->mode) || !(inode->mode & 0111)) {
-		*err = -EACCES;
-		return NULL;
-	}
-	return inode;
+/*
+ * Find @path, check that it may be executed (-ENOENT, -ENOTDIR, -ELOOP,
+ * -EACCES: not a regular file or no execute bit) and read it whole.
+ * Returns its size (*data to kernel_free_file) or -errno.
+ */
+static long exec_read(const char *path, void **data)
+{
+	struct path p;
+	struct inode *inode;
+	long err = kern_path(path, LOOKUP_FOLLOW, &p);
+
+	if (err)
+		return err;
+	inode = p.dentry->d_inode;
+	if (!S_ISREG(inode->i_mode) || !(inode->i_mode & 0111))
+		err = -EACCES;
+	path_put(&p);
+	if (err)
+		return err;
+	return kernel_read_file(path, data, EXEC_FILE_MAX);
 }
 
 /* Replace the current task's address space with @mm (preemption off). */
@@ -227,28 +238,31 @@ int exec_load(const char *path, const char *const *argv, const char *const *envp
 {
 	struct elf_user_image im;
 	struct mm_struct *mm;
-	struct inode *inode;
 	const char *why;
-	long lerr;
+	void *data;
+	long size;
 	int err;
 
-	inode = exec_lookup(path, &lerr);
-	if (!inode)
-		return (int)lerr;
-	err = elf_user_check(inode->data, inode->size, ELF_ET_DYN_BASE,
-			     exec_segment_limit(), &im, &why);
+	size = exec_read(path, &data);
+	if (size < 0)
+		return (int)size;
+	err = elf_user_check(data, (size_t)size, ELF_ET_DYN_BASE, exec_segment_limit(), &im, &why);
 	if (err) {
 		printk("exec: %s: %s\n", path, why);
+		kernel_free_file(data, (size_t)size);
 		return err;
 	}
 	mm = mm_create(&kernel_pmm, &kernel_pt, mm_default_task_size());
-	if (!mm)
+	if (!mm) {
+		kernel_free_file(data, (size_t)size);
 		return -ENOMEM;
-	err = map_segments(mm, &im, inode->data);
+	}
+	err = map_segments(mm, &im, data);
 	if (!err)
 		err = map_stack(mm, im.exec_stack);
 	if (!err)
 		err = setup_stack(mm, &im, path, argv, envp, stack);
+	kernel_free_file(data, (size_t)size);	/* im's pointers into it end here */
 	if (err) {
 		mm_put(mm);
 		return err;

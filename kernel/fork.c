@@ -142,6 +142,11 @@ static struct task *fork_build(const struct clone_req *req, struct completion *v
 		if (!p->files)
 			goto fail;
 	}
+	if (parent->fs) {
+		p->fs = fs_dup(parent->fs);	/* no CLONE_FS: a copy */
+		if (!p->fs)
+			goto fail;
+	}
 	signal_state_fork(&p->sig, &parent->sig);
 	arch_task_copy_user_state(p, req->stack);
 	if (req->flags & CLONE_SETTLS)

@@ -270,6 +270,14 @@ static int realtime_init(void)
 }
 subsys_initcall(realtime_init);
 
+u64 ktime_get_real_ns(void);
+
+/* CLOCK_REALTIME in ns (file timestamps, fs/inode.c). */
+u64 ktime_get_real_ns(void)
+{
+	return realtime_offset_ns + time_ns();
+}
+
 static u64 task_cpu_ns(const struct task *t)
 {
 	return t->utime_ns + t->stime_ns;

@@ -151,6 +151,7 @@ void task_free_new(struct task *t)
 		mm_put(t->mm);
 	if (t->files)
 		files_put(t->files);
+	fs_put(t->fs);
 	task_free(t);
 }
 
@@ -319,6 +320,10 @@ __noreturn void do_exit(int code)
 	if (t->files) {
 		files_put(t->files);
 		t->files = NULL;
+	}
+	if (t->fs) {
+		fs_put(t->fs);
+		t->fs = NULL;
 	}
 	local_irq_disable();		/* for good: schedule() never comes back */
 	reparent_children(t, find_child_reaper(t));

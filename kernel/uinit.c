@@ -54,19 +54,19 @@ static const char *errno_name(int err)
 }
 
 /*
- * The lines of @inode's text as a NUL-separated copy (kmalloc'd, freed by
- * the caller); *n gets the number of lines.
+ * The lines of @text (@size bytes) made NUL-separated in a kmalloc'd copy
+ * (freed by the caller); *n gets the number of lines.
  */
-static char *read_lines(const struct inode *inode, size_t *n)
+static char *read_lines(const char *data, size_t size, size_t *n)
 {
-	char *text = kmalloc(inode->size + 1, GFP_KERNEL);
+	char *text = kmalloc(size + 1, GFP_KERNEL);
 
 	*n = 0;
 	if (!text)
 		return NULL;
-	memcpy(text, inode->data, inode->size);
-	text[inode->size] = '\0';
-	for (size_t i = 0; i <= inode->size; i++) {
+	memcpy(text, data, size);
+	text[size] = '\0';
+	for (size_t i = 0; i <= size; i++) {
 		if (text[i] == '\n' || text[i] == '\r' || text[i] == '\0') {
 			text[i] = '\0';
 			(*n)++;
@@ -136,19 +136,21 @@ static void add_comma_args(char *list, const char **argv, unsigned int *argc)
 /* Append the lines of /init.args (one argument per line) to @argv. */
 static char *add_file_args(const char **argv, unsigned int *argc)
 {
-	struct inode *in = ramfs_lookup(INIT_ARGS_FILE);
 	const char *line;
 	size_t nlines;
+	void *data;
 	char *text;
+	long size = kernel_read_file(INIT_ARGS_FILE, &data, 1UL << 20);
 
-	if (!in || !S_ISREG(in->mode))
+	if (size < 0)
 		return NULL;
-	text = read_lines(in, &nlines);
+	text = read_lines(data, (size_t)size, &nlines);
+	/* a final newline ends the last argument; it does not start another */
+	if (text && size && ((char *)data)[size - 1] == '\n')
+		nlines--;
+	kernel_free_file(data, (size_t)size);
 	if (!text)
 		return NULL;
-	/* a final newline ends the last argument; it does not start another */
-	if (in->size && (in->data[in->size - 1] == '\n'))
-		nlines--;
 	line = text;
 	for (size_t i = 0; i < nlines && *argc < INIT_MAX_ARGS; i++, line = next_line(line))
 		argv[(*argc)++] = line;

@@ -3,3 +3,4 @@ LIB_SRCS := lib/string.c lib/vsprintf.c
 LIB_SRCS += lib/rbtree.c
 LIB_SRCS += lib/xarray.c
 LIB_SRCS += lib/crc32.c
+LIB_SRCS += lib/iov_iter.c

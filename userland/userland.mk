@@ -24,6 +24,8 @@ USERLAND_PROGS += $(COW_PROGS)
 # Processes: fork, exec, wait, vfork and clone.
 PROC_PROGS := fork_wait exec_args vfork_clone
 USERLAND_PROGS += $(PROC_PROGS)
+# Files: the VFS and ramfs (issue 8).
+USERLAND_PROGS += vfs_files
 # At the initrd's root: the userland init (pid 1 under `utest` and `demo`)
 # and the `make run` demo with its one-line list (kernel/uinit.c).
 # /reboot ends the machine through reboot(2): Pagoda-only, run by check.sh.

@@ -76,7 +76,22 @@ struct syscall_entry {
 #define __NR_kill		62
 #define __NR_uname		63
 #define __NR_fcntl		72
+#define __NR_fsync		74
+#define __NR_fdatasync		75
+#define __NR_truncate		76
+#define __NR_ftruncate		77
 #define __NR_getcwd		79
+#define __NR_chdir		80
+#define __NR_fchdir		81
+#define __NR_rename		82
+#define __NR_mkdir		83
+#define __NR_rmdir		84
+#define __NR_creat		85
+#define __NR_link		86
+#define __NR_unlink		87
+#define __NR_symlink		88
+#define __NR_readlink		89
+#define __NR_umask		95
 #define __NR_gettimeofday	96
 #define __NR_getrlimit		97
 #define __NR_getrusage		98
@@ -87,12 +102,17 @@ struct syscall_entry {
 #define __NR_getegid		108
 #define __NR_getppid		110
 #define __NR_sigaltstack	131
+#define __NR_mknod		133
 #define __NR_arch_prctl		158
 #define __NR_setrlimit		160
+#define __NR_sync		162
+#define __NR_mount		165
+#define __NR_umount2		166
 #define __NR_reboot		169
 #define __NR_gettid		186
 #define __NR_tkill		200
 #define __NR_time		201
+#define __NR_getdents64		217
 #define __NR_set_tid_address	218
 #define __NR_clock_gettime	228
 #define __NR_clock_getres	229
@@ -101,11 +121,22 @@ struct syscall_entry {
 #define __NR_tgkill		234
 #define __NR_waitid		247
 #define __NR_openat		257
+#define __NR_mkdirat		258
+#define __NR_mknodat		259
 #define __NR_newfstatat		262
+#define __NR_unlinkat		263
+#define __NR_renameat		264
+#define __NR_linkat		265
+#define __NR_symlinkat		266
+#define __NR_readlinkat		267
 #define __NR_faccessat		269
 #define __NR_dup3		292
 #define __NR_prlimit64		302
+#define __NR_syncfs		306
+#define __NR_renameat2		316
 #define __NR_getrandom		318
+#define __NR_statx		332
+#define __NR_faccessat2		439
 
 struct pt_regs;
 /* Called by the arch syscall entry with the saved user registers. */

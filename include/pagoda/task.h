@@ -12,6 +12,7 @@
 
 struct mm_struct;
 struct files_struct;
+struct fs_struct;
 struct pt_regs;
 struct completion;
 
@@ -63,6 +64,7 @@ struct task {
 
 	struct mm_struct *mm;		/* NULL for kernel threads */
 	struct files_struct *files;
+	struct fs_struct *fs;		/* root, cwd, umask (NULL: init's, until changed) */
 	struct signal_state sig;
 	uintptr_t clear_child_tid;	/* set_tid_address */
 

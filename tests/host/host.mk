@@ -40,7 +40,10 @@ HOST_TEST_buddy_SRCS := tests/host/test_buddy.c mm/buddy.c
 HOST_TEST_slab_SRCS := tests/host/test_slab.c mm/slab.c mm/buddy.c
 
 HOST_TESTS += cpio
-HOST_TEST_cpio_SRCS := tests/host/test_cpio.c fs/cpio.c fs/ramfs.c fs/file.c fs/file_table.c fs/fdtable.c
+HOST_TEST_cpio_SRCS := tests/host/test_cpio.c fs/cpio.c fs/file_table.c fs/fdtable.c
+
+HOST_TESTS += iov_iter
+HOST_TEST_iov_iter_SRCS := tests/host/test_iov_iter.c lib/iov_iter.c
 
 HOST_TESTS += elf_exec
 HOST_TEST_elf_exec_SRCS := tests/host/test_elf_exec.c kernel/exec_elf.c

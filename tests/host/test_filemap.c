@@ -129,7 +129,7 @@ static void setup(const struct address_space_operations *aops)
 	nr_pending = reads = writes = nr_batches = 0;
 	fake_page_io = run_pending_io;
 	memset(&inode, 0, sizeof(inode));
-	inode.size = FILE_PAGES * PG;
+	inode.i_size = FILE_PAGES * PG;
 	address_space_init(&mapping, &inode, aops, &upmm);
 	inode.i_mapping = &mapping;
 	memset(&file, 0, sizeof(file));
@@ -593,8 +593,8 @@ static void t_truncate_under_mapping_is_sigbus(void)
 		KT_EXPECT_EQ(fault(AREA + i * PG, F_READ, NULL), 0);	/* fault-around mapped 1..7 */
 		KT_EXPECT_EQ(fault(AREA + 16 * PG + i * PG, F_WRITE, NULL), 0);
 	}
-	inode.size = 3 * PG + 100;
-	truncate_pagecache(&inode, (loff_t)inode.size);
+	inode.i_size = 3 * PG + 100;
+	truncate_pagecache(&inode, inode.i_size);
 	/* the page the end falls in stays, its tail zeroed; the rest is gone */
 	KT_EXPECT(!pte_none(pte_at(AREA + 3 * PG)));
 	KT_EXPECT(page_bytes(cached(3))[99] == disk[3 * PG + 99] && page_bytes(cached(3))[100] == 0);

@@ -5,6 +5,7 @@ KTEST_SRCS += tests/kernel/ktest_signal.c
 KTEST_SRCS += tests/kernel/ktest_sched.c
 KTEST_SRCS += tests/kernel/ktest_audit.c
 KTEST_SRCS += tests/kernel/ktest_wait.c
+KTEST_SRCS += tests/kernel/ktest_vfs.c
 KTEST_SRCS += tests/kernel/ktest_acpi.c
 KTEST_SRCS += tests/kernel/ktest_irq.c
 KTEST_SRCS += tests/kernel/ktest_cpu.c

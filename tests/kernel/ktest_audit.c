@@ -178,7 +178,7 @@ static long au_read_proc(char *buf, size_t len)
 	if (!f)
 		return err;
 	while ((size_t)total < len - 1 &&
-	       (n = f->ops->read(f, buf + total, len - 1 - total, &f->pos)) > 0)
+	       (n = kernel_read(f, buf + total, len - 1 - total, &f->pos)) > 0)
 		total += n;
 	buf[total] = '\0';
 	file_put(f);

@@ -89,7 +89,7 @@ static bool setup(struct ktest *t, u64 size, unsigned int blkbits)
 	}
 	disk = tb->disks[0];
 	memset(&file_inode, 0, sizeof(file_inode));
-	file_inode.size = size;
+	file_inode.i_size = (loff_t)size;
 	address_space_init(&mapping, &file_inode, &pc_aops, &kernel_pmm);
 	file_inode.i_mapping = &mapping;
 	map = (struct blockmap){ .bdev = disk->disk->part0, .blkbits = blkbits,
