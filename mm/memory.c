@@ -573,7 +573,14 @@ static vm_fault_t wp_page_shared(struct vm_fault *vmf)
 		wp_page_reuse(vmf);
 		return 0;
 	}
+	spin_lock(&mm->page_table_lock);	/* the reference while the pte still maps it */
+	if (!pte_same(*vmf->pte, vmf->orig_pte)) {
+		spin_unlock(&mm->page_table_lock);
+		count_fault(mm, spurious);
+		return 0;
+	}
 	get_page(page);
+	spin_unlock(&mm->page_table_lock);
 	vmf->page = page;
 	ret = do_page_mkwrite(vmf);
 	if (mkwrite_refused(ret)) {
@@ -590,11 +597,11 @@ static vm_fault_t wp_page_shared(struct vm_fault *vmf)
 
 /*
  * Give this mapping its own copy of the page the pte maps (@old: its struct
- * page, NULL for the zero page or a pfn mm->pmm does not own): allocate
- * (zeroed for the zero page, else copied), then under page_table_lock
- * re-check the pte, map the copy writable and drop the old mapping's
- * mapcount; after the TLB flush, drop its reference (which may free it).
- * VM_FAULT_OOM or 0.
+ * page with a reference of the caller's, NULL for the zero page or a pfn
+ * mm->pmm does not own): allocate (zeroed for the zero page, else copied),
+ * then under page_table_lock re-check the pte, map the copy writable and
+ * drop the old mapping's mapcount; after the TLB flush, drop the pte's
+ * reference and the caller's (either may free it). VM_FAULT_OOM or 0.
  */
 static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old)
 {
@@ -603,8 +610,11 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old)
 	bool from_zero = is_zero_pfn(old_pfn);
 	struct page *new = pmm_alloc_pages(mm->pmm, 0, GFP_KERNEL | (from_zero ? __GFP_ZERO : 0));
 
-	if (!new)
+	if (!new) {
+		if (old)
+			put_page(mm->pmm, old);
 		return VM_FAULT_OOM;
+	}
 	if (!from_zero)
 		memcpy(pfn_kaddr(mm_page_pfn(mm, new)), pfn_kaddr(old_pfn), PAGE_SIZE);
 	page_set_flag(new, PG_anon);
@@ -613,6 +623,8 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old)
 	if (!pte_same(*vmf->pte, vmf->orig_pte)) {
 		spin_unlock(&mm->page_table_lock);
 		put_page(mm->pmm, new);
+		if (old)
+			put_page(mm->pmm, old);
 		count_fault(mm, spurious);
 		return 0;
 	}
@@ -625,8 +637,10 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old)
 	}
 	spin_unlock(&mm->page_table_lock);
 	arch_flush_tlb_page(vmf->address);
-	if (old)
-		put_page(mm->pmm, old);
+	if (old) {
+		put_page(mm->pmm, old);		/* the pte's */
+		put_page(mm->pmm, old);		/* ours */
+	}
 	count_fault(mm, wp_copy);
 	return 0;
 }
@@ -653,17 +667,32 @@ static vm_fault_t do_wp_page(struct vm_fault *vmf)
 {
 	struct mm_struct *mm = vmf_mm(vmf);
 	pfn_t pfn = pte_pfn(vmf->orig_pte);
-	struct page *page;
+	struct page *page = is_zero_pfn(pfn) ? NULL : mm_pfn_page(mm, pfn);
 
 	if (vmf->vma->vm_flags & VM_SHARED)
 		return wp_page_shared(vmf);
-	if (is_zero_pfn(pfn))
-		return wp_page_copy(vmf, NULL);
-	page = mm_pfn_page(mm, pfn);
-	if (page && wp_can_reuse(page)) {
-		wp_page_reuse(vmf);
+	/*
+	 * The pte and its page under one look: reclaim and truncate unmap
+	 * file pages (and truncate private copies) without mmap_lock, so the
+	 * page may only be used once the pte is found unchanged, and the copy
+	 * needs a reference of its own.
+	 */
+	spin_lock(&mm->page_table_lock);
+	if (!pte_same(*vmf->pte, vmf->orig_pte)) {
+		spin_unlock(&mm->page_table_lock);
+		count_fault(mm, spurious);
 		return 0;
 	}
+	if (page && wp_can_reuse(page)) {
+		set_pte(vmf->pte, pte_mkdirty(pte_mkwrite(vmf->orig_pte)));
+		spin_unlock(&mm->page_table_lock);
+		arch_flush_tlb_page(vmf->address);
+		count_fault(mm, wp_reuse);
+		return 0;
+	}
+	if (page)
+		get_page(page);
+	spin_unlock(&mm->page_table_lock);
 	return wp_page_copy(vmf, page);
 }
 
@@ -987,27 +1016,41 @@ int fault_in_user_range(struct mm_struct *mm, uintptr_t addr, size_t len, bool w
 }
 
 /*
- * The direct-map address of the page at @addr in @mm, faulted in for an
- * access with @flags as the user would get it (no stack growth: the
- * caller's range must be mapped), or NULL. mmap_lock held.
+ * The page at @addr of @mm, faulted in for an access with @flags as the
+ * user would get it (no stack growth: the caller's range must be
+ * mapped): its direct-map address in *@kaddr and, unless it is the zero
+ * page, the struct page with a reference taken while the pte mapped it
+ * (reclaim and truncate may unmap a file page at any moment; the
+ * reference keeps it from being freed under the copy). 0 or -EFAULT.
+ * mmap_lock held.
  */
-static void *remote_page_locked(struct mm_struct *mm, uintptr_t addr, unsigned int flags)
+static int remote_page_get(struct mm_struct *mm, uintptr_t addr, unsigned int flags,
+			   u8 **kaddr, struct page **page)
 {
 	struct vm_area_struct *vma;
-	pte_t *pte;
+	pfn_t pfn;
+	int err = 0;
 
 	if (addr >= mm->task_size)
-		return NULL;
+		return -EFAULT;
 	vma = vma_lookup(mm, addr);
 	if (!vma || !vma_access_ok(vma, flags))
-		return NULL;
+		return -EFAULT;
 	if (!user_pte_ready_locked(mm, addr, flags) &&
 	    (handle_mm_fault(vma, addr, flags) & VM_FAULT_ERROR))
-		return NULL;
-	if (!user_pte_ready_locked(mm, addr, flags))
-		return NULL;		/* vmf_spurious() already warned */
-	pte = pt_lookup_pte(&mm->pt, addr);
-	return pfn_kaddr(pte_pfn(*pte));
+		return -EFAULT;
+	spin_lock(&mm->page_table_lock);
+	if (!user_pte_ready_locked(mm, addr, flags)) {
+		err = -EFAULT;		/* unmapped again meanwhile, or vmf_spurious() warned */
+	} else {
+		pfn = pte_pfn(*pt_lookup_pte(&mm->pt, addr));
+		*kaddr = pfn_kaddr(pfn);
+		*page = is_zero_pfn(pfn) ? NULL : mm_pfn_page(mm, pfn);
+		if (*page)
+			get_page(*page);
+	}
+	spin_unlock(&mm->page_table_lock);
+	return err;
 }
 
 /*
@@ -1028,16 +1071,22 @@ int access_remote_vm(struct mm_struct *mm, uintptr_t addr, void *buf, size_t len
 	mmap_read_lock(mm);
 	while (len) {
 		size_t off = addr & ~PAGE_MASK, n = MIN(len, PAGE_SIZE - off);
-		u8 *kpage = remote_page_locked(mm, addr & PAGE_MASK, flags);
+		struct page *page;
+		u8 *kpage;
 
-		if (!kpage) {
-			err = -EFAULT;
+		err = remote_page_get(mm, addr & PAGE_MASK, flags, &kpage, &page);
+		if (err)
 			break;
-		}
 		if (write)
 			memcpy(kpage + off, kbuf, n);
 		else
 			memcpy(kbuf, kpage + off, n);
+		if (page) {
+			/* a store through the direct map sets no pte's Dirty bit: say it here */
+			if (write && page->mapping)
+				set_page_dirty(page);
+			put_page(mm->pmm, page);
+		}
 		kbuf += n;
 		addr += n;
 		len -= n;
