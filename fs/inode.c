@@ -12,6 +12,7 @@
 #include <pagoda/errno.h>
 #include <pagoda/string.h>
 #include <mm/pmm.h>
+#include <mm/writeback.h>
 #include <mm/slab.h>
 
 static spinlock_t inode_lock = SPINLOCK_INIT;
@@ -61,8 +62,10 @@ struct inode *igrab(struct inode *inode)
 
 static void evict(struct inode *inode)
 {
-	if (inode->i_mapping)
+	if (inode->i_mapping) {
 		truncate_inode_pages(inode->i_mapping, 0);
+		mapping_forget_dirty(inode->i_mapping);	/* off the flusher's list before it goes */
+	}
 	if (inode->i_sb && inode->i_sb->s_op && inode->i_sb->s_op->evict_inode)
 		inode->i_sb->s_op->evict_inode(inode);
 	kfree(inode->i_link);

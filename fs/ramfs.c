@@ -77,10 +77,17 @@ static int ramfs_write_end(struct file *file, struct address_space *mapping, lof
 	return (int)copied;
 }
 
+/* ->dirty_folio: no backing store, nothing to write: a page is never dirty (Linux's noop_dirty_folio). */
+static bool noop_dirty_folio(struct address_space *mapping, struct page *page)
+{
+	return false;
+}
+
 static const struct address_space_operations ramfs_aops = {
 	.read_folio = ramfs_read_folio,
 	.write_begin = ramfs_write_begin,
 	.write_end = ramfs_write_end,
+	.dirty_folio = noop_dirty_folio,
 };
 
 struct inode *ramfs_get_inode(struct super_block *sb, const struct inode *dir, u32 mode, u32 rdev)

@@ -263,6 +263,8 @@ bool set_page_dirty(struct page *page)
 	struct address_space *mapping = page->mapping;
 	unsigned long flags;
 
+	if (mapping && mapping->a_ops && mapping->a_ops->dirty_folio)
+		return mapping->a_ops->dirty_folio(mapping, page);
 	if (page_test_and_set_flag(page, PG_dirty))
 		return false;
 	if (!mapping)

@@ -107,6 +107,14 @@ struct address_space_operations {
 	int (*page_mkwrite)(struct file *file, struct page *page);
 	/* The page leaves the cache (truncate, reclaim): drop private state. Optional. */
 	void (*invalidate_folio)(struct page *page, size_t offset, size_t len);
+	/*
+	 * Optional: set_page_dirty() of a page of this mapping (Linux's
+	 * ->dirty_folio). ramfs's does nothing: with no backing store its
+	 * pages are never dirty and never on the writeback lists. Returns
+	 * true if the page went from clean to dirty. NULL: PG_dirty, the
+	 * dirty tag and mapping_note_dirty().
+	 */
+	bool (*dirty_folio)(struct address_space *mapping, struct page *page);
 };
 
 struct address_space {
