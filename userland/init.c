@@ -402,15 +402,30 @@ static bool outcome_ok(const struct test *t, const struct outcome *o, char *why,
 	return !t->expect_signal && code == t->expect_exit;
 }
 
+/* init's own /proc/self/statm, one line without its newline (for a leak report). */
+static void own_statm(char *buf, size_t cap)
+{
+	char *nl;
+
+	if (read_file("/proc/self/statm", buf, cap) < 0)
+		snprintf(buf, cap, "?");
+	nl = strchr(buf, '\n');
+	if (nl)
+		*nl = '\0';
+}
+
+static char statm_before[64];
+
 /* Run list entry @n and print its result line. True if it passed. */
 static bool run_test(unsigned int n, const struct test *t, long *before, long *after)
 {
 	struct outcome o = { 0 };
-	char why[160] = "";
+	char why[512] = "";
 	bool ok, audit_ok;
 	pid_t pid;
 
 	*before = *after = free_pages();
+	own_statm(statm_before, sizeof(statm_before));
 	exec_report->err = 0;
 	pid = fork();
 	if (pid == 0)
@@ -425,9 +440,12 @@ static bool run_test(unsigned int n, const struct test *t, long *before, long *a
 	ok = o.ended && outcome_ok(t, &o, why, sizeof(why)) && !o.timed_out && !o.stragglers;
 	*after = free_pages();
 	if (ok && *after != *before) {
+		char statm[64] = "";
+
 		ok = false;
-		snprintf(why, sizeof(why), "leaked %ld pages (%ld free before, %ld after)",
-			 *before - *after, *before, *after);
+		own_statm(statm, sizeof(statm));
+		snprintf(why, sizeof(why), "leaked %ld pages (%ld free before, %ld after; init's statm %s -> %s)",
+			 *before - *after, *before, *after, statm_before, statm);
 	}
 	audit_ok = audit_run();
 	say("%sok %u %s", ok && audit_ok ? "" : "not ", n, t->name);
