@@ -210,8 +210,10 @@ void devtmpfs_remove_bdev(struct block_device *bdev)
 	down_write(&dir->i_rwsem);
 	d = d_lookup(devtmpfs_sb->s_root, &q);
 	if (d && d->d_inode && S_ISBLK(d->d_inode->i_mode) &&
-	    d->d_inode->i_rdev == new_encode_dev(bdev->bd_dev) && !dir->i_op->unlink(dir, d))
+	    d->d_inode->i_rdev == new_encode_dev(bdev->bd_dev) && !dir->i_op->unlink(dir, d)) {
+		d_drop(d);		/* no negative dentry left behind: freed with our reference */
 		d_delete(d);
+	}
 	up_write(&dir->i_rwsem);
 	dput(d);
 }

@@ -18,6 +18,7 @@ if [ -n "${1:-}" ]; then
 	tmp=$1
 	rm -rf "$tmp"
 	mkdir -p "$tmp"
+	tmp=$(cd "$tmp" && pwd)
 else
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT

@@ -449,14 +449,14 @@ static void t_persisted(const char *what)
 static int run_disk(const char *arg, int k, int last)
 {
 	int disk = !strncmp(arg, "/dev/", 5);
-	char dir[64];
+	char dir[4096];
 
 	if (disk) {
 		snprintf(dir, sizeof(dir), "/mnt%d", k);
 		if ((mkdir(dir, 0755) && errno != EEXIST) || mount(arg, dir, "ext2", 0, NULL))
 			return ut_bail("mount -t ext2");
-	} else {
-		snprintf(dir, sizeof(dir), "%s", arg);
+	} else if (!realpath(arg, dir)) {	/* absolute: the checks end with chdir("/") */
+		return ut_bail("the directory to work in");
 	}
 	if (chdir(dir))
 		return ut_bail("chdir to the volume");

@@ -179,10 +179,21 @@ static struct timespec64 ts(u32 sec)
 	return (struct timespec64){ .tv_sec = sec, .tv_nsec = 0 };
 }
 
-/* The VFS inode's fields from the ext2 inode (after a library call changed it). */
+/*
+ * The VFS inode's fields from the ext2 inode (after a library call changed
+ * it). Times the VFS set and has not written yet (a write's mtime) win
+ * over older ones of the library, and stay to be written.
+ */
 static void ext2_to_vfs(struct inode *inode)
 {
-	const struct ext2_inode *ei = &EXT2_I(inode)->ei;
+	struct ext2_inode_info *ii = EXT2_I(inode);
+	struct ext2_inode *ei = &ii->ei;
+
+	if (ii->times_dirty) {
+		ei->atime = MAX(ei->atime, (u32)inode->i_atime.tv_sec);
+		ei->mtime = MAX(ei->mtime, (u32)inode->i_mtime.tv_sec);
+		ei->ctime = MAX(ei->ctime, (u32)inode->i_ctime.tv_sec);
+	}
 
 	inode->i_mode = ei->mode;
 	inode->i_nlink = ei->links;
