@@ -162,7 +162,8 @@ $(BUILD)/test/corrupt-kernel.iso: $(BUILD)/test/kernel-truncated.elf
 	sh tools/mkesp.sh $(BUILD)/test/corrupt.img $(BUILD)/BOOTX64.EFI $< efi/cmdline.txt
 	sh tools/mkiso.sh $@ $(BUILD)/test/corrupt.img
 
-CHECK_MEDIA := $(BUILD)/test/corrupt-kernel.iso $(BUILD)/test/not-elf.iso $(NOP_SITES_FIXTURES)
+CHECK_MEDIA := $(BUILD)/test/corrupt-kernel.iso $(BUILD)/test/not-elf.iso $(NOP_SITES_FIXTURES) \
+	$(USERLAND_DISK_BINS)
 
 check: all host-tests $(TOOLS_RUNNER) $(CHECK_MEDIA)
 	@HOST_TEST_BINS="$(HOST_TEST_BINS)" sh tests/check.sh

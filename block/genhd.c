@@ -333,6 +333,7 @@ out:
 	if (err)
 		return err;
 	print_disk(disk);
+	devtmpfs_add_bdev(part0);
 	mutex_lock(&disk->open_mutex);
 	blk_scan_partitions(disk);
 	mutex_unlock(&disk->open_mutex);
@@ -342,6 +343,7 @@ out:
 /* Take @bdev out of its disk's list; free it unless a user holds it (bdev_lock held). */
 static void remove_bdev_locked(struct block_device *bdev)
 {
+	devtmpfs_remove_bdev(bdev);
 	WRITE_ONCE(bdev->bd_removed, true);
 	free_devt(bdev->bd_dev);
 	list_del_init(&bdev->bd_disk_node);
@@ -439,6 +441,7 @@ static int add_partition(struct gendisk *disk, const struct part_entry *e)
 	mutex_unlock(&bdev_lock);
 	if (err)
 		goto fail;
+	devtmpfs_add_bdev(bdev);
 	return 0;
 fail:
 	printk("%s: partition %u not registered (error %d)\n", disk->disk_name, e->number, err);

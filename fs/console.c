@@ -8,7 +8,9 @@
  * that it is a terminal (isatty, line buffering): TCGETS and TIOCGWINSZ.
  */
 #include <pagoda/fs.h>
+#include <pagoda/blkdev.h>
 #include <pagoda/console.h>
+#include <pagoda/printk.h>
 #include <pagoda/err.h>
 #include <pagoda/errno.h>
 #include <pagoda/string.h>
@@ -166,6 +168,54 @@ static int dev_node(const char *name, u32 mode, u32 rdev)
 	if (!inode || !simple_add_child(devtmpfs_sb->s_root, name, inode))
 		return -ENOMEM;
 	return 0;
+}
+
+/*
+ * /dev/NAME for each block device (disk or partition) as block/genhd.c
+ * registers it, and gone when it goes (mode 0660, as Linux's devtmpfs).
+ * Before devtmpfs exists (no disk is added that early) nothing happens.
+ */
+void devtmpfs_add_bdev(struct block_device *bdev)
+{
+	struct inode *dir;
+	struct qstr q;
+	struct dentry *d;
+
+	if (!devtmpfs_sb)
+		return;
+	dir = devtmpfs_sb->s_root->d_inode;
+	q = qstr_hash(bdev->bd_name, (u32)strlen(bdev->bd_name));
+	down_write(&dir->i_rwsem);
+	d = d_lookup(devtmpfs_sb->s_root, &q);
+	if (d && d->d_inode) {			/* a node of that name already */
+		dput(d);
+	} else {
+		dput(d);
+		if (dev_node(bdev->bd_name, S_IFBLK | 0660, new_encode_dev(bdev->bd_dev)))
+			printk("devtmpfs: no memory for /dev/%s\n", bdev->bd_name);
+	}
+	up_write(&dir->i_rwsem);
+}
+
+void devtmpfs_remove_bdev(struct block_device *bdev)
+{
+	struct inode *dir;
+	struct qstr q;
+	struct dentry *d;
+
+	if (!devtmpfs_sb)
+		return;
+	dir = devtmpfs_sb->s_root->d_inode;
+	q = qstr_hash(bdev->bd_name, (u32)strlen(bdev->bd_name));
+	down_write(&dir->i_rwsem);
+	d = d_lookup(devtmpfs_sb->s_root, &q);
+	if (d && d->d_inode && S_ISBLK(d->d_inode->i_mode) &&
+	    d->d_inode->i_rdev == new_encode_dev(bdev->bd_dev) && !dir->i_op->unlink(dir, d)) {
+		d_drop(d);		/* no negative dentry left behind: freed with our reference */
+		d_delete(d);
+	}
+	up_write(&dir->i_rwsem);
+	dput(d);
 }
 
 /* devtmpfs with /dev/console and /dev/null (fs init call, before it is mounted on /dev). */

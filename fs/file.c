@@ -130,6 +130,8 @@ void inode_stat(const struct inode *inode, struct linux_stat *st)
 	st->st_mtime_nsec = (u64)inode->i_mtime.tv_nsec;
 	st->st_ctime_sec = (u64)inode->i_ctime.tv_sec;
 	st->st_ctime_nsec = (u64)inode->i_ctime.tv_nsec;
+	if (inode->i_op && inode->i_op->getattr)
+		inode->i_op->getattr(inode, st);
 }
 
 static long kernel_rw(struct file *f, struct kvec *kv, unsigned int dir, u64 *pos)

@@ -8,8 +8,9 @@ FS_SRCS := fs/cpio.c fs/ramfs.c fs/mpage.c fs/file.c fs/file_table.c fs/fdtable.
 KERNEL_SRCS += $(FS_SRCS)
 
 # fs/ext2/: the ext2 on-disk format as a library (include/fs/ext2.h),
-# host-compilable (tests/host/test_ext2.c). Linked in, unused until the VFS.
+# host-compilable (tests/host/test_ext2.c); fs/ext2/vfs.c (kernel only) makes
+# it the VFS's "ext2" (docs/ext2.md).
 EXT2_SRCS := fs/ext2/super.c fs/ext2/group.c fs/ext2/buf.c fs/ext2/balloc.c \
 	fs/ext2/inode.c fs/ext2/inode_map.c fs/ext2/truncate.c fs/ext2/file.c \
 	fs/ext2/dir.c fs/ext2/namei.c
-KERNEL_SRCS += $(EXT2_SRCS)
+KERNEL_SRCS += $(EXT2_SRCS) fs/ext2/vfs.c

@@ -1,9 +1,12 @@
 /*
  * Inodes: allocation, reference counts, link counts, sizes and the page
- * cache each one owns (docs/vfs.md). There is no inode cache: every file
- * system here keeps its inodes pinned by their dentries (ramfs, procfs,
+ * cache each one owns (docs/vfs.md). There is no inode cache: in-memory
+ * file systems keep their inodes pinned by their dentries (ramfs, procfs,
  * devtmpfs), so an inode whose last reference goes is gone for good and
- * is evicted at once: its pages dropped, ->evict_inode called, freed.
+ * is evicted at once: its pages dropped, ->evict_inode called, freed. A
+ * disk file system (ext2) keeps its inodes while their dentries are
+ * cached; at eviction a linked file's dirty pages are written back first,
+ * and the file system finds live inodes by number with igrab_live().
  *
  * Locking: i_count under inode_lock (a spinlock); i_size written under
  * i_size_lock by a holder of i_rwsem, read locklessly (i_size_read).
@@ -60,8 +63,28 @@ struct inode *igrab(struct inode *inode)
 	return inode;
 }
 
+struct inode *igrab_live(struct inode *inode)
+{
+	struct inode *ret = NULL;
+
+	spin_lock(&inode_lock);
+	if (inode->i_count > 0) {
+		inode->i_count++;
+		ret = inode;
+	}
+	spin_unlock(&inode_lock);
+	return ret;
+}
+
 static void evict(struct inode *inode)
 {
+	/*
+	 * A file that still has links keeps its data: the dirty pages of a
+	 * disk file system go to disk before the cache is dropped (there is
+	 * no inode cache to keep them in). ramfs pages are never dirty.
+	 */
+	if (inode->i_mapping && inode->i_nlink && !(inode->i_mapping->flags & AS_UNEVICTABLE))
+		filemap_write_and_wait_range(inode->i_mapping, 0, (loff_t)0x7fffffffffffffffLL);
 	if (inode->i_mapping) {
 		truncate_inode_pages(inode->i_mapping, 0);
 		mapping_forget_dirty(inode->i_mapping);	/* off the flusher's list before it goes */

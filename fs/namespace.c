@@ -17,6 +17,7 @@
 #include <pagoda/err.h>
 #include <pagoda/errno.h>
 #include <pagoda/mutex.h>
+#include <pagoda/printk.h>
 #include <pagoda/string.h>
 #include <pagoda/syscall.h>
 #include <pagoda/task.h>
@@ -250,6 +251,38 @@ int path_umount(struct path *p, int flags)
 	}
 	mutex_unlock(&namespace_sem);
 	return err;
+}
+
+void unmount_all(void)
+{
+	sync_filesystems();
+	mutex_lock(&namespace_sem);
+	for (;;) {
+		struct vfsmount *m = NULL;
+		struct list_head *pos;
+		bool busy;
+
+		spin_lock(&mount_lock);
+		list_for_each(pos, &mounts) {	/* the last mounted that is not "/" */
+			struct vfsmount *x = list_entry(pos, struct vfsmount, mnt_list);
+
+			if (x->mnt_parent != x)
+				m = x;
+		}
+		/* the tree's reference only (children are detached first, below) */
+		busy = m && m->mnt_count > 1 && !has_children(m);
+		if (m)
+			m->mnt_count++;		/* ours while we work */
+		spin_unlock(&mount_lock);
+		if (!m)
+			break;
+		if (busy && m->mnt_sb->s_active == 1)
+			printk("umount: %s (%s) still in use at power-off: synced, not unmounted\n",
+			       m->mnt_devname, m->mnt_sb->s_type->name);
+		umount_lazy(m);
+		mntput(m);
+	}
+	mutex_unlock(&namespace_sem);
 }
 
 /* ---- fs_struct ---- */

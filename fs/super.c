@@ -104,6 +104,21 @@ void kill_litter_super(struct super_block *sb)
 	kfree(sb);
 }
 
+void kill_block_super(struct super_block *sb)
+{
+	if (sb->s_root) {
+		shrink_dcache();		/* the unused dentries, children first */
+		dput(sb->s_root);
+		sb->s_root = NULL;
+	}
+	if (sb->s_op && sb->s_op->put_super)
+		sb->s_op->put_super(sb);
+	spin_lock(&sb_lock);
+	list_del(&sb->s_list);
+	spin_unlock(&sb_lock);
+	kfree(sb);
+}
+
 /* sync(2): every super block's metadata (ramfs, procfs: nothing to write). */
 void sync_filesystems(void)
 {

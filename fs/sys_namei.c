@@ -570,3 +570,63 @@ SYSCALL_DEFINE(__NR_syncfs, syncfs)
 		return sb->s_op->sync_fs(sb, 1);
 	return 0;
 }
+
+/* ---- statfs ---- */
+
+#define RAMFS_MAGIC	0x858458f6
+#define TMPFS_MAGIC	0x01021994
+#define PROC_SUPER_MAGIC 0x9fa0
+
+/* statfs of the file system @sb: its own answer, or an in-memory one's (Linux's magic numbers). */
+static long sb_statfs(struct super_block *sb, u64 ubuf)
+{
+	struct linux_statfs st;
+	long err = 0;
+
+	memset(&st, 0, sizeof(st));
+	st.f_bsize = PAGE_SIZE;
+	st.f_frsize = PAGE_SIZE;
+	st.f_namelen = NAME_MAX;
+	st.f_fsid[0] = (s32)sb->s_dev;
+	if (sb->s_op && sb->s_op->statfs) {
+		err = sb->s_op->statfs(sb, &st);
+	} else {
+		const char *t = sb->s_type->name;
+
+		st.f_type = !strcmp(t, "proc") ? PROC_SUPER_MAGIC :
+			    !strcmp(t, "ramfs") ? RAMFS_MAGIC : TMPFS_MAGIC;
+	}
+	if (sb->s_flags & SB_RDONLY)
+		st.f_flags |= 1;		/* ST_RDONLY */
+	if (!err && copy_to_user((void *)(uintptr_t)ubuf, &st, sizeof(st)))
+		err = -EFAULT;
+	return err;
+}
+
+SYSCALL_DEFINE(__NR_statfs, statfs)
+{
+	struct path p;
+	long err;
+	char *name = getname_kernel_copy(a0, false, &err);
+
+	if (!name)
+		return err;
+	err = kern_path(name, LOOKUP_FOLLOW, &p);
+	kfree(name);
+	if (err)
+		return err;
+	err = sb_statfs(p.dentry->d_sb, a1);
+	path_put(&p);
+	return err;
+}
+
+SYSCALL_DEFINE(__NR_fstatfs, fstatfs)
+{
+	struct file *f = fget(a0);
+
+	if (!f)
+		return -EBADF;
+	if (!f->f_path.dentry)
+		return -ENOSYS;			/* the console: no file system behind it */
+	return sb_statfs(f->f_path.dentry->d_sb, a1);
+}

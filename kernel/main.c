@@ -8,6 +8,7 @@
 #include <pagoda/acpi.h>
 #include <pagoda/boot_info.h>
 #include <pagoda/cmdline.h>
+#include <pagoda/fs.h>
 #include <pagoda/init.h>
 #include <pagoda/console.h>
 #include <pagoda/ktest.h>
@@ -242,6 +243,7 @@ void kernel_main(u64 boot_info_phys)
 	else if (cmdline_value("ktest", arg, sizeof(arg)))
 		failed = ktest_run_all(arg);
 	failed += run_late_initcalls();
+	unmount_all();			/* sync, then unmount what user space mounted */
 	print_memory_summary();
 	printk("pagoda: done, powering off\n");
 	machine_poweroff(failed ? POWEROFF_TESTS_FAILED : POWEROFF_OK);

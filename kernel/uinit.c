@@ -14,6 +14,9 @@
  *                    off with its status (include/pagoda/power.h has the
  *                    mapping; tools/pagoda-run decodes it).
  *
+ * Before powering off, every file system is synced and unmounted
+ * (unmount_all: an ext2 volume is marked clean for e2fsck).
+ *
  * The program started here plays pid 1: orphans of its descendants are
  * given to it (kernel/task.c), whatever its pid number.
  */
@@ -171,6 +174,7 @@ static __noreturn void init_run(const char *path)
 	argv[argc] = NULL;
 	s = run_first_process(path, argv);
 	kfree(file_args);
+	unmount_all();		/* a disk given to tools/pagoda-run --disk is left clean */
 	machine_poweroff_code(POWEROFF_INIT_BASE +
 			      (s < POWEROFF_INIT_RANGE ? s : POWEROFF_INIT_RANGE));
 }

@@ -26,6 +26,7 @@
 #include <mm/pmm.h>
 #include <pagoda/list.h>
 #include <pagoda/spinlock.h>
+#include <pagoda/mutex.h>
 
 struct writeback_tunables wb_tunables = {
 	.dirty_background_ratio = 10,
@@ -36,6 +37,13 @@ struct writeback_tunables wb_tunables = {
 
 static spinlock_t dirty_list_lock = SPINLOCK_INIT;
 static LIST_HEAD(dirty_mappings);	/* oldest dirtying first */
+/*
+ * Held while a mapping taken off the dirty list is written (the flusher,
+ * sync): nothing else pins that mapping's inode, so an inode being
+ * evicted waits here (mapping_forget_dirty) until its mapping is no
+ * longer in use. Outside page locks.
+ */
+static DEFINE_MUTEX(wb_list_mutex);
 
 void mapping_note_dirty(struct address_space *mapping, u64 now)
 {
@@ -53,9 +61,11 @@ void mapping_forget_dirty(struct address_space *mapping)
 {
 	unsigned long flags;
 
+	mutex_lock(&wb_list_mutex);		/* not while the flusher or sync writes it */
 	spin_lock_irqsave(&dirty_list_lock, flags);
 	list_del_init(&mapping->dirty_link);
 	spin_unlock_irqrestore(&dirty_list_lock, flags);
+	mutex_unlock(&wb_list_mutex);
 }
 
 /*
@@ -103,10 +113,12 @@ unsigned long writeback_expired(u64 now, bool all)
 	for (struct list_head *e = dirty_mappings.next; e != &dirty_mappings; e = e->next)
 		limit++;
 	spin_unlock_irqrestore(&dirty_list_lock, flags);
+	mutex_lock(&wb_list_mutex);
 	while (n < limit && (mapping = take_due(before))) {
 		write_mapping(mapping, now);
 		n++;
 	}
+	mutex_unlock(&wb_list_mutex);
 	return n;
 }
 
@@ -148,11 +160,13 @@ int sync_all_mappings(void)
 	struct address_space *mapping;
 	int err = 0, e;
 
+	mutex_lock(&wb_list_mutex);
 	while ((mapping = take_due(~0ull))) {
 		e = filemap_write_and_wait_range(mapping, 0, -1);
 		if (e && !err)
 			err = e;
 	}
+	mutex_unlock(&wb_list_mutex);
 	return err;
 }
 

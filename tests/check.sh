@@ -20,6 +20,9 @@
 #      page count is back and the memory audit is clean), then the differential
 #      check that each printed the same on both; the `make run` demo; and a
 #      tools/pagoda-run smoke test
+#   6. ext2 through the VFS: userland/ext2_disk on two mke2fs -d images
+#      (virtio-blk and NVMe) in one tools/pagoda-run, then e2fsck -fn and
+#      debugfs on the host (tests/ext2_disk.sh)
 # Every QEMU run is judged by build/tools/ktest-runner (tools/ktest-runner.c).
 set -u
 B=build
@@ -326,6 +329,12 @@ qemu demo --iso "$ISO" --cmdline "demo" --timeout 120 \
 echo "== tools/pagoda-run"
 $R --host --name pagoda-run --timeout 300 --tally "$TALLY" --log "$LOGS/pagoda-run.log" \
 	-- sh tests/pagoda_run.sh
+
+echo "== ext2 through the VFS: mke2fs -d images on virtio-blk and NVMe, one tools/pagoda-run"
+# userland/ext2_disk on the host (copies of the tree) and on Pagoda (the
+# images mounted -t ext2); same output; e2fsck -fn and debugfs afterwards.
+$R --host --name ext2-disk --timeout 300 --tally "$TALLY" --log "$LOGS/ext2-disk.log" \
+	-- sh tests/ext2_disk.sh "$B/test/ext2-disk"
 
 echo "== summary"
 $R --summarize "$TALLY"

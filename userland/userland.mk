@@ -26,6 +26,10 @@ PROC_PROGS := fork_wait exec_args vfork_clone
 USERLAND_PROGS += $(PROC_PROGS)
 # Files: the VFS and ramfs (issue 8).
 USERLAND_PROGS += vfs_files
+# Run by tests/ext2_disk.sh with tools/pagoda-run on ext2 disks (not in the
+# initrd: pagoda-run makes its own), and on the host on copies of the tree.
+USERLAND_DISK_PROGS := ext2_disk
+USERLAND_DISK_BINS := $(USERLAND_DISK_PROGS:%=$(BUILD)/userland/%)
 # At the initrd's root: the userland init (pid 1 under `utest` and `demo`)
 # and the `make run` demo with its one-line list (kernel/uinit.c).
 # /reboot ends the machine through reboot(2): Pagoda-only, run by check.sh.
@@ -77,4 +81,4 @@ $(BUILD)/initrd.img: $(USERLAND_BINS) $(USERLAND_BAD_ELFS) userland/tests.list \
 		cpio -o -H newc --quiet --reproducible > ../initrd.img
 
 .PHONY: userland
-userland: $(USERLAND_BINS) $(BUILD)/initrd.img
+userland: $(USERLAND_BINS) $(USERLAND_DISK_BINS) $(BUILD)/initrd.img

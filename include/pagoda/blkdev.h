@@ -245,6 +245,14 @@ int blk_execute_polled(struct bio *bio, u64 timeout_ns);
 int blkdev_rw_polled(struct block_device *bdev, enum req_op op, sector_t sector,
 		     void *buf, size_t len, u64 timeout_ns);
 
+/*
+ * devtmpfs (fs/console.c): /dev/NAME, a block-device node of @bdev's
+ * number, made when a disk or partition is registered and removed with
+ * it. Process context; sleeps.
+ */
+void devtmpfs_add_bdev(struct block_device *bdev);
+void devtmpfs_remove_bdev(struct block_device *bdev);
+
 /* ---- names (block/disk_name.c, host-compilable) ---- */
 
 /*

@@ -165,6 +165,34 @@ struct dentry;
 struct vfsmount;
 struct file_system_type;
 
+/* struct statfs as x86-64 Linux lays it out (120 bytes). */
+struct linux_statfs {
+	s64 f_type, f_bsize;
+	u64 f_blocks, f_bfree, f_bavail, f_files, f_ffree;
+	s32 f_fsid[2];
+	s64 f_namelen, f_frsize, f_flags;
+	s64 f_spare[4];
+};
+
+/*
+ * Device numbers as user space sees them (st_dev, st_rdev, i_rdev):
+ * Linux's new_encode_dev of (major, minor), from the kernel's dev_t
+ * (major << 20 | minor, include/pagoda/blk_types.h) and back.
+ */
+static inline u32 new_encode_dev(u32 dev)
+{
+	u32 major = dev >> 20, minor = dev & 0xfffff;
+
+	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+}
+
+static inline u32 new_decode_dev(u32 dev)
+{
+	u32 major = (dev & 0xfff00) >> 8, minor = (dev & 0xff) | ((dev >> 12) & 0xfff00);
+
+	return (major << 20) | minor;
+}
+
 struct timespec64 {
 	s64 tv_sec;
 	long tv_nsec;
@@ -186,6 +214,8 @@ struct super_operations {
 	int (*sync_fs)(struct super_block *sb, int wait);
 	/* The last mount went: release the file system's private state. */
 	void (*put_super)(struct super_block *sb);
+	/* statfs(2)/fstatfs(2): fill @st (f_type, f_bsize, counts, f_namelen). 0 or -errno. */
+	int (*statfs)(struct super_block *sb, struct linux_statfs *st);
 };
 
 struct super_block {
@@ -225,6 +255,8 @@ struct inode_operations {
 	const char *(*get_link)(struct dentry *dentry, struct inode *inode);
 	/* Change the size (ATTR_SIZE); i_rwsem held for writing. */
 	int (*setsize)(struct dentry *dentry, loff_t size);
+	/* Optional: adjust what inode_stat() filled from the inode (st_blocks, st_blksize). */
+	void (*getattr)(const struct inode *inode, struct linux_stat *st);
 };
 
 struct inode {
@@ -312,6 +344,12 @@ struct fs_struct {
 /* A new inode of @sb: one reference, i_nlink 1, i_mapping NULL. NULL on -ENOMEM. */
 struct inode *new_inode(struct super_block *sb);
 struct inode *igrab(struct inode *inode);
+/*
+ * Another reference to @inode unless its last one already went (it is
+ * being evicted): NULL then. For file systems that keep their own table
+ * of live inodes (ext2), looked up under their own lock.
+ */
+struct inode *igrab_live(struct inode *inode);
 /* Drop a reference; the last one of an unlinked inode evicts it (pages, private state). */
 void iput(struct inode *inode);
 /* Give @inode a page cache of its own (i_data) from @pmm. */
@@ -362,6 +400,12 @@ int register_filesystem(struct file_system_type *fs);
 struct super_block *alloc_super(struct file_system_type *type, const struct super_operations *op);
 /* Free a super block whose root and inodes are gone (kill_sb of in-memory file systems). */
 void kill_litter_super(struct super_block *sb);
+/*
+ * kill_sb of a disk file system: the unused dentries go (their inodes are
+ * written back and evicted), then the root, then ->put_super, then the
+ * super block.
+ */
+void kill_block_super(struct super_block *sb);
 /* Mount @type at @where (NULL: make it the root). 0 or -errno. */
 int do_mount(const char *type, const char *dev, struct path *where, unsigned long flags,
 	     struct vfsmount **out);
@@ -379,6 +423,13 @@ void path_put(const struct path *p);
 struct vfsmount *lookup_mnt(const struct path *p);
 /* Sync every mounted file system's pages and metadata. */
 void sync_filesystems(void);
+/*
+ * Power-off (kernel/uinit.c, kernel/main.c): sync every file system, then
+ * detach every mount but the root, last mounted first, so each file
+ * system whose last user is gone is unmounted cleanly (ext2 marks its
+ * volume clean). One still in use is left synced and logged. Sleeps.
+ */
+void unmount_all(void);
 /* Mount @type as "/" (fs init): every task's root and working directory. */
 int mount_root(const char *type);
 /* The root mount (the initramfs). */

@@ -106,6 +106,8 @@ struct syscall_entry {
 #define __NR_arch_prctl		158
 #define __NR_setrlimit		160
 #define __NR_sync		162
+#define __NR_statfs		137
+#define __NR_fstatfs		138
 #define __NR_mount		165
 #define __NR_umount2		166
 #define __NR_reboot		169

@@ -1,0 +1,504 @@
+/*
+ * ext2_disk: files on a real disk. tests/ext2_disk.sh makes a tree with
+ * `ext2_disk --make-tree DIR`, puts it on ext2 images with `mke2fs -t ext2
+ * -b 4096 -d DIR`, and runs this program twice:
+ *
+ *   on Pagoda   ext2_disk /dev/vda /dev/nvme0n1   (tools/pagoda-run --disk)
+ *               each device is mounted (-t ext2) on /mntN and worked in;
+ *   on the host ext2_disk COPY1 COPY2             (copies of the tree)
+ *               each directory is worked in as it is.
+ *
+ * The output must be the same. Each volume: the files mke2fs made read
+ * back (read, a private mapping, a symlink, getdents64), then files are
+ * created, written (a 200 KiB file through indirect blocks, holes filled
+ * by write), truncated down and up, renamed (over a file, RENAME_NOREPLACE,
+ * a directory to another parent), linked, unlinked (also while open),
+ * directories made and removed, symlinks fast and slow, a sparse file
+ * written through a shared mapping and msync'd, fsync, sync, syncfs,
+ * statfs. The last volume is unmounted and mounted again and what was
+ * written is read back from the disk; the others stay mounted, so the
+ * kernel's power-off unmounts them. The host then checks the images with
+ * `e2fsck -fn` and compares the files left here with `debugfs -R cat`.
+ */
+#define _GNU_SOURCE
+#include "utest.h"
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+
+#define PG		4096
+#define BIG_SIZE	300000		/* the tree's big.bin: single indirect with 4 KiB blocks */
+#define WRITTEN_SIZE	(200 * 1024 + 123)
+#define SPARSE_END	(1024 * 1024 + 5)
+#define TESTS_PER_DISK	14
+
+static int err_is(long r, int e)
+{
+	return r == -1 && errno == e;
+}
+
+static unsigned char big_byte(size_t i)
+{
+	return (unsigned char)(i * 7 + i / 4096);
+}
+
+static unsigned char written_byte(size_t i)
+{
+	return (unsigned char)(i * 13 + 5 + i / 1000);
+}
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, text, strlen(text))) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+static int file_is(const char *path, const char *text)
+{
+	char buf[512];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n == (ssize_t)strlen(text) && !memcmp(buf, text, (size_t)n);
+}
+
+/* The file at @path is @size bytes of @byte(i). */
+static int file_matches(const char *path, size_t size, unsigned char (*byte)(size_t))
+{
+	static unsigned char buf[7777];
+	int fd = open(path, O_RDONLY), ok = 1;
+	size_t off = 0;
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) || (size_t)st.st_size != size)
+		ok = 0;
+	while (ok) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0)
+			ok = 0;
+		if (n <= 0)
+			break;
+		for (ssize_t i = 0; i < n && ok; i++)
+			ok = buf[i] == byte(off + (size_t)i);
+		off += (size_t)n;
+	}
+	if (fd >= 0)
+		close(fd);
+	return ok && off == size;
+}
+
+static int make_file(const char *path, size_t size, unsigned char (*byte)(size_t))
+{
+	static unsigned char buf[PG];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0)
+		return -1;
+	for (size_t off = 0; off < size; off += PG) {
+		size_t n = size - off < PG ? size - off : PG;
+
+		for (size_t i = 0; i < n; i++)
+			buf[i] = byte(off + i);
+		if (write_all(fd, buf, n)) {
+			close(fd);
+			return -1;
+		}
+	}
+	return close(fd);
+}
+
+/* ---- the tree mke2fs -d puts on the images ---- */
+
+static int make_tree(const char *dir)
+{
+	char name[64];
+
+	if (mkdir(dir, 0755) || chdir(dir))
+		return 1;
+	if (write_file("hello.txt", "hello from mke2fs -d\n") ||
+	    make_file("big.bin", BIG_SIZE, big_byte) || mkdir("sub", 0755) ||
+	    write_file("sub/nested.txt", "nested\n") || mkdir("sub/deeper", 0755) ||
+	    write_file("sub/deeper/deep.txt", "deep\n") || symlink("hello.txt", "link.txt") ||
+	    mkdir("many", 0755))
+		return 1;
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "many/file-with-a-longer-name-%02d", i);
+		if (write_file(name, name))
+			return 1;
+	}
+	return 0;
+}
+
+/* ---- checks ---- */
+
+struct linux_dirent64 {
+	unsigned long long d_ino;
+	long long d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "name/type,..." of @path sorted, and the number of entries (small reads: several calls). */
+static int listing(const char *path, char *out, size_t len)
+{
+	static char names[64][64];
+	char buf[200], *sorted[64];
+	int fd = open(path, O_RDONLY | O_DIRECTORY), n = 0;
+	long got;
+
+	out[0] = '\0';
+	if (fd < 0)
+		return -1;
+	while ((got = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < got; off += ((struct linux_dirent64 *)(buf + off))->d_reclen) {
+			struct linux_dirent64 *de = (struct linux_dirent64 *)(buf + off);
+
+			if (n < 64) {
+				snprintf(names[n], sizeof(names[n]), "%s/%d", de->d_name, de->d_type);
+				sorted[n] = names[n];
+			}
+			n++;
+		}
+	}
+	close(fd);
+	if (got < 0 || n > 64)
+		return -1;
+	qsort(sorted, (size_t)n, sizeof(sorted[0]), cmp_str);
+	for (int i = 0; i < n && n < 8; i++) {
+		strncat(out, sorted[i], len - strlen(out) - 2);
+		if (i + 1 < n)
+			strncat(out, ",", len - strlen(out) - 1);
+	}
+	return n;
+}
+
+static void t_read_tree(void)
+{
+	char target[64];
+	ssize_t n = readlink("link.txt", target, sizeof(target));
+
+	ut_ok(file_is("hello.txt", "hello from mke2fs -d\n") && file_is("sub/nested.txt", "nested\n") &&
+	      file_is("sub/deeper/deep.txt", "deep\n") && file_matches("big.bin", BIG_SIZE, big_byte) &&
+	      n == 9 && !memcmp(target, "hello.txt", 9) && file_is("link.txt", "hello from mke2fs -d\n") &&
+	      file_is("many/file-with-a-longer-name-39", "many/file-with-a-longer-name-39"),
+	      "the files mke2fs -d made read back: small, 300 KiB (indirect block), nested, through a symlink");
+}
+
+static void t_listing(void)
+{
+	char out[512];
+	int n = listing("sub", out, sizeof(out)), m = listing("many", out + 256, 256);
+
+	ut_ok(n == 4 && !strcmp(out, "../4,./4,deeper/4,nested.txt/8") && m == 42,
+	      "getdents64 lists a directory with types, and one of 42 entries in small reads");
+}
+
+static void t_private_map(void)
+{
+	int fd = open("big.bin", O_RDONLY), ok = fd >= 0;
+	unsigned char *p = ok ? mmap(NULL, BIG_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0)
+			      : MAP_FAILED;
+
+	ok = p != MAP_FAILED;
+	for (size_t i = 0; ok && i < BIG_SIZE; i++)
+		ok = p[i] == big_byte(i);
+	if (ok) {
+		p[5] = 0;			/* a private copy: the file keeps its byte */
+		ok = munmap(p, BIG_SIZE) == 0 && file_matches("big.bin", BIG_SIZE, big_byte);
+	}
+	if (fd >= 0)
+		close(fd);
+	ut_ok(ok, "a private mapping of the 300 KiB file reads it; a store there stays private");
+}
+
+static void t_write_read(void)
+{
+	int fd = open("new.txt", O_RDWR | O_CREAT | O_EXCL, 0644), ok = fd >= 0;
+	char buf[64] = "";
+	struct stat st;
+
+	ok = ok && write_all(fd, "first line\n", 11) == 0 && close(fd) == 0;
+	fd = open("new.txt", O_WRONLY | O_APPEND);
+	ok = ok && fd >= 0 && write_all(fd, "second line\n", 12) == 0 && close(fd) == 0;
+	fd = open("new.txt", O_RDONLY);
+	ok = ok && fd >= 0 && pread(fd, buf, sizeof(buf), 6) == 17 && !memcmp(buf, "line\nsecond line\n", 17) &&
+	     fstat(fd, &st) == 0 && st.st_size == 23 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+	     close(fd) == 0;
+	ok = ok && err_is(open("new.txt", O_RDWR | O_CREAT | O_EXCL, 0644), EEXIST);
+	ut_ok(ok, "create, write, append, pread, fstat; O_EXCL on an existing name is EEXIST");
+}
+
+static void t_big_write(void)
+{
+	static unsigned char buf[WRITTEN_SIZE];
+	int fd = open("written.bin", O_WRONLY | O_CREAT | O_TRUNC, 0644), ok = fd >= 0;
+
+	for (size_t i = 0; i < WRITTEN_SIZE; i++)
+		buf[i] = written_byte(i);
+	ok = ok && write_all(fd, buf, 70001) == 0 && write_all(fd, buf + 70001, 70001) == 0 &&
+	     write_all(fd, buf + 140002, WRITTEN_SIZE - 140002) == 0 && close(fd) == 0;
+	ut_ok(ok && file_matches("written.bin", WRITTEN_SIZE, written_byte),
+	      "a 200 KiB file written in pieces across pages reads back");
+}
+
+static int zeros(int fd, off_t off, size_t n)
+{
+	static char buf[8192];
+
+	if (n > sizeof(buf) || pread(fd, buf, n, off) != (ssize_t)n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (buf[i])
+			return 0;
+	return 1;
+}
+
+static void t_holes(void)
+{
+	int fd = open("sparse.bin", O_RDWR | O_CREAT | O_TRUNC, 0644), ok = fd >= 0;
+	char buf[8];
+	struct stat st;
+
+	ok = ok && pwrite(fd, "end", 3, SPARSE_END - 3) == 3 && fstat(fd, &st) == 0 &&
+	     st.st_size == SPARSE_END && zeros(fd, 0, 8192) && zeros(fd, 512 * 1024, 4096);
+	ok = ok && pwrite(fd, "mid", 3, 300001) == 3 && pread(fd, buf, 5, 300000) == 5 &&
+	     !memcmp(buf, "\0mid\0", 5) && zeros(fd, 299000, 1000) && zeros(fd, 300004, 4000) &&
+	     pread(fd, buf, 8, SPARSE_END - 3) == 3 && !memcmp(buf, "end", 3);
+	if (fd >= 0)
+		close(fd);
+	ut_ok(ok, "a sparse file: holes read as zeros, a write into a hole fills it");
+}
+
+static void t_truncate(void)
+{
+	static char buf[10000];
+	int fd = open("trunc.bin", O_RDWR | O_CREAT | O_TRUNC, 0644), ok = fd >= 0;
+	struct stat st;
+
+	memset(buf, 'a', sizeof(buf));
+	ok = ok && write_all(fd, buf, sizeof(buf)) == 0 && ftruncate(fd, 5000) == 0 &&
+	     fstat(fd, &st) == 0 && st.st_size == 5000 && truncate("trunc.bin", 9000) == 0 &&
+	     fstat(fd, &st) == 0 && st.st_size == 9000 && zeros(fd, 5000, 4000) &&
+	     pread(fd, buf, 5000, 0) == 5000 && buf[0] == 'a' && buf[4999] == 'a' &&
+	     pread(fd, buf, 10, 9000) == 0;
+	ok = ok && ftruncate(fd, 0) == 0 && pwrite(fd, "x", 1, 4096) == 1 && fstat(fd, &st) == 0 &&
+	     st.st_size == 4097 && zeros(fd, 0, 4096);
+	if (fd >= 0)
+		close(fd);
+	ut_ok(ok, "truncate down zeroes the tail, up reads zeros, to 0 then write past a hole");
+}
+
+static void t_rename(void)
+{
+	int ok = write_file("r1", "one") == 0 && write_file("r3", "three") == 0 &&
+		 rename("r1", "r2") == 0 && err_is(access("r1", F_OK), ENOENT) && file_is("r2", "one");
+
+	ok = ok && rename("r2", "r3") == 0 && file_is("r3", "one") && write_file("r4", "four") == 0 &&
+	     err_is(syscall(SYS_renameat2, AT_FDCWD, "r4", AT_FDCWD, "r3", 1 /* NOREPLACE */), EEXIST) &&
+	     file_is("r3", "one") && file_is("r4", "four");
+	ok = ok && mkdir("d1", 0755) == 0 && rename("r3", "d1/moved.txt") == 0 && mkdir("d3", 0755) == 0 &&
+	     rename("d1", "d3/d2") == 0 && file_is("d3/d2/moved.txt", "one") &&
+	     file_is("d3/d2/../../r4", "four") && err_is(rename("d3", "d3/d2/x"), EINVAL) &&
+	     unlink("r4") == 0;
+	ut_ok(ok, "rename: a new name, over a file, RENAME_NOREPLACE is EEXIST, a directory to another parent");
+}
+
+static void t_links(void)
+{
+	static char buf[8192];
+	struct stat st;
+	int fd, ok = link("hello.txt", "hard.txt") == 0 && stat("hello.txt", &st) == 0 && st.st_nlink == 2 &&
+		     file_is("hard.txt", "hello from mke2fs -d\n") && unlink("hard.txt") == 0 &&
+		     stat("hello.txt", &st) == 0 && st.st_nlink == 1;
+
+	memset(buf, 'g', sizeof(buf));
+	fd = open("gone.txt", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	ok = ok && fd >= 0 && unlink("gone.txt") == 0 && write_all(fd, buf, sizeof(buf)) == 0 &&
+	     err_is(access("gone.txt", F_OK), ENOENT) && fstat(fd, &st) == 0 && st.st_nlink == 0 &&
+	     pread(fd, buf, 10, 8000) == 10 && buf[9] == 'g';
+	if (fd >= 0)
+		ok = close(fd) == 0 && ok;
+	ut_ok(ok, "a hard link counts; a file unlinked while open keeps its data until closed");
+}
+
+static void t_dirs(void)
+{
+	struct stat st;
+	int ok = mkdir("e", 0755) == 0 && write_file("e/f", "f") == 0 && err_is(rmdir("e"), ENOTEMPTY) &&
+		 err_is(mkdir("e", 0755), EEXIST) && err_is(unlink("e"), EISDIR) &&
+		 err_is(rmdir("e/f"), ENOTDIR) && unlink("e/f") == 0 && rmdir("e") == 0 &&
+		 err_is(rmdir("e"), ENOENT) && stat("sub", &st) == 0 && st.st_nlink == 3;
+
+	ut_ok(ok, "mkdir, rmdir: ENOTEMPTY, EEXIST, EISDIR, ENOTDIR, ENOENT; a directory's link count");
+}
+
+static void t_symlinks(void)
+{
+	char target[200], got[200];
+	ssize_t n;
+	int ok;
+
+	memset(target, 'x', 120);
+	memcpy(target, "sub/../", 7);
+	strcpy(target + 120, "/../hello.txt");
+	ok = symlink("sub/nested.txt", "sl") == 0 && file_is("sl", "nested\n") &&
+	     symlink(target, "slow") == 0;
+	n = readlink("slow", got, sizeof(got));
+	ok = ok && n == (ssize_t)strlen(target) && !memcmp(got, target, (size_t)n) &&
+	     err_is(open("slow", O_RDONLY), ENOENT) && unlink("slow") == 0 && unlink("sl") == 0;
+	ut_ok(ok, "symlinks: a fast one followed, a slow one (over 60 bytes) read back");
+}
+
+static void t_shared_map(void)
+{
+	int fd = open("mapped.bin", O_RDWR | O_CREAT | O_TRUNC, 0644), ok = fd >= 0;
+	unsigned char *p = MAP_FAILED;
+
+	ok = ok && ftruncate(fd, 3 * PG) == 0;
+	if (ok)
+		p = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ok = ok && p != MAP_FAILED;
+	if (ok) {
+		for (int i = 0; i < PG; i++) {
+			p[i] = (unsigned char)(i * 3);
+			p[2 * PG + i] = (unsigned char)(i * 5 + 1);
+		}
+		ok = msync(p, 3 * PG, MS_SYNC) == 0 && munmap(p, 3 * PG) == 0;
+	}
+	if (fd >= 0)
+		ok = close(fd) == 0 && ok;
+	fd = open("mapped.bin", O_RDONLY);
+	if (fd >= 0) {
+		static unsigned char buf[3 * PG];
+
+		ok = ok && pread(fd, buf, sizeof(buf), 0) == (ssize_t)sizeof(buf);
+		for (int i = 0; ok && i < PG; i++)
+			ok = buf[i] == (unsigned char)(i * 3) && buf[PG + i] == 0 &&
+			     buf[2 * PG + i] == (unsigned char)(i * 5 + 1);
+		close(fd);
+	} else {
+		ok = 0;
+	}
+	ut_ok(ok, "stores through a shared mapping of a sparse file, msync, then read() sees them");
+}
+
+static void t_sync_statfs(int disk)
+{
+	struct statfs sf;
+	int fd = open("synced.txt", O_RDWR | O_CREAT | O_TRUNC, 0644), ok = fd >= 0;
+
+	ok = ok && write_all(fd, "synced\n", 7) == 0 && fsync(fd) == 0 && fdatasync(fd) == 0 &&
+	     syncfs(fd) == 0 && close(fd) == 0;
+	sync();
+	ok = ok && statfs(".", &sf) == 0 && sf.f_bsize > 0 && sf.f_namelen == 255 &&
+	     (!disk || (sf.f_type == 0xEF53 && sf.f_bsize == 4096 && sf.f_bfree > 0 &&
+			sf.f_bfree < sf.f_blocks && sf.f_files > 0));
+	ut_ok(ok, "fsync, fdatasync, syncfs, sync; statfs");
+}
+
+/* What is left for the host to compare with debugfs, as read back now. */
+static void t_persisted(const char *what)
+{
+	int fd = open("sparse.bin", O_RDONLY), ok = fd >= 0;
+	char buf[4];
+
+	ok = ok && pread(fd, buf, 3, 300001) == 3 && !memcmp(buf, "mid", 3) && zeros(fd, 0, 4096);
+	if (fd >= 0)
+		close(fd);
+	ok = ok && file_matches("written.bin", WRITTEN_SIZE, written_byte) &&
+	     file_is("d3/d2/moved.txt", "one") && file_is("new.txt", "first line\nsecond line\n") &&
+	     file_is("synced.txt", "synced\n") && file_matches("big.bin", BIG_SIZE, big_byte);
+	ut_ok(ok, what);
+}
+
+static int run_disk(const char *arg, int k, int last)
+{
+	int disk = !strncmp(arg, "/dev/", 5);
+	char dir[4096];
+
+	if (disk) {
+		snprintf(dir, sizeof(dir), "/mnt%d", k);
+		if ((mkdir(dir, 0755) && errno != EEXIST) || mount(arg, dir, "ext2", 0, NULL))
+			return ut_bail("mount -t ext2");
+	} else if (!realpath(arg, dir)) {	/* absolute: the checks end with chdir("/") */
+		return ut_bail("the directory to work in");
+	}
+	if (chdir(dir))
+		return ut_bail("chdir to the volume");
+	ut_line("    # volume %d", k);
+	t_read_tree();
+	t_listing();
+	t_private_map();
+	t_write_read();
+	t_big_write();
+	t_holes();
+	t_truncate();
+	t_rename();
+	t_links();
+	t_dirs();
+	t_symlinks();
+	t_shared_map();
+	t_sync_statfs(disk);
+	if (chdir("/"))
+		return ut_bail("chdir /");
+	if (last && disk) {
+		/* cold: everything comes from the disk again */
+		if (umount2(dir, 0) || mount(arg, dir, "ext2", 0, NULL))
+			return ut_bail("umount2 and mount again");
+	}
+	if (chdir(dir))
+		return ut_bail("chdir to the volume");
+	t_persisted(last ? "after an unmount and a new mount the files read back from the disk"
+			 : "the files read back");
+	return chdir("/") ? ut_bail("chdir /") : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "--make-tree"))
+		return make_tree(argv[2]);
+	if (argc < 2) {
+		fprintf(stderr, "usage: ext2_disk DEVICE-OR-DIR... | --make-tree DIR\n");
+		return 2;
+	}
+	ut_plan("ext2_disk", (argc - 1) * TESTS_PER_DISK);
+	for (int i = 1; i < argc; i++)
+		if (run_disk(argv[i], i, i == argc - 1))
+			return 1;
+	return ut_done();
+}
