@@ -175,18 +175,28 @@ static int dev_node(const char *name, u32 mode, u32 rdev)
  * registers it, and gone when it goes (mode 0660, as Linux's devtmpfs).
  * Before devtmpfs exists (no disk is added that early) nothing happens.
  */
+/*
+ * Lock /dev (devtmpfs's root, returned in *@dir) and look up @bdev's name
+ * there: the dentry (a reference the caller drops), or NULL. The caller
+ * unlocks (*@dir)->i_rwsem.
+ */
+static struct dentry *lock_dev_lookup(struct block_device *bdev, struct inode **dir)
+{
+	struct qstr q = qstr_hash(bdev->bd_name, (u32)strlen(bdev->bd_name));
+
+	*dir = devtmpfs_sb->s_root->d_inode;
+	down_write(&(*dir)->i_rwsem);
+	return d_lookup(devtmpfs_sb->s_root, &q);
+}
+
 void devtmpfs_add_bdev(struct block_device *bdev)
 {
 	struct inode *dir;
-	struct qstr q;
 	struct dentry *d;
 
 	if (!devtmpfs_sb)
 		return;
-	dir = devtmpfs_sb->s_root->d_inode;
-	q = qstr_hash(bdev->bd_name, (u32)strlen(bdev->bd_name));
-	down_write(&dir->i_rwsem);
-	d = d_lookup(devtmpfs_sb->s_root, &q);
+	d = lock_dev_lookup(bdev, &dir);
 	if (d && d->d_inode) {			/* a node of that name already */
 		dput(d);
 	} else {
@@ -200,15 +210,11 @@ void devtmpfs_add_bdev(struct block_device *bdev)
 void devtmpfs_remove_bdev(struct block_device *bdev)
 {
 	struct inode *dir;
-	struct qstr q;
 	struct dentry *d;
 
 	if (!devtmpfs_sb)
 		return;
-	dir = devtmpfs_sb->s_root->d_inode;
-	q = qstr_hash(bdev->bd_name, (u32)strlen(bdev->bd_name));
-	down_write(&dir->i_rwsem);
-	d = d_lookup(devtmpfs_sb->s_root, &q);
+	d = lock_dev_lookup(bdev, &dir);
 	if (d && d->d_inode && S_ISBLK(d->d_inode->i_mode) &&
 	    d->d_inode->i_rdev == new_encode_dev(bdev->bd_dev) && !dir->i_op->unlink(dir, d)) {
 		d_drop(d);		/* no negative dentry left behind: freed with our reference */

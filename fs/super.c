@@ -88,6 +88,17 @@ static void kill_children(struct dentry *d)
 	}
 }
 
+/* The end of every kill_*_super: the file system's put_super, off the list, freed. */
+static void put_super_free(struct super_block *sb)
+{
+	if (sb->s_op && sb->s_op->put_super)
+		sb->s_op->put_super(sb);
+	spin_lock(&sb_lock);
+	list_del(&sb->s_list);
+	spin_unlock(&sb_lock);
+	kfree(sb);
+}
+
 void kill_litter_super(struct super_block *sb)
 {
 	if (sb->s_root) {
@@ -96,12 +107,7 @@ void kill_litter_super(struct super_block *sb)
 		dput(sb->s_root);
 		sb->s_root = NULL;
 	}
-	if (sb->s_op && sb->s_op->put_super)
-		sb->s_op->put_super(sb);
-	spin_lock(&sb_lock);
-	list_del(&sb->s_list);
-	spin_unlock(&sb_lock);
-	kfree(sb);
+	put_super_free(sb);
 }
 
 void kill_block_super(struct super_block *sb)
@@ -111,12 +117,7 @@ void kill_block_super(struct super_block *sb)
 		dput(sb->s_root);
 		sb->s_root = NULL;
 	}
-	if (sb->s_op && sb->s_op->put_super)
-		sb->s_op->put_super(sb);
-	spin_lock(&sb_lock);
-	list_del(&sb->s_list);
-	spin_unlock(&sb_lock);
-	kfree(sb);
+	put_super_free(sb);
 }
 
 /* sync(2): every super block's metadata (ramfs, procfs: nothing to write). */

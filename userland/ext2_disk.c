@@ -34,11 +34,6 @@
 #define SPARSE_END	(1024 * 1024 + 5)
 #define TESTS_PER_DISK	14
 
-static int err_is(long r, int e)
-{
-	return r == -1 && errno == e;
-}
-
 static unsigned char big_byte(size_t i)
 {
 	return (unsigned char)(i * 7 + i / 4096);
@@ -47,47 +42,6 @@ static unsigned char big_byte(size_t i)
 static unsigned char written_byte(size_t i)
 {
 	return (unsigned char)(i * 13 + 5 + i / 1000);
-}
-
-static int write_all(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-	if (fd < 0)
-		return -1;
-	if (write_all(fd, text, strlen(text))) {
-		close(fd);
-		return -1;
-	}
-	return close(fd);
-}
-
-static int file_is(const char *path, const char *text)
-{
-	char buf[512];
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	return n == (ssize_t)strlen(text) && !memcmp(buf, text, (size_t)n);
 }
 
 /* The file at @path is @size bytes of @byte(i). */
@@ -128,7 +82,7 @@ static int make_file(const char *path, size_t size, unsigned char (*byte)(size_t
 
 		for (size_t i = 0; i < n; i++)
 			buf[i] = byte(off + i);
-		if (write_all(fd, buf, n)) {
+		if (ut_write_all(fd, buf, n)) {
 			close(fd);
 			return -1;
 		}
@@ -144,15 +98,15 @@ static int make_tree(const char *dir)
 
 	if (mkdir(dir, 0755) || chdir(dir))
 		return 1;
-	if (write_file("hello.txt", "hello from mke2fs -d\n") ||
+	if (ut_write_file("hello.txt", "hello from mke2fs -d\n") ||
 	    make_file("big.bin", BIG_SIZE, big_byte) || mkdir("sub", 0755) ||
-	    write_file("sub/nested.txt", "nested\n") || mkdir("sub/deeper", 0755) ||
-	    write_file("sub/deeper/deep.txt", "deep\n") || symlink("hello.txt", "link.txt") ||
+	    ut_write_file("sub/nested.txt", "nested\n") || mkdir("sub/deeper", 0755) ||
+	    ut_write_file("sub/deeper/deep.txt", "deep\n") || symlink("hello.txt", "link.txt") ||
 	    mkdir("many", 0755))
 		return 1;
 	for (int i = 0; i < 40; i++) {
 		snprintf(name, sizeof(name), "many/file-with-a-longer-name-%02d", i);
-		if (write_file(name, name))
+		if (ut_write_file(name, name))
 			return 1;
 	}
 	return 0;
@@ -212,10 +166,10 @@ static void t_read_tree(void)
 	char target[64];
 	ssize_t n = readlink("link.txt", target, sizeof(target));
 
-	ut_ok(file_is("hello.txt", "hello from mke2fs -d\n") && file_is("sub/nested.txt", "nested\n") &&
-	      file_is("sub/deeper/deep.txt", "deep\n") && file_matches("big.bin", BIG_SIZE, big_byte) &&
-	      n == 9 && !memcmp(target, "hello.txt", 9) && file_is("link.txt", "hello from mke2fs -d\n") &&
-	      file_is("many/file-with-a-longer-name-39", "many/file-with-a-longer-name-39"),
+	ut_ok(ut_file_is("hello.txt", "hello from mke2fs -d\n") && ut_file_is("sub/nested.txt", "nested\n") &&
+	      ut_file_is("sub/deeper/deep.txt", "deep\n") && file_matches("big.bin", BIG_SIZE, big_byte) &&
+	      n == 9 && !memcmp(target, "hello.txt", 9) && ut_file_is("link.txt", "hello from mke2fs -d\n") &&
+	      ut_file_is("many/file-with-a-longer-name-39", "many/file-with-a-longer-name-39"),
 	      "the files mke2fs -d made read back: small, 300 KiB (indirect block), nested, through a symlink");
 }
 
@@ -252,14 +206,14 @@ static void t_write_read(void)
 	char buf[64] = "";
 	struct stat st;
 
-	ok = ok && write_all(fd, "first line\n", 11) == 0 && close(fd) == 0;
+	ok = ok && ut_write_all(fd, "first line\n", 11) == 0 && close(fd) == 0;
 	fd = open("new.txt", O_WRONLY | O_APPEND);
-	ok = ok && fd >= 0 && write_all(fd, "second line\n", 12) == 0 && close(fd) == 0;
+	ok = ok && fd >= 0 && ut_write_all(fd, "second line\n", 12) == 0 && close(fd) == 0;
 	fd = open("new.txt", O_RDONLY);
 	ok = ok && fd >= 0 && pread(fd, buf, sizeof(buf), 6) == 17 && !memcmp(buf, "line\nsecond line\n", 17) &&
 	     fstat(fd, &st) == 0 && st.st_size == 23 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
 	     close(fd) == 0;
-	ok = ok && err_is(open("new.txt", O_RDWR | O_CREAT | O_EXCL, 0644), EEXIST);
+	ok = ok && ut_err_is(open("new.txt", O_RDWR | O_CREAT | O_EXCL, 0644), EEXIST);
 	ut_ok(ok, "create, write, append, pread, fstat; O_EXCL on an existing name is EEXIST");
 }
 
@@ -270,8 +224,8 @@ static void t_big_write(void)
 
 	for (size_t i = 0; i < WRITTEN_SIZE; i++)
 		buf[i] = written_byte(i);
-	ok = ok && write_all(fd, buf, 70001) == 0 && write_all(fd, buf + 70001, 70001) == 0 &&
-	     write_all(fd, buf + 140002, WRITTEN_SIZE - 140002) == 0 && close(fd) == 0;
+	ok = ok && ut_write_all(fd, buf, 70001) == 0 && ut_write_all(fd, buf + 70001, 70001) == 0 &&
+	     ut_write_all(fd, buf + 140002, WRITTEN_SIZE - 140002) == 0 && close(fd) == 0;
 	ut_ok(ok && file_matches("written.bin", WRITTEN_SIZE, written_byte),
 	      "a 200 KiB file written in pieces across pages reads back");
 }
@@ -311,7 +265,7 @@ static void t_truncate(void)
 	struct stat st;
 
 	memset(buf, 'a', sizeof(buf));
-	ok = ok && write_all(fd, buf, sizeof(buf)) == 0 && ftruncate(fd, 5000) == 0 &&
+	ok = ok && ut_write_all(fd, buf, sizeof(buf)) == 0 && ftruncate(fd, 5000) == 0 &&
 	     fstat(fd, &st) == 0 && st.st_size == 5000 && truncate("trunc.bin", 9000) == 0 &&
 	     fstat(fd, &st) == 0 && st.st_size == 9000 && zeros(fd, 5000, 4000) &&
 	     pread(fd, buf, 5000, 0) == 5000 && buf[0] == 'a' && buf[4999] == 'a' &&
@@ -325,15 +279,15 @@ static void t_truncate(void)
 
 static void t_rename(void)
 {
-	int ok = write_file("r1", "one") == 0 && write_file("r3", "three") == 0 &&
-		 rename("r1", "r2") == 0 && err_is(access("r1", F_OK), ENOENT) && file_is("r2", "one");
+	int ok = ut_write_file("r1", "one") == 0 && ut_write_file("r3", "three") == 0 &&
+		 rename("r1", "r2") == 0 && ut_err_is(access("r1", F_OK), ENOENT) && ut_file_is("r2", "one");
 
-	ok = ok && rename("r2", "r3") == 0 && file_is("r3", "one") && write_file("r4", "four") == 0 &&
-	     err_is(syscall(SYS_renameat2, AT_FDCWD, "r4", AT_FDCWD, "r3", 1 /* NOREPLACE */), EEXIST) &&
-	     file_is("r3", "one") && file_is("r4", "four");
+	ok = ok && rename("r2", "r3") == 0 && ut_file_is("r3", "one") && ut_write_file("r4", "four") == 0 &&
+	     ut_err_is(syscall(SYS_renameat2, AT_FDCWD, "r4", AT_FDCWD, "r3", 1 /* NOREPLACE */), EEXIST) &&
+	     ut_file_is("r3", "one") && ut_file_is("r4", "four");
 	ok = ok && mkdir("d1", 0755) == 0 && rename("r3", "d1/moved.txt") == 0 && mkdir("d3", 0755) == 0 &&
-	     rename("d1", "d3/d2") == 0 && file_is("d3/d2/moved.txt", "one") &&
-	     file_is("d3/d2/../../r4", "four") && err_is(rename("d3", "d3/d2/x"), EINVAL) &&
+	     rename("d1", "d3/d2") == 0 && ut_file_is("d3/d2/moved.txt", "one") &&
+	     ut_file_is("d3/d2/../../r4", "four") && ut_err_is(rename("d3", "d3/d2/x"), EINVAL) &&
 	     unlink("r4") == 0;
 	ut_ok(ok, "rename: a new name, over a file, RENAME_NOREPLACE is EEXIST, a directory to another parent");
 }
@@ -343,13 +297,13 @@ static void t_links(void)
 	static char buf[8192];
 	struct stat st;
 	int fd, ok = link("hello.txt", "hard.txt") == 0 && stat("hello.txt", &st) == 0 && st.st_nlink == 2 &&
-		     file_is("hard.txt", "hello from mke2fs -d\n") && unlink("hard.txt") == 0 &&
+		     ut_file_is("hard.txt", "hello from mke2fs -d\n") && unlink("hard.txt") == 0 &&
 		     stat("hello.txt", &st) == 0 && st.st_nlink == 1;
 
 	memset(buf, 'g', sizeof(buf));
 	fd = open("gone.txt", O_RDWR | O_CREAT | O_TRUNC, 0644);
-	ok = ok && fd >= 0 && unlink("gone.txt") == 0 && write_all(fd, buf, sizeof(buf)) == 0 &&
-	     err_is(access("gone.txt", F_OK), ENOENT) && fstat(fd, &st) == 0 && st.st_nlink == 0 &&
+	ok = ok && fd >= 0 && unlink("gone.txt") == 0 && ut_write_all(fd, buf, sizeof(buf)) == 0 &&
+	     ut_err_is(access("gone.txt", F_OK), ENOENT) && fstat(fd, &st) == 0 && st.st_nlink == 0 &&
 	     pread(fd, buf, 10, 8000) == 10 && buf[9] == 'g';
 	if (fd >= 0)
 		ok = close(fd) == 0 && ok;
@@ -359,10 +313,10 @@ static void t_links(void)
 static void t_dirs(void)
 {
 	struct stat st;
-	int ok = mkdir("e", 0755) == 0 && write_file("e/f", "f") == 0 && err_is(rmdir("e"), ENOTEMPTY) &&
-		 err_is(mkdir("e", 0755), EEXIST) && err_is(unlink("e"), EISDIR) &&
-		 err_is(rmdir("e/f"), ENOTDIR) && unlink("e/f") == 0 && rmdir("e") == 0 &&
-		 err_is(rmdir("e"), ENOENT) && stat("sub", &st) == 0 && st.st_nlink == 3;
+	int ok = mkdir("e", 0755) == 0 && ut_write_file("e/f", "f") == 0 && ut_err_is(rmdir("e"), ENOTEMPTY) &&
+		 ut_err_is(mkdir("e", 0755), EEXIST) && ut_err_is(unlink("e"), EISDIR) &&
+		 ut_err_is(rmdir("e/f"), ENOTDIR) && unlink("e/f") == 0 && rmdir("e") == 0 &&
+		 ut_err_is(rmdir("e"), ENOENT) && stat("sub", &st) == 0 && st.st_nlink == 3;
 
 	ut_ok(ok, "mkdir, rmdir: ENOTEMPTY, EEXIST, EISDIR, ENOTDIR, ENOENT; a directory's link count");
 }
@@ -376,11 +330,11 @@ static void t_symlinks(void)
 	memset(target, 'x', 120);
 	memcpy(target, "sub/../", 7);
 	strcpy(target + 120, "/../hello.txt");
-	ok = symlink("sub/nested.txt", "sl") == 0 && file_is("sl", "nested\n") &&
+	ok = symlink("sub/nested.txt", "sl") == 0 && ut_file_is("sl", "nested\n") &&
 	     symlink(target, "slow") == 0;
 	n = readlink("slow", got, sizeof(got));
 	ok = ok && n == (ssize_t)strlen(target) && !memcmp(got, target, (size_t)n) &&
-	     err_is(open("slow", O_RDONLY), ENOENT) && unlink("slow") == 0 && unlink("sl") == 0;
+	     ut_err_is(open("slow", O_RDONLY), ENOENT) && unlink("slow") == 0 && unlink("sl") == 0;
 	ut_ok(ok, "symlinks: a fast one followed, a slow one (over 60 bytes) read back");
 }
 
@@ -422,7 +376,7 @@ static void t_sync_statfs(int disk)
 	struct statfs sf;
 	int fd = open("synced.txt", O_RDWR | O_CREAT | O_TRUNC, 0644), ok = fd >= 0;
 
-	ok = ok && write_all(fd, "synced\n", 7) == 0 && fsync(fd) == 0 && fdatasync(fd) == 0 &&
+	ok = ok && ut_write_all(fd, "synced\n", 7) == 0 && fsync(fd) == 0 && fdatasync(fd) == 0 &&
 	     syncfs(fd) == 0 && close(fd) == 0;
 	sync();
 	ok = ok && statfs(".", &sf) == 0 && sf.f_bsize > 0 && sf.f_namelen == 255 &&
@@ -441,8 +395,8 @@ static void t_persisted(const char *what)
 	if (fd >= 0)
 		close(fd);
 	ok = ok && file_matches("written.bin", WRITTEN_SIZE, written_byte) &&
-	     file_is("d3/d2/moved.txt", "one") && file_is("new.txt", "first line\nsecond line\n") &&
-	     file_is("synced.txt", "synced\n") && file_matches("big.bin", BIG_SIZE, big_byte);
+	     ut_file_is("d3/d2/moved.txt", "one") && ut_file_is("new.txt", "first line\nsecond line\n") &&
+	     ut_file_is("synced.txt", "synced\n") && file_matches("big.bin", BIG_SIZE, big_byte);
 	ut_ok(ok, what);
 }
 

@@ -216,6 +216,58 @@ UT_FN int ut_expect_sig(const struct ut_sig *s, int signo, int code, const void 
 	return ut_ok(ok, behaviour);
 }
 
+/* ---- files ---- */
+
+/* Was the call's result @r a failure with errno @e? */
+UT_FN int ut_err_is(long r, int e)
+{
+	return r == -1 && errno == e;
+}
+
+/* Write all @n bytes of @buf to @fd (short writes continued). 0 or -1. */
+UT_FN int ut_write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Create (or empty) @path, mode 0644, holding @text. 0 or -1. */
+UT_FN int ut_write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0)
+		return -1;
+	if (ut_write_all(fd, text, strlen(text))) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+/* Does @path hold exactly @text (under 512 bytes)? */
+UT_FN int ut_file_is(const char *path, const char *text)
+{
+	char buf[512];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n == (ssize_t)strlen(text) && !memcmp(buf, text, (size_t)n);
+}
+
 /* ---- /proc/self helpers ---- */
 
 /* Read a whole small file into @buf (NUL terminated), no malloc. Bytes or -1. */
