@@ -44,6 +44,7 @@ void address_space_init(struct address_space *mapping, struct inode *host,
 	list_init(&mapping->i_mmap);
 	mapping->wb_err = 0;
 	mapping->wb_errno = 0;
+	mapping->wb_err_seen = false;
 	mapping->flags = 0;
 	list_init(&mapping->dirty_link);
 	mapping->dirtied_when = 0;
@@ -344,6 +345,7 @@ void mapping_set_error(struct address_space *mapping, int err)
 	spin_lock_irqsave(&mapping->i_pages_lock, flags);
 	mapping->wb_errno = err;
 	mapping->wb_err++;
+	mapping->wb_err_seen = false;
 	spin_unlock_irqrestore(&mapping->i_pages_lock, flags);
 }
 
@@ -354,6 +356,7 @@ int filemap_check_wb_err(struct address_space *mapping, u32 *since)
 	if (now == *since)
 		return 0;
 	*since = now;
+	WRITE_ONCE(mapping->wb_err_seen, true);
 	return mapping->wb_errno ? mapping->wb_errno : -EIO;
 }
 

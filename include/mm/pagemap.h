@@ -134,6 +134,7 @@ struct address_space {
 	 */
 	u32 wb_err;
 	int wb_errno;
+	bool wb_err_seen;		/* some file's check has reported the latest error */
 	unsigned long flags;		/* AS_* */
 	/* on the dirty list (mm/page-writeback.c) since dirtied_when (ns) */
 	struct list_head dirty_link;
@@ -274,10 +275,16 @@ void page_start_writeback(struct page *page);
 void page_end_writeback(struct page *page, int err);
 /* Record a writeback error: the next fsync of each open file reports it once. */
 void mapping_set_error(struct address_space *mapping, int err);
-/* The error sequence now (a file samples it at open). */
+/*
+ * The error sequence a file samples at open: now, except that an error
+ * no file's check has reported yet stays this opener's to hear (as Linux
+ * since 4.16: a write error is never lost for want of an open file).
+ */
 static inline u32 filemap_sample_wb_err(struct address_space *mapping)
 {
-	return __atomic_load_n(&mapping->wb_err, __ATOMIC_ACQUIRE);
+	u32 seq = __atomic_load_n(&mapping->wb_err, __ATOMIC_ACQUIRE);
+
+	return seq && !__atomic_load_n(&mapping->wb_err_seen, __ATOMIC_ACQUIRE) ? seq - 1 : seq;
 }
 /*
  * An error recorded since *@since: its errno (once: *@since moves on to

@@ -347,6 +347,17 @@ static void t_writeback_and_errors(void)
 	KT_EXPECT_EQ(filemap_check_wb_err(&mapping, &seen_a), -EIO);
 	KT_EXPECT_EQ(filemap_check_wb_err(&mapping, &seen_a), 0);	/* once */
 	KT_EXPECT_EQ(filemap_check_wb_err(&mapping, &seen_b), -EIO);	/* per opener */
+	/* an error seen by a check already is old news to a file opened after it */
+	seen_a = filemap_sample_wb_err(&mapping);
+	KT_EXPECT_EQ(filemap_check_wb_err(&mapping, &seen_a), 0);
+	/* one nobody was told of is heard by the next opener, once */
+	dirty_page(9, 0x98);
+	KT_EXPECT_EQ(filemap_fdatawrite_range(&mapping, 0, -1, WB_SYNC_NONE), -EIO);
+	seen_a = filemap_sample_wb_err(&mapping);
+	KT_EXPECT_EQ(filemap_check_wb_err(&mapping, &seen_a), -EIO);
+	KT_EXPECT_EQ(filemap_check_wb_err(&mapping, &seen_a), 0);
+	seen_b = filemap_sample_wb_err(&mapping);		/* seen now: not for a later opener */
+	KT_EXPECT_EQ(filemap_check_wb_err(&mapping, &seen_b), 0);
 	bad_page[9] = false;
 	teardown();
 }
