@@ -114,19 +114,6 @@ static int make_tree(const char *dir)
 
 /* ---- checks ---- */
 
-struct linux_dirent64 {
-	unsigned long long d_ino;
-	long long d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* "name/type,..." of @path sorted, and the number of entries (small reads: several calls). */
 static int listing(const char *path, char *out, size_t len)
 {
@@ -152,7 +139,7 @@ static int listing(const char *path, char *out, size_t len)
 	close(fd);
 	if (got < 0 || n > 64)
 		return -1;
-	qsort(sorted, (size_t)n, sizeof(sorted[0]), cmp_str);
+	qsort(sorted, (size_t)n, sizeof(sorted[0]), ut_cmp_str);
 	for (int i = 0; i < n && n < 8; i++) {
 		strncat(out, sorted[i], len - strlen(out) - 2);
 		if (i + 1 < n)

@@ -20,19 +20,6 @@
 
 #define PG	4096
 
-struct linux_dirent64 {
-	unsigned long long d_ino;
-	long long d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* "name/type,name/type,..." of directory @path, sorted by name. */
 static void listing(const char *path, char *out, size_t len)
 {
@@ -54,7 +41,7 @@ static void listing(const char *path, char *out, size_t len)
 		}
 	}
 	close(fd);
-	qsort(sorted, (size_t)n, sizeof(sorted[0]), cmp_str);
+	qsort(sorted, (size_t)n, sizeof(sorted[0]), ut_cmp_str);
 	for (int i = 0; i < n; i++) {
 		strncat(out, sorted[i], len - strlen(out) - 2);
 		if (i + 1 < n)

@@ -268,6 +268,21 @@ UT_FN int ut_file_is(const char *path, const char *text)
 	return n == (ssize_t)strlen(text) && !memcmp(buf, text, (size_t)n);
 }
 
+/* A getdents64 record, as the kernel writes it (musl has no public one). */
+struct linux_dirent64 {
+	unsigned long long d_ino;
+	long long d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+/* qsort comparison of two C strings held by pointer. */
+UT_FN int ut_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* ---- /proc/self helpers ---- */
 
 /* Read a whole small file into @buf (NUL terminated), no malloc. Bytes or -1. */
