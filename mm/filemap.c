@@ -274,6 +274,7 @@ bool set_page_dirty(struct page *page)
 	if (page->mapping == mapping) {
 		xa_set_mark(&mapping->i_pages, page->index, PAGECACHE_TAG_DIRTY);
 		page_cache_stats.nr_dirty++;
+		page_cache_stats.nr_dirtied++;
 	}
 	spin_unlock_irqrestore(&mapping->i_pages_lock, flags);
 	mapping_note_dirty(mapping, time_ns());
@@ -333,8 +334,10 @@ void page_end_writeback(struct page *page, int err)
 	if (!page_test_and_clear_flag(page, PG_writeback))
 		panic("page_end_writeback: page %p was not under writeback", (void *)page);
 	page_cache_stats.nr_writeback--;
-	if (!err)
+	if (!err) {
 		page_cache_stats.pgpgout++;
+		page_cache_stats.nr_written++;
+	}
 	page_wake_waiters(page);
 }
 

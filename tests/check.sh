@@ -23,6 +23,8 @@
 #   6. ext2 through the VFS: userland/ext2_disk on two mke2fs -d images
 #      (virtio-blk and NVMe) in one tools/pagoda-run, then e2fsck -fn and
 #      debugfs on the host (tests/ext2_disk.sh)
+#   7. the memory counters on a disk: userland/proc_mm --disk on the host and
+#      on an ext2 image over virtio-blk, same output (tests/proc_mm_disk.sh)
 # Every QEMU run is judged by build/tools/ktest-runner (tools/ktest-runner.c).
 set -u
 B=build
@@ -335,6 +337,10 @@ echo "== ext2 through the VFS: mke2fs -d images on virtio-blk and NVMe, one tool
 # images mounted -t ext2); same output; e2fsck -fn and debugfs afterwards.
 $R --host --name ext2-disk --timeout 300 --tally "$TALLY" --log "$LOGS/ext2-disk.log" \
 	-- sh tests/ext2_disk.sh "$B/test/ext2-disk"
+
+echo "== the memory counters on a disk: userland/proc_mm --disk on the host and on ext2 over virtio-blk"
+$R --host --name proc-mm-disk --timeout 300 --tally "$TALLY" --log "$LOGS/proc-mm-disk.log" \
+	-- sh tests/proc_mm_disk.sh "$B/test/proc-mm-disk"
 
 echo "== summary"
 $R --summarize "$TALLY"
