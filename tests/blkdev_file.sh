@@ -53,6 +53,7 @@ ok=0
 	cp "$tmp/base.img" "$tmp/nvme.img" && cp "$tmp/base.img" "$tmp/vda.img" &&
 	cp "$tmp/base.img" "$tmp/ro.img" && ok=1
 result $ok "three $SIZE-byte images with the pattern, and the expected result"
+[ $ok = 1 ] || { echo "not ok 1 blkdev-file"; exit 1; }
 
 # the host: loop devices over copies (root only)
 loops=""
