@@ -8,7 +8,8 @@
 #      runs on the host Linux on copies: the reference output, and the
 #      written copies must equal the expected image;
 #   3. the program runs on Pagoda (tools/pagoda-run) on the images as
-#      /dev/nvme0n1 (NVMe), /dev/vda and a read-only /dev/vdb (virtio-blk);
+#      /dev/nvme0n1 (NVMe), /dev/vda and a read-only /dev/vdb (virtio-blk),
+#      and a sparse 640 MiB /dev/nvme1n1 read whole with 512 MiB of RAM;
 #      the output must be the host's, the kernel log free of BUG/Oops/panic;
 #   4. after QEMU exits, the two writable images equal the expected image
 #      byte for byte (cmp) and the read-only one is untouched.
@@ -51,7 +52,7 @@ ok=0
 "$PROG" --make-image "$tmp/base.img" $SIZE $SEED &&
 	"$PROG" --expect-image "$tmp/expected.img" $SIZE $SEED &&
 	cp "$tmp/base.img" "$tmp/nvme.img" && cp "$tmp/base.img" "$tmp/vda.img" &&
-	cp "$tmp/base.img" "$tmp/ro.img" && ok=1
+	cp "$tmp/base.img" "$tmp/ro.img" && truncate -s 640M "$tmp/big.img" && ok=1
 result $ok "three $SIZE-byte images with the pattern, and the expected result"
 [ $ok = 1 ] || { echo "not ok 1 blkdev-file"; exit 1; }
 
@@ -59,17 +60,18 @@ result $ok "three $SIZE-byte images with the pattern, and the expected result"
 loops=""
 host_ok=skip
 if [ "$(id -u)" = 0 ] && command -v losetup > /dev/null; then
-	for f in a b ro; do
+	for f in a b ro big; do
 		cp "$tmp/base.img" "$tmp/host-$f.img"
 		ro=""
 		[ $f = ro ] && ro=-r
+		[ $f = big ] && ro=-r && rm -f "$tmp/host-big.img" && truncate -s 640M "$tmp/host-big.img"
 		l=$(losetup $ro -f --show "$tmp/host-$f.img" 2> "$tmp/losetup.log") || break
 		loops="$loops $l"
 	done
 fi
 set -- $loops
-if [ $# = 3 ]; then
-	"$PROG" $SIZE $SEED "$1" "$2" "$3" > "$tmp/host.out" 2>&1
+if [ $# = 4 ]; then
+	"$PROG" $SIZE $SEED "$1" "$2" "$3" "$4" > "$tmp/host.out" 2>&1
 	st=$?
 	for l in $loops; do losetup -d "$l"; done
 	host_ok=0
@@ -85,8 +87,9 @@ else
 fi
 
 PAGODA_RUN_VERBOSE=1 tools/pagoda-run --disk "nvme:$tmp/nvme.img" --disk "virtio:$tmp/vda.img" \
-	--disk "virtio:ro:$tmp/ro.img" \
-	"$PROG" $SIZE $SEED /dev/nvme0n1 /dev/vda /dev/vdb > "$tmp/pagoda.out" 2> "$tmp/console.log"
+	--disk "virtio:ro:$tmp/ro.img" --disk "nvme:$tmp/big.img" \
+	"$PROG" $SIZE $SEED /dev/nvme0n1 /dev/vda /dev/vdb /dev/nvme1n1 \
+	> "$tmp/pagoda.out" 2> "$tmp/console.log"
 st=$?
 ok=0
 [ $st = 0 ] && ! grep -q 'not ok' "$tmp/pagoda.out" && ok=1

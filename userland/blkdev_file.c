@@ -3,9 +3,9 @@
  * images filled with a known pattern (`blkdev_file --make-image FILE SIZE
  * SEED`) and runs this program twice with the same arguments:
  *
- *   on Pagoda    blkdev_file SIZE SEED /dev/nvme0n1 /dev/vda /dev/vdb
- *                (tools/pagoda-run --disk: NVMe, virtio-blk, virtio-blk ro)
- *   on the host  blkdev_file SIZE SEED /dev/loopA /dev/loopB /dev/loopC
+ *   on Pagoda    blkdev_file SIZE SEED /dev/nvme0n1 /dev/vda /dev/vdb /dev/nvme1n1
+ *                (tools/pagoda-run --disk: NVMe, virtio-blk, virtio-blk ro, NVMe)
+ *   on the host  blkdev_file SIZE SEED /dev/loopA /dev/loopB /dev/loopC /dev/loopD
  *                (losetup; the last one losetup -r), as root
  *
  * The output must be the same. For each writable device: the ioctls
@@ -17,6 +17,8 @@
  * the new bytes read back from the disk, BLKROSET making writes EPERM,
  * O_EXCL (a second exclusive open is EBUSY). The read-only device:
  * open for writing succeeds, BLKROGET says 1, write is EPERM, reads work.
+ * A fourth, sparse disk of 640 MiB (more than pagoda-run's 512 MiB of
+ * RAM) is read whole: the cache's clean pages are reclaimed on the way.
  * The host then compares each image with `blkdev_file --expect-image`.
  */
 #define _GNU_SOURCE
@@ -44,6 +46,8 @@
 #define E_LEN		4096		/* pwrite at SIZE - 512: 512 bytes land */
 #define TESTS_PER_DISK	25
 #define TESTS_RO	5
+#define BIG_SIZE	(640ULL << 20)	/* more than pagoda-run's 512 MiB of RAM */
+#define TESTS_BIG	2
 
 static unsigned long long disk_size;
 static unsigned int seed;
@@ -260,6 +264,30 @@ static void test_ro_disk(const char *dev)
 		close(fd);
 }
 
+/*
+ * A sparse disk larger than the machine's memory read whole through its
+ * node: the cache's clean pages must be reclaimed as the read goes on.
+ */
+static void test_big_disk(const char *dev)
+{
+	int fd = open(dev, O_RDONLY);
+	unsigned long long size64 = 0, total = 0;
+	int zeros = 1;
+	ssize_t r;
+
+	ut_diag("disk 4: larger than memory");
+	ut_ok(fd >= 0 && ioctl(fd, BLKGETSIZE64, &size64) == 0 && size64 == BIG_SIZE,
+	      "BLKGETSIZE64 of the 640 MiB disk");
+	while (fd >= 0 && (r = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < r && zeros; i++)
+			zeros = buf[i] == 0;
+		total += (unsigned long long)r;
+	}
+	ut_ok(total == BIG_SIZE && zeros, "read() of all of it returns its zeros (reclaim makes room)");
+	if (fd >= 0)
+		close(fd);
+}
+
 /* --make-image FILE SIZE SEED, --expect-image FILE SIZE SEED: the host's images. */
 static int make_image(const char *file, int final)
 {
@@ -285,16 +313,17 @@ int main(int argc, char **argv)
 		seed = (unsigned int)strtoul(argv[4], NULL, 0);
 		return make_image(argv[2], !strcmp(argv[1], "--expect-image"));
 	}
-	if (argc != 6) {
-		fprintf(stderr, "usage: blkdev_file SIZE SEED DISK1 DISK2 RO-DISK\n"
+	if (argc != 7) {
+		fprintf(stderr, "usage: blkdev_file SIZE SEED DISK1 DISK2 RO-DISK BIG-DISK\n"
 				"       blkdev_file --make-image|--expect-image FILE SIZE SEED\n");
 		return 2;
 	}
 	disk_size = strtoull(argv[1], NULL, 0);
 	seed = (unsigned int)strtoul(argv[2], NULL, 0);
-	ut_plan("blkdev_file", 2 * TESTS_PER_DISK + TESTS_RO);
+	ut_plan("blkdev_file", 2 * TESTS_PER_DISK + TESTS_RO + TESTS_BIG);
 	test_disk(1, argv[3]);
 	test_disk(2, argv[4]);
 	test_ro_disk(argv[5]);
+	test_big_disk(argv[6]);
 	return ut_done();
 }
