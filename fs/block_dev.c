@@ -419,8 +419,16 @@ static int blkdev_fsync(struct file *f, loff_t start, loff_t end, int datasync)
 	return err ? err : seen ? seen : flush;
 }
 
+/*
+ * Linux's blkdev_mmap: on a read-only device a shared mapping that may
+ * write (the file is open for writing) is -EINVAL
+ * (generic_file_readonly_mmap); anything else maps the cache.
+ */
 static int blkdev_mmap(struct file *f, struct vm_area_struct *vma)
 {
+	if (bdev_read_only(file_bdev(f)) &&
+	    (vma->vm_flags & (VM_SHARED | VM_MAYWRITE)) == (VM_SHARED | VM_MAYWRITE))
+		return -EINVAL;
 	return generic_file_mmap(f, vma);
 }
 

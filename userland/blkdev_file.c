@@ -16,7 +16,8 @@
  * written (the device keeps its bytes), fsync, fdatasync, BLKFLSBUF then
  * the new bytes read back from the disk, BLKROSET making writes EPERM,
  * O_EXCL (a second exclusive open is EBUSY). The read-only device:
- * open for writing succeeds, BLKROGET says 1, write is EPERM, reads work.
+ * open for writing succeeds, BLKROGET says 1, write is EPERM, reads work,
+ * a shared mapping that may write it is EINVAL, a private one works.
  * A fourth, sparse disk of 640 MiB (more than pagoda-run's 512 MiB of
  * RAM) is read whole: the cache's clean pages are reclaimed on the way.
  * The host then compares each image with `blkdev_file --expect-image`.
@@ -45,7 +46,7 @@
 #define M_SKIP		50		/* bytes left alone at each end of it */
 #define E_LEN		4096		/* pwrite at SIZE - 512: 512 bytes land */
 #define TESTS_PER_DISK	25
-#define TESTS_RO	5
+#define TESTS_RO	7
 #define BIG_SIZE	(640ULL << 20)	/* more than pagoda-run's 512 MiB of RAM */
 #define TESTS_BIG	2
 
@@ -249,6 +250,26 @@ static void test_disk(int n, const char *dev)
 	test_excl(dev);
 }
 
+/* A private mapping of a read-only disk works, and so does a shared one of an O_RDONLY open. */
+static void ro_private_mapping(int fd, const char *dev)
+{
+	unsigned char *p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0), *s;
+	int ok = p != MAP_FAILED && same(p, 0, PG, base);
+	int rfd = open(dev, O_RDONLY);
+
+	if (p != MAP_FAILED) {
+		p[0] ^= 0xff;
+		munmap(p, PG);
+	}
+	s = rfd >= 0 ? mmap(NULL, PG, PROT_READ, MAP_SHARED, rfd, 0) : MAP_FAILED;
+	ok = ok && s != MAP_FAILED && same(s, 0, PG, base);
+	if (s != MAP_FAILED)
+		munmap(s, PG);
+	if (rfd >= 0)
+		close(rfd);
+	ut_ok(ok, "a private mapping, and a shared one of an O_RDONLY open, read the disk");
+}
+
 static void test_ro_disk(const char *dev)
 {
 	int fd = open(dev, O_RDWR), ro = -1;
@@ -259,6 +280,9 @@ static void test_ro_disk(const char *dev)
 	ut_ok(ut_err_is(pwrite(fd, buf, 10, 0), EPERM), "write is EPERM");
 	ut_ok(reads_as(fd, 0, 2 * PG, base) && reads_as(fd, disk_size - PG, PG, base),
 	      "reads return the host's pattern");
+	ut_ok(ut_err_is((long)mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, 0), EINVAL),
+	      "a shared mapping that may write it (open O_RDWR) is EINVAL");
+	ro_private_mapping(fd, dev);
 	ut_ok(fsync(fd) == 0, "fsync of the clean cache succeeds");
 	if (fd >= 0)
 		close(fd);
