@@ -12,7 +12,8 @@
  * (BLKGETSIZE64 and BLKGETSIZE against SIZE, BLKSSZGET, BLKPBSZGET,
  * BLKROGET, an unknown one), lseek SEEK_END, fstat, the host's pattern
  * read back, reads and writes at and across the end (0, ENOSPC, short),
- * a write(), a shared mapping written and msync'd, a private mapping
+ * a write() (seen at once through another node of the same device
+ * number, made with mknod in /tmp), a shared mapping written and msync'd, a private mapping
  * written (the device keeps its bytes), fsync, fdatasync, BLKFLSBUF then
  * the new bytes read back from the disk, BLKROSET making writes EPERM,
  * O_EXCL (a second exclusive open is EBUSY). The read-only device:
@@ -45,7 +46,7 @@
 #define M_LEN		131072
 #define M_SKIP		50		/* bytes left alone at each end of it */
 #define E_LEN		4096		/* pwrite at SIZE - 512: 512 bytes land */
-#define TESTS_PER_DISK	25
+#define TESTS_PER_DISK	26
 #define TESTS_RO	7
 #define BIG_SIZE	(640ULL << 20)	/* more than pagoda-run's 512 MiB of RAM */
 #define TESTS_BIG	2
@@ -157,6 +158,26 @@ static void test_ends(int fd)
 	      "a write across the end is short: the bytes up to the end");
 }
 
+/*
+ * Another node with the device's number, opened while the bytes just
+ * written are still only in the cache: it reads them (one cache per device).
+ */
+static void test_alias_node(int fd)
+{
+	static const char alias[] = "/tmp/blkdev_file.alias";
+	struct stat st;
+	int afd = -1, ok;
+
+	mkdir("/tmp", 01777);
+	unlink(alias);
+	ok = fstat(fd, &st) == 0 && mknod(alias, S_IFBLK | 0600, st.st_rdev) == 0 &&
+	     (afd = open(alias, O_RDONLY)) >= 0 && reads_as(afd, W_OFF, W_LEN, expected);
+	ut_ok(ok, "another node of the same device reads the unsynced write (one cache per device)");
+	if (afd >= 0)
+		close(afd);
+	unlink(alias);
+}
+
 static void test_write_read(int fd)
 {
 	fill(W_OFF, W_LEN, seed + 1);
@@ -165,6 +186,7 @@ static void test_write_read(int fd)
 	ut_ok(reads_as(fd, W_OFF - 100, 100, base) && reads_as(fd, W_OFF, W_LEN, expected) &&
 	      reads_as(fd, W_OFF + W_LEN, 300, base),
 	      "read() sees the new bytes and the old ones around them");
+	test_alias_node(fd);
 }
 
 static void test_mappings(int fd)
