@@ -58,7 +58,7 @@ struct file *file_open_path(const struct path *path, unsigned int flags, long *e
 		return NULL;
 	}
 	f->refs = 1;
-	f->flags = (flags & ~OPEN_ONLY_FLAGS) | O_LARGEFILE;
+	f->flags = flags | O_LARGEFILE;		/* ->open sees O_EXCL (block devices) */
 	f->inode = inode;
 	f->f_path = *path;
 	path_get(&f->f_path);
@@ -72,7 +72,9 @@ struct file *file_open_path(const struct path *path, unsigned int flags, long *e
 			return NULL;
 		}
 	}
-	f->f_mapping = inode->i_mapping;
+	f->flags &= ~OPEN_ONLY_FLAGS;
+	if (!f->f_mapping)		/* a block device's ->open sets its own cache */
+		f->f_mapping = inode->i_mapping;
 	if (f->f_mapping) {
 		file_ra_state_init(&f->f_ra, f->f_mapping);
 		f->f_wb_err = filemap_sample_wb_err(f->f_mapping);

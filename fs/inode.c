@@ -12,6 +12,7 @@
  * i_size_lock by a holder of i_rwsem, read locklessly (i_size_read).
  */
 #include <pagoda/fs.h>
+#include <pagoda/blkdev.h>
 #include <pagoda/errno.h>
 #include <pagoda/string.h>
 #include <mm/pmm.h>
@@ -131,7 +132,7 @@ void clear_nlink(struct inode *inode)
 	inode->i_nlink = 0;
 }
 
-/* Opening a device node: the driver's operations by device number. */
+/* Opening a device node: the driver's operations by device number (block devices: fs/block_dev.c). */
 static int chrdev_open(struct inode *inode, struct file *f)
 {
 	const struct file_operations *fops = chrdev_fops(inode->i_rdev);
@@ -144,16 +145,6 @@ static int chrdev_open(struct inode *inode, struct file *f)
 
 static const struct file_operations def_chr_fops = {
 	.open = chrdev_open,
-};
-
-/* Block devices get their page cache later (issue 8): no driver answers yet. */
-static int blkdev_open_none(struct inode *inode, struct file *f)
-{
-	return -ENXIO;
-}
-
-static const struct file_operations def_blk_fops = {
-	.open = blkdev_open_none,
 };
 
 static int bad_open(struct inode *inode, struct file *f)

@@ -254,9 +254,24 @@ int path_umount(struct path *p, int flags)
 	return err;
 }
 
+void set_init_fs_root(const struct path *p)
+{
+	struct path old_root = init_fs.root, old_pwd = init_fs.pwd;
+
+	path_get(p);
+	path_get(p);
+	init_fs.root = *p;
+	init_fs.pwd = *p;
+	path_put(&old_root);
+	path_put(&old_pwd);
+}
+
 void unmount_all(void)
 {
 	sync_filesystems();
+	/* a root= volume is a mount like the others once "/" is the initramfs again */
+	if (init_fs.root.mnt != init_root.mnt || init_fs.pwd.mnt != init_root.mnt)
+		set_init_fs_root(&init_root);
 	mutex_lock(&namespace_sem);
 	for (;;) {
 		struct vfsmount *m = NULL;

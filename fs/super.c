@@ -7,6 +7,7 @@
  * list and s_active.
  */
 #include <pagoda/fs.h>
+#include <pagoda/blkdev.h>
 #include <pagoda/errno.h>
 #include <pagoda/string.h>
 #include <mm/slab.h>
@@ -120,7 +121,7 @@ void kill_block_super(struct super_block *sb)
 	put_super_free(sb);
 }
 
-/* sync(2): every super block's metadata (ramfs, procfs: nothing to write). */
+/* sync(2): every super block's metadata (ramfs, procfs: nothing to write), then block devices. */
 void sync_filesystems(void)
 {
 	struct super_block *batch[16];
@@ -137,4 +138,5 @@ void sync_filesystems(void)
 	spin_unlock(&sb_lock);
 	for (unsigned int i = 0; i < n; i++)
 		batch[i]->s_op->sync_fs(batch[i], 1);
+	sync_blockdevs();		/* then the block devices' own caches, as Linux's sync_bdevs */
 }

@@ -262,7 +262,9 @@ SYSCALL_DEFINE(__NR_close, close)
 
 static long seek_base(struct file *f, int whence, s64 off, s64 *base)
 {
-	u64 size = f->inode ? (u64)i_size_read(f->inode) : 0;
+	/* the size of what the file reads: a block device's, not its node's */
+	const struct inode *host = f->f_mapping && f->f_mapping->host ? f->f_mapping->host : f->inode;
+	u64 size = host ? (u64)i_size_read(host) : 0;
 
 	switch (whence) {
 	case SEEK_SET:

@@ -14,6 +14,13 @@
  *                    off with its status (include/pagoda/power.h has the
  *                    mapping; tools/pagoda-run decodes it).
  *
+ *   root=/dev/NAME   first mount that disk file system as "/" in place of
+ *   [rootfstype=T]   the initramfs (fs/do_mounts.c: read-only unless rw);
+ *   [ro|rw]          the program then comes from it: init= if given, else
+ *                    the first of /sbin/init, /etc/init, /bin/init, /bin/sh
+ *                    that runs (Linux's order; none: Linux's panic). utest
+ *                    and demo look for /init there too.
+ *
  * Before powering off, every file system is synced and unmounted
  * (unmount_all: an ext2 volume is marked clean for e2fsck).
  *
@@ -160,28 +167,76 @@ static char *add_file_args(const char **argv, unsigned int *argc)
 	return text;
 }
 
-static __noreturn void init_run(const char *path)
+/* The first program's arguments: @path, then initargs=, then /init.args (kmalloc'd: *@file_args). */
+static void init_argv(const char *path, const char **argv, char **file_args)
 {
 	static char initargs[512];
-	const char *argv[INIT_MAX_ARGS + 1] = { path };
 	unsigned int argc = 1;
-	char *file_args;
-	int s;
 
+	argv[0] = path;
 	if (cmdline_value("initargs", initargs, sizeof(initargs)))
 		add_comma_args(initargs, argv, &argc);
-	file_args = add_file_args(argv, &argc);
+	*file_args = add_file_args(argv, &argc);
 	argv[argc] = NULL;
-	s = run_first_process(path, argv);
-	kfree(file_args);
+}
+
+/* Sync and unmount everything, then power off with the first program's status @s. */
+static __noreturn void init_done(int s)
+{
 	unmount_all();		/* a disk given to tools/pagoda-run --disk is left clean */
 	machine_poweroff_code(POWEROFF_INIT_BASE +
 			      (s < POWEROFF_INIT_RANGE ? s : POWEROFF_INIT_RANGE));
 }
 
+static __noreturn void init_run(const char *path)
+{
+	const char *argv[INIT_MAX_ARGS + 1];
+	char *file_args;
+	int s;
+
+	init_argv(path, argv, &file_args);
+	s = run_first_process(path, argv);
+	kfree(file_args);
+	init_done(s);
+}
+
+/*
+ * root= without init=: Linux's defaults in its order, the first whose
+ * exec succeeds; none is Linux's panic.
+ */
+static __noreturn void init_run_default(void)
+{
+	static const char *const defaults[] = { "/sbin/init", "/etc/init", "/bin/init", "/bin/sh" };
+	const char *argv[INIT_MAX_ARGS + 1];
+	char *file_args;
+	int pid, ws;
+
+	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++) {
+		init_argv(defaults[i], argv, &file_args);
+		printk("pagoda: starting init %s\n", defaults[i]);
+		pid = spawn_user(defaults[i], argv, user_envp);
+		if (pid < 0) {
+			printk("pagoda: init: cannot run %s: error %d (%s)\n", defaults[i], pid,
+			       errno_name(-pid));
+			kfree(file_args);
+			continue;
+		}
+		if (task_wait(pid, &ws) != pid)
+			panic("uinit: init %d vanished", pid);
+		if (ws & 0x7f)
+			printk("pagoda: init killed by signal %d (%s)\n", ws & 0x7f,
+			       signal_name(ws & 0x7f));
+		printk("pagoda: init exited with status %d\n", shell_status(ws));
+		kfree(file_args);
+		init_done(shell_status(ws));
+	}
+	panic("No working init found.  Try passing init= option to kernel.");
+}
+
 static int uinit(void)
 {
 	char path[256];
+	bool real_root = mount_root_device();	/* root= (panics if it cannot) */
 
 	if (cmdline_has("utest"))
 		return run_userland_init(UTEST_LIST);
@@ -189,6 +244,8 @@ static int uinit(void)
 		return run_userland_init(DEMO_LIST);
 	if (cmdline_value("init", path, sizeof(path)))
 		init_run(path);
+	if (real_root)
+		init_run_default();
 	return 0;
 }
 late_initcall(uinit);

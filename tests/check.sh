@@ -25,6 +25,11 @@
 #      debugfs on the host (tests/ext2_disk.sh)
 #   7. the memory counters on a disk: userland/proc_mm --disk on the host and
 #      on an ext2 image over virtio-blk, same output (tests/proc_mm_disk.sh)
+#   8. block devices as files: userland/blkdev_file on loop devices on the host
+#      and on NVMe/virtio-blk/read-only virtio-blk on Pagoda, same output,
+#      images cmp'd after QEMU (tests/blkdev_file.sh); root= on an ext2 disk:
+#      /sbin/init from it, e2fsck -fn and debugfs after, ro by default, bad
+#      roots panic as Linux (tests/root_fs.sh)
 # Every QEMU run is judged by build/tools/ktest-runner (tools/ktest-runner.c).
 set -u
 B=build
@@ -341,6 +346,16 @@ $R --host --name ext2-disk --timeout 300 --tally "$TALLY" --log "$LOGS/ext2-disk
 echo "== the memory counters on a disk: userland/proc_mm --disk on the host and on ext2 over virtio-blk"
 $R --host --name proc-mm-disk --timeout 300 --tally "$TALLY" --log "$LOGS/proc-mm-disk.log" \
 	-- sh tests/proc_mm_disk.sh "$B/test/proc-mm-disk"
+
+echo "== block devices as files: loop devices on the host, NVMe and virtio-blk on Pagoda"
+# userland/blkdev_file: ioctls, reads and writes at the end, write(), shared
+# and private mappings, fsync, BLKFLSBUF, O_EXCL; the images cmp'd after QEMU.
+$R --host --name blkdev-file --timeout 300 --tally "$TALLY" --log "$LOGS/blkdev-file.log" \
+	-- sh tests/blkdev_file.sh "$B/test/blkdev-file"
+
+echo "== root= on an ext2 disk (tools/pagoda-run --root)"
+$R --host --name root-fs --timeout 600 --tally "$TALLY" --log "$LOGS/root-fs.log" \
+	-- sh tests/root_fs.sh "$B/test/root-fs"
 
 echo "== summary"
 $R --summarize "$TALLY"

@@ -971,6 +971,7 @@ static void ext2_put_super(struct super_block *sb)
 	mutex_lock(&ext2_supers_lock);
 	list_del(&sbi->link);
 	mutex_unlock(&ext2_supers_lock);
+	bd_release(sbi->bdev, sbi);
 	blkdev_put(sbi->bdev);
 	kfree(sbi->bounce);
 	kfree(sbi);
@@ -1039,6 +1040,10 @@ static struct super_block *ext2_vfs_mount(struct file_system_type *type, int fla
 	}
 	list_add(&sbi->link, &ext2_supers);
 	mutex_unlock(&ext2_supers_lock);
+	/* the mount holds the device exclusively: an O_EXCL open of it is -EBUSY, as on Linux */
+	err = bd_claim(bdev, sbi);
+	if (err)
+		goto fail_listed;
 
 	args.ctx = sbi;
 	args.dev_bytes = (u64)bdev_nr_sectors(bdev) << 9;
@@ -1095,6 +1100,7 @@ fail_sb:
 fail_fs:
 	ext2_unmount(sbi->fs);
 fail_listed:
+	bd_release(bdev, sbi);			/* nothing if the claim itself failed */
 	mutex_lock(&ext2_supers_lock);
 	list_del(&sbi->link);
 	mutex_unlock(&ext2_supers_lock);

@@ -28,6 +28,8 @@
 #include <pagoda/partitions.h>
 
 struct blk_mq_tag_set;
+struct bdev_cache;
+struct file_operations;
 
 #define BDEVNAME_SIZE		32	/* "nvme0n1p128" and room to spare */
 #define BLK_DEFAULT_TIMEOUT_NS	(30ull * 1000000000ull)	/* Linux's 30 s */
@@ -114,6 +116,10 @@ struct block_device {
 	guid_t bd_part_uuid;
 	char bd_part_name[PART_NAME_MAX];
 	int bd_openers;			/* references from lookups (bdev_lock) */
+	/* its device files (fs/block_dev.c; bdev_files_mutex) */
+	struct bdev_cache *bd_cache;	/* the page cache while a file is open, or NULL */
+	void *bd_holder;		/* exclusive claim (O_EXCL open, a mount), or NULL */
+	int bd_holders;			/* claims by bd_holder; partitions' claims on part0 */
 	struct list_head bd_disk_node;	/* disk->parts (open_mutex) */
 	struct list_head bd_list;	/* all block devices (bdev_lock) */
 };
@@ -252,6 +258,40 @@ int blkdev_rw_polled(struct block_device *bdev, enum req_op op, sector_t sector,
  */
 void devtmpfs_add_bdev(struct block_device *bdev);
 void devtmpfs_remove_bdev(struct block_device *bdev);
+
+/*
+ * ---- block devices as files (fs/block_dev.c; docs/vfs.md) ----
+ *
+ * Opening a block-device node (def_blk_fops, the i_fop of every S_IFBLK
+ * inode) gives a file on the device's own page cache: one address_space
+ * per block device, shared by every open of every node naming it, made
+ * at the first open and written back and dropped at the last close (as
+ * Linux's blkdev_put). Reads, writes and mmap go through the generic
+ * page-cache paths with the identity block map (fs/mpage.c).
+ */
+extern const struct file_operations def_blk_fops;
+
+/*
+ * Claim @bdev exclusively for @holder (Linux's bd_prepare_to_claim and
+ * bd_finish_claiming): 0, or -EBUSY when another holder has it, or has
+ * the whole disk (for a partition), or a partition of it (for the whole
+ * disk). The same holder may claim again; each claim is released with
+ * bd_release(). Sleeps (bdev_files_mutex).
+ */
+int bd_claim(struct block_device *bdev, void *holder);
+void bd_release(struct block_device *bdev, void *holder);
+/*
+ * Pages in the page caches of block devices (/proc/meminfo "Buffers", as
+ * Linux's nr_blockdev_pages). Any context but interrupt handlers; a
+ * snapshot.
+ */
+unsigned long nr_blockdev_pages(void);
+/*
+ * sync(2) and power-off: write every block device's dirty cached pages,
+ * wait for them and flush the disks' write caches. 0 or the first error.
+ * Sleeps.
+ */
+int sync_blockdevs(void);
 
 /* ---- names (block/disk_name.c, host-compilable) ---- */
 

@@ -432,6 +432,21 @@ void sync_filesystems(void);
 void unmount_all(void);
 /* Mount @type as "/" (fs init): every task's root and working directory. */
 int mount_root(const char *type);
+/*
+ * root= (fs/do_mounts.c): make @p the root and working directory of every
+ * task that has no fs_struct of its own (the first process and what it
+ * starts inherit it), as Linux's switch to the real root. unmount_all()
+ * puts the initramfs back first, so the volume unmounts cleanly.
+ */
+void set_init_fs_root(const struct path *p);
+/*
+ * The command line's root= (with rootfstype=, ro/rw): mount that block
+ * device on /root of the initramfs and make it "/", then devtmpfs on its
+ * /dev and proc on its /proc if those directories exist. Returns false
+ * when there is no root=; a root that cannot be mounted is Linux's panic
+ * ("VFS: Unable to mount root fs on ..."). Sleeps.
+ */
+bool mount_root_device(void);
 /* The root mount (the initramfs). */
 extern struct path init_root;
 /* The current task's fs_struct (the init one for tasks without their own). */
