@@ -7,6 +7,7 @@
  */
 #include <fs/proc.h>
 #include <pagoda/bio.h>
+#include <pagoda/blkdev.h>
 #include <pagoda/task.h>
 #include <pagoda/vsprintf.h>
 #include <asm/irqflags.h>
@@ -112,10 +113,10 @@ size_t proc_meminfo_show(char *buf, size_t len)
 {
 	struct proc_out o = PROC_OUT_INIT(buf, len);
 	struct mem_figures m;
-	unsigned long buffers = 0;	/* no block device has a page cache yet */
-	unsigned long cached;
+	unsigned long buffers, cached;
 
 	gather(&m);
+	buffers = MIN(nr_blockdev_pages(), m.file_pages);	/* block devices' own caches */
 	cached = m.file_pages - buffers;
 	kb_line(&o, "MemTotal:", K(m.total));
 	kb_line(&o, "MemFree:", K(m.free));
