@@ -144,6 +144,8 @@ bool balance_dirty_pages(struct address_space *mapping)
 	unsigned long dirty = READ_ONCE(page_cache_stats.nr_dirty) +
 			      READ_ONCE(page_cache_stats.nr_writeback);
 
+	if (!mapping->a_ops || !mapping->a_ops->writepage)
+		return false;			/* nothing to write it to (ramfs) */
 	if (dirty > dirty_background_threshold(mapping->pmm))
 		wakeup_flusher();
 	if (dirty <= dirty_threshold(mapping->pmm))
@@ -185,6 +187,12 @@ void wakeup_flusher(void)
 {
 	WRITE_ONCE(flusher_kicked, true);
 	wake_up(&flusher_wait);
+}
+
+void writeback_pause(void)
+{
+	current->state = TASK_UNINTERRUPTIBLE;
+	schedule_timeout(10 * 1000000ll);
 }
 
 /*

@@ -23,6 +23,10 @@
 #   6. ext2 through the VFS: userland/ext2_disk on two mke2fs -d images
 #      (virtio-blk and NVMe) in one tools/pagoda-run, then e2fsck -fn and
 #      debugfs on the host (tests/ext2_disk.sh)
+#   7. files under pressure (tests/disk_stress.sh): a file twice the guest's
+#      RAM written, read, mapped and rewritten through a mapping on ext2 on
+#      NVMe (256 MiB on 128 MiB: reclaim and writeback), and a machine
+#      killed after fsync (e2fsck -fp repairs, every fsynced byte is kept)
 # Every QEMU run is judged by build/tools/ktest-runner (tools/ktest-runner.c).
 set -u
 B=build
@@ -335,6 +339,10 @@ echo "== ext2 through the VFS: mke2fs -d images on virtio-blk and NVMe, one tool
 # images mounted -t ext2); same output; e2fsck -fn and debugfs afterwards.
 $R --host --name ext2-disk --timeout 300 --tally "$TALLY" --log "$LOGS/ext2-disk.log" \
 	-- sh tests/ext2_disk.sh "$B/test/ext2-disk"
+
+echo "== files under pressure: a file twice RAM, a kill after fsync (ext2 on NVMe)"
+$R --host --name disk-stress --timeout 600 --tally "$TALLY" --log "$LOGS/disk-stress.log" \
+	-- sh tests/disk_stress.sh "$B/test/disk-stress"
 
 echo "== summary"
 $R --summarize "$TALLY"
