@@ -687,6 +687,17 @@ retry_find:
 		page = pagecache_get_page(mapping, index, FGP_CREAT, GFP_KERNEL);
 		if (!page)
 			return VM_FAULT_OOM;
+		/*
+		 * As Linux's filemap_fault after sync readahead: a fault that
+		 * may be retried waits for the read without mmap_lock and is
+		 * retried, and the retry's fault-around maps the window just
+		 * read, not only this page.
+		 */
+		if (fault_release_mmap_lock(vmf)) {
+			wait_on_page_locked_killable(page);
+			put_page(pmm, page);
+			return ret | VM_FAULT_RETRY;
+		}
 	}
 	if (!lock_page_or_retry(vmf, page)) {
 		put_page(pmm, page);		/* mmap_lock is gone: nothing of the vma's */

@@ -28,7 +28,7 @@ USERLAND_PROGS += $(PROC_PROGS)
 USERLAND_PROGS += vfs_files
 # Run by tests/ext2_disk.sh with tools/pagoda-run on ext2 disks (not in the
 # initrd: pagoda-run makes its own), and on the host on copies of the tree.
-USERLAND_DISK_PROGS := ext2_disk big_file fsync_kill
+USERLAND_DISK_PROGS := ext2_disk big_file fsync_kill full_disk
 USERLAND_DISK_BINS := $(USERLAND_DISK_PROGS:%=$(BUILD)/userland/%)
 # At the initrd's root: the userland init (pid 1 under `utest` and `demo`)
 # and the `make run` demo with its one-line list (kernel/uinit.c).
