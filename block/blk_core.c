@@ -276,9 +276,15 @@ bool blk_bio_stage_done(struct bio *bio)
 	return true;
 }
 
+u64 blk_sectors_submitted[2];
+
 void submit_bio(struct bio *bio)
 {
-	blk_status_t st = blk_bio_prepare(bio);
+	blk_status_t st;
+
+	if (bio_op(bio) == REQ_OP_READ || bio_op(bio) == REQ_OP_WRITE)
+		blk_sectors_submitted[bio_op(bio)] += bio->bi_size >> SECTOR_SHIFT;
+	st = blk_bio_prepare(bio);
 
 	if (st) {
 		bio_endio(bio, st);

@@ -13,6 +13,7 @@
  * Locking: mount_lock (a spinlock) covers the mount list, mnt_count and
  * d_mounted; namespace_sem (a mutex) serializes mount and umount.
  */
+#include <fs/proc.h>
 #include <pagoda/fs.h>
 #include <pagoda/err.h>
 #include <pagoda/errno.h>
@@ -433,4 +434,52 @@ SYSCALL_DEFINE(__NR_umount2, umount2)
 		err = path_umount(&p, flags);
 	path_put(&p);
 	return err;
+}
+
+/* ---- /proc/mounts ---- */
+
+/* @s with blank, tab, newline and backslash as octal escapes, as Linux's mangle() writes them. */
+static void proc_put_escaped(struct proc_out *o, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\\')
+			proc_printf(o, "\\%03o", (unsigned char)*s);
+		else
+			proc_printf(o, "%c", *s);
+	}
+}
+
+/*
+ * One line per mount, in mount order, as Linux's show_vfsmnt(): device,
+ * mount point (under the reader's root), type, options, "0 0". The
+ * options are those that hold: "rw" or "ro", and "noatime" because
+ * Pagoda never updates an access time on a read (Linux's default would
+ * be relatime). Mounts taken out of the tree are not listed.
+ */
+size_t proc_mounts_show(char *buf, size_t len)
+{
+	struct proc_out o = PROC_OUT_INIT(buf, len);
+	struct fs_struct *fs = current_fs();
+	char *path = kmalloc(PATH_MAX, GFP_KERNEL);
+	struct list_head *pos;
+
+	if (!path)
+		return 0;
+	mutex_lock(&namespace_sem);
+	list_for_each(pos, &mounts) {
+		struct vfsmount *m = list_entry(pos, struct vfsmount, mnt_list);
+		struct path where = { .mnt = m, .dentry = m->mnt_root };
+		char *p = d_path(&where, &fs->root, path, PATH_MAX);
+
+		if (IS_ERR(p))
+			continue;
+		proc_put_escaped(&o, m->mnt_devname);
+		proc_printf(&o, " ");
+		proc_put_escaped(&o, p);
+		proc_printf(&o, " %s %s,noatime 0 0\n", m->mnt_sb->s_type->name,
+			    (m->mnt_sb->s_flags & SB_RDONLY) ? "ro" : "rw");
+	}
+	mutex_unlock(&namespace_sem);
+	kfree(path);
+	return o.pos;
 }

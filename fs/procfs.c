@@ -13,6 +13,7 @@
  * free_pages (the free page count) and faults (the fault counters).
  * /proc/interrupts is the interrupt counts (arch/x86_64/irq.c).
  */
+#include <fs/proc.h>
 #include <pagoda/fs.h>
 #include <pagoda/err.h>
 #include <pagoda/xarray.h>
@@ -387,32 +388,45 @@ static struct dentry *proc_mkdir(struct super_block *sb, struct dentry *dir, con
 	return simple_add_child(dir, buf, inode);
 }
 
-/* Build a mount's tree: the directories on each file's path, then the file. */
+/* Add the file at @path (its directories made as needed) with @fops, @mode, @private. */
+static int proc_add_file(struct super_block *sb, const char *path,
+			 const struct file_operations *fops, u32 mode, void *private)
+{
+	const char *p = path, *slash;
+	struct dentry *dir = sb->s_root;
+	struct inode *inode;
+
+	for (;;) {
+		for (slash = p; *slash && *slash != '/'; slash++)
+			;
+		if (!*slash)
+			break;
+		dir = proc_mkdir(sb, dir, p, (u32)(slash - p));
+		if (!dir)
+			return -ENOMEM;
+		p = slash + 1;
+	}
+	inode = new_inode(sb);
+	if (!inode)
+		return -ENOMEM;
+	inode->i_mode = S_IFREG | mode;	/* size 0 in stat, as Linux shows them */
+	inode->i_fop = fops;
+	inode->i_private = private;
+	if (!simple_add_child(dir, p, inode))
+		return -ENOMEM;
+	return 0;
+}
+
+/* Build a mount's tree: these files, then the regenerating ones (include/fs/proc.h). */
 static int proc_fill(struct super_block *sb)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(proc_files); i++) {
-		const char *p = proc_files[i].path, *slash;
-		struct dentry *dir = sb->s_root;
-		struct inode *inode;
-
-		for (;;) {
-			for (slash = p; *slash && *slash != '/'; slash++)
-				;
-			if (!*slash)
-				break;
-			dir = proc_mkdir(sb, dir, p, (u32)(slash - p));
-			if (!dir)
-				return -ENOMEM;
-			p = slash + 1;
-		}
-		inode = new_inode(sb);
-		if (!inode)
+	for (size_t i = 0; i < ARRAY_SIZE(proc_files); i++)
+		if (proc_add_file(sb, proc_files[i].path, proc_files[i].fops, 0444, NULL))
 			return -ENOMEM;
-		inode->i_mode = S_IFREG | 0444;	/* size 0 in stat, as Linux shows them */
-		inode->i_fop = proc_files[i].fops;
-		if (!simple_add_child(dir, p, inode))
+	for (size_t i = 0; i < proc_nr_nodes; i++)
+		if (proc_add_file(sb, proc_nodes[i].path, &proc_node_fops, proc_nodes[i].mode,
+				  (void *)&proc_nodes[i]))
 			return -ENOMEM;
-	}
 	return 0;
 }
 

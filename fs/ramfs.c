@@ -90,6 +90,8 @@ static const struct address_space_operations ramfs_aops = {
 	.dirty_folio = noop_dirty_folio,
 };
 
+static struct file_system_type tmpfs_type;
+
 struct inode *ramfs_get_inode(struct super_block *sb, const struct inode *dir, u32 mode, u32 rdev)
 {
 	struct inode *inode = new_inode(sb);
@@ -101,7 +103,8 @@ struct inode *ramfs_get_inode(struct super_block *sb, const struct inode *dir, u
 	case S_IFREG:
 		inode->i_op = &ramfs_file_iops;
 		inode->i_fop = &ramfs_file_fops;
-		inode_init_mapping(inode, &ramfs_aops, AS_UNEVICTABLE);
+		inode_init_mapping(inode, &ramfs_aops,
+				   AS_UNEVICTABLE | (sb->s_type == &tmpfs_type ? AS_SHMEM : 0));
 		break;
 	case S_IFDIR:
 		inode->i_op = &ramfs_dir_iops;

@@ -114,6 +114,7 @@ static struct page *__alloc_block_locked(struct pmm *pmm, unsigned int order)
 		free_area_add_locked(pmm, pfn_page(pmm, pfn + (1UL << o)), o);
 	}
 	pmm->nr_free -= 1UL << order;
+	pmm->pgalloc += 1UL << order;
 	return p;
 }
 
@@ -357,6 +358,7 @@ void pmm_free_pages(struct pmm *pmm, struct page *page, unsigned int order)
 	page->index = 0;
 	page->private = 0;
 	__free_block_locked(pmm, pmm_page_to_pfn(pmm, page), order);
+	pmm->pgfree += 1UL << order;
 	spin_unlock_irqrestore(&pmm->lock, irqflags);
 }
 

@@ -274,6 +274,7 @@ bool set_page_dirty(struct page *page)
 	if (page->mapping == mapping) {
 		xa_set_mark(&mapping->i_pages, page->index, PAGECACHE_TAG_DIRTY);
 		page_cache_stats.nr_dirty++;
+		page_cache_stats.nr_dirtied++;
 	}
 	spin_unlock_irqrestore(&mapping->i_pages_lock, flags);
 	mapping_note_dirty(mapping, time_ns());
@@ -333,8 +334,10 @@ void page_end_writeback(struct page *page, int err)
 	if (!page_test_and_clear_flag(page, PG_writeback))
 		panic("page_end_writeback: page %p was not under writeback", (void *)page);
 	page_cache_stats.nr_writeback--;
-	if (!err)
+	if (!err) {
 		page_cache_stats.pgpgout++;
+		page_cache_stats.nr_written++;
+	}
 	page_wake_waiters(page);
 }
 
@@ -771,8 +774,10 @@ vm_fault_t filemap_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff, pgoff_t 
 			if (page->mapping == mapping && PageUptodate(page) &&
 			    vmf_map_page_readonly(vmf, page, addr)) {
 				mapped++;
-				if (addr == vmf->address)
+				if (addr == vmf->address) {	/* the access that faulted: a use */
+					mark_page_accessed(mapping->pmm, page);
 					ret = VM_FAULT_NOPAGE;
+				}
 			} else {
 				put_page(mapping->pmm, page);
 			}

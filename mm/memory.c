@@ -512,10 +512,10 @@ static vm_fault_t do_shared_fault(struct vm_fault *vmf)
 }
 
 /*
- * Fault on a none pte of a vma with vm_ops (the seed's do_fault box). A vma
- * whose object cannot fault pages in gets SIGBUS.
+ * do_fault's choice of read, COW or shared fault. A vma whose object
+ * cannot fault pages in gets SIGBUS.
  */
-static vm_fault_t do_fault(struct vm_fault *vmf)
+static vm_fault_t do_fault_dispatch(struct vm_fault *vmf)
 {
 	const struct vm_area_struct *vma = vmf->vma;
 
@@ -526,6 +526,22 @@ static vm_fault_t do_fault(struct vm_fault *vmf)
 	if (!(vma->vm_flags & VM_SHARED))
 		return do_cow_fault(vmf);
 	return do_shared_fault(vmf);
+}
+
+/*
+ * Fault on a none pte of a vma with vm_ops (the seed's do_fault box). The retry of a fault that
+ * gave up mmap_lock to wait for I/O is a major fault, however it is
+ * served now (fault-around may map the page read meanwhile), as Linux's
+ * mm_account_fault() counts FAULT_FLAG_TRIED; the anonymous path never
+ * retries and never comes here.
+ */
+static vm_fault_t do_fault(struct vm_fault *vmf)
+{
+	vm_fault_t ret = do_fault_dispatch(vmf);
+
+	if (unlikely(vmf->flags & FAULT_FLAG_TRIED))
+		ret |= VM_FAULT_MAJOR;
+	return ret;
 }
 
 /* ---- do_wp_page: write to a present, read-only pte ---- */

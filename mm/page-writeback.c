@@ -31,6 +31,8 @@
 struct writeback_tunables wb_tunables = {
 	.dirty_background_ratio = 10,
 	.dirty_ratio = 20,
+	.dirty_background_bytes = 0,
+	.dirty_bytes = 0,
 	.dirty_expire_ns = 30ull * 1000000000,
 	.dirty_writeback_interval_ns = 5ull * 1000000000,
 };
@@ -128,14 +130,28 @@ static unsigned long dirtyable_pages(struct pmm *pmm)
 	return pmm_nr_free(pmm) + READ_ONCE(page_cache_stats.nr_file_pages);
 }
 
-unsigned long dirty_background_threshold(struct pmm *pmm)
+static unsigned long limit_pages(unsigned long bytes, unsigned int ratio, unsigned long dirtyable)
 {
-	return dirtyable_pages(pmm) * wb_tunables.dirty_background_ratio / 100;
+	if (bytes)
+		return (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
+	return dirtyable * ratio / 100;
 }
 
 unsigned long dirty_threshold(struct pmm *pmm)
 {
-	return dirtyable_pages(pmm) * wb_tunables.dirty_ratio / 100;
+	return limit_pages(READ_ONCE(wb_tunables.dirty_bytes), READ_ONCE(wb_tunables.dirty_ratio),
+			   dirtyable_pages(pmm));
+}
+
+unsigned long dirty_background_threshold(struct pmm *pmm)
+{
+	unsigned long dirtyable = dirtyable_pages(pmm);
+	unsigned long thresh = limit_pages(READ_ONCE(wb_tunables.dirty_bytes),
+					   READ_ONCE(wb_tunables.dirty_ratio), dirtyable);
+	unsigned long bg = limit_pages(READ_ONCE(wb_tunables.dirty_background_bytes),
+				       READ_ONCE(wb_tunables.dirty_background_ratio), dirtyable);
+
+	return bg >= thresh ? thresh / 2 : bg;
 }
 
 bool balance_dirty_pages(struct address_space *mapping)
@@ -143,12 +159,14 @@ bool balance_dirty_pages(struct address_space *mapping)
 	/* pages under writeback are not free yet either: they count */
 	unsigned long dirty = READ_ONCE(page_cache_stats.nr_dirty) +
 			      READ_ONCE(page_cache_stats.nr_writeback);
+	unsigned long thresh;
 
 	if (!mapping->a_ops || !mapping->a_ops->writepage)
 		return false;			/* nothing to write it to (ramfs) */
+	thresh = dirty_threshold(mapping->pmm);
 	if (dirty > dirty_background_threshold(mapping->pmm))
 		wakeup_flusher();
-	if (dirty <= dirty_threshold(mapping->pmm))
+	if (dirty <= thresh)
 		return false;
 	/* over the limit: this writer pays, writing its own mapping's pages and waiting for them */
 	page_cache_stats.throttled++;
@@ -182,6 +200,7 @@ int sync_all_mappings(void)
 
 static DECLARE_WAIT_QUEUE_HEAD(flusher_wait);
 static bool flusher_kicked;
+static bool flusher_retune;	/* the interval changed: sleep again with the new one */
 
 void wakeup_flusher(void)
 {
@@ -195,6 +214,25 @@ void writeback_pause(void)
 	schedule_timeout(10 * 1000000ll);
 }
 
+void writeback_interval_changed(void)
+{
+	WRITE_ONCE(flusher_retune, true);
+	wake_up(&flusher_wait);
+}
+
+/* Sleep one dirty_writeback_interval (for ever when it is 0) or until kicked or retuned. */
+static void flusher_sleep(void)
+{
+	u64 interval = READ_ONCE(wb_tunables.dirty_writeback_interval_ns);
+
+	if (interval)
+		wait_event_timeout(flusher_wait, READ_ONCE(flusher_kicked) ||
+				   READ_ONCE(flusher_retune) || kthread_should_stop(), interval);
+	else
+		wait_event(flusher_wait, READ_ONCE(flusher_kicked) || READ_ONCE(flusher_retune) ||
+			   kthread_should_stop());
+}
+
 /*
  * The flusher: every dirty_writeback_interval, write the mappings whose
  * dirtying expired; when kicked (dirty pages past the background
@@ -205,9 +243,10 @@ static int flusher(void *unused)
 	while (!kthread_should_stop()) {
 		bool kicked;
 
-		wait_event_timeout(flusher_wait, READ_ONCE(flusher_kicked) || kthread_should_stop(),
-				   wb_tunables.dirty_writeback_interval_ns);
+		flusher_sleep();
 		kicked = __atomic_exchange_n(&flusher_kicked, false, __ATOMIC_ACQ_REL);
+		if (__atomic_exchange_n(&flusher_retune, false, __ATOMIC_ACQ_REL) && !kicked)
+			continue;	/* woken to re-read the interval: nothing is due for that */
 		writeback_expired(time_ns(), kicked);
 	}
 	return 0;

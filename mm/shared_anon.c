@@ -20,6 +20,7 @@
  *
  * Host-compilable.
  */
+#include <mm/vmstat.h>
 #include <mm/mm.h>
 #include <mm/page_ref.h>
 #include <mm/pmm.h>
@@ -86,6 +87,7 @@ static void shared_anon_free(struct shared_anon *sa)
 				continue;
 			WARN_ON(page->refcount != 1 || page_mapcount(page) != 0);
 			put_page(sa->pmm, page);
+			__atomic_fetch_sub(&vm_events.shmem_pages, 1, __ATOMIC_RELAXED);
 		}
 		kfree(sa->chunk[c]);
 	}
@@ -173,6 +175,7 @@ static struct page *sa_insert_get(struct shared_anon *sa, unsigned long pgoff,
 		new->index = pgoff;
 		*slot = new;
 		sa->nr_resident++;
+		__atomic_fetch_add(&vm_events.shmem_pages, 1, __ATOMIC_RELAXED);
 	}
 	page = *slot;
 	get_page(page);

@@ -17,7 +17,6 @@
 #include <pagoda/string.h>
 
 #define SLAB_FREE_MAGIC		0xf7ee0b1ec7f7ee0bUL
-#define KMALLOC_LARGE_MAGIC	0x6b6d616c6c6f6321UL	/* ->private of a large kmalloc head */
 
 BUILD_BUG_ON(sizeof(struct kmem_cache) > PAGE_SIZE);
 

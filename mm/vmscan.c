@@ -16,6 +16,7 @@
 #include <mm/pagemap.h>
 #include <mm/page_ref.h>
 #include <mm/writeback.h>
+#include <mm/vmstat.h>
 #include <pagoda/printk.h>
 
 #define SCAN_BATCH	32
@@ -88,6 +89,7 @@ void mark_page_accessed(struct pmm *pmm, struct page *page)
 		lru_del_locked(&pmm->lru, page);
 		lru_add_locked(&pmm->lru, page, true);
 		page_clear_flag(page, PG_referenced);
+		vm_events.pgactivate++;
 	}
 	spin_unlock_irqrestore(&pmm->lru.lock, flags);
 }
@@ -135,6 +137,8 @@ static void deactivate_some(struct pmm *pmm, unsigned int n)
 	struct page *batch[SCAN_BATCH];
 	unsigned int got = isolate_tail(pmm, true, batch, MIN(n, SCAN_BATCH));
 
+	vm_events.pgrefill += got;
+	vm_events.pgdeactivate += got;
 	for (unsigned int i = 0; i < got; i++) {
 		page_clear_flag(batch[i], PG_referenced);
 		putback(pmm, batch[i], false);
@@ -235,6 +239,8 @@ static unsigned long shrink_inactive(struct pmm *pmm, unsigned long nr, struct b
 				put_page(pmm, page);	/* the last reference: back to the pmm */
 				freed++;
 			} else {
+				if (v == ACTIVATE)
+					vm_events.pgactivate++;
 				putback(pmm, page, v == ACTIVATE);
 			}
 		}
@@ -302,6 +308,55 @@ void show_mem(struct pmm *pmm)
 	       page_cache_stats.nr_file_pages, page_cache_stats.nr_dirty,
 	       page_cache_stats.nr_writeback, reclaim_stats.runs, reclaim_stats.scanned,
 	       reclaim_stats.freed, reclaim_stats.throttled);
+}
+
+/*
+ * drop_caches's test: @page (locked, isolated) may go if it is in a cache,
+ * clean, not under writeback, mapped by no pte and used by nobody but the
+ * cache and the caller (Linux's invalidate_mapping_pages leaves the rest).
+ */
+static bool droppable(const struct page *page)
+{
+	return page->mapping && !page_test_flag(page, PG_dirty) &&
+	       !page_test_flag(page, PG_writeback) && !page_mapcount(page) && page->refcount == 2;
+}
+
+unsigned long drop_pagecache(struct pmm *pmm)
+{
+	unsigned long dropped = 0;
+	struct page *batch[SCAN_BATCH];
+
+	for (int active = 0; active < 2; active++) {
+		/* each page on the list now looked at once: kept ones go back to the head */
+		unsigned long budget = active ? pmm->lru.nr_active : pmm->lru.nr_inactive;
+
+		while (budget) {
+			unsigned int got = isolate_tail(pmm, active, batch,
+							(unsigned int)MIN(budget, (unsigned long)SCAN_BATCH));
+
+			if (!got)
+				break;
+			budget -= got;
+			for (unsigned int i = 0; i < got; i++) {
+				struct page *page = batch[i];
+				bool drop = false;
+
+				if (trylock_page(page)) {
+					drop = droppable(page);
+					if (drop)
+						delete_from_page_cache(page);
+					unlock_page(page);
+				}
+				if (drop) {
+					put_page(pmm, page);
+					dropped++;
+				} else {
+					putback(pmm, page, active);
+				}
+			}
+		}
+	}
+	return dropped;
 }
 
 void pmm_enable_reclaim(struct pmm *pmm)

@@ -27,6 +27,8 @@
 #      RAM written, read, mapped and rewritten through a mapping on ext2 on
 #      NVMe (256 MiB on 128 MiB: reclaim and writeback), and a machine
 #      killed after fsync (e2fsck -fp repairs, every fsynced byte is kept)
+#   8. the memory counters on a disk: userland/proc_mm --disk on the host and
+#      on an ext2 image over virtio-blk, same output (tests/proc_mm_disk.sh)
 # Every QEMU run is judged by build/tools/ktest-runner (tools/ktest-runner.c).
 set -u
 B=build
@@ -342,6 +344,10 @@ echo "== ext2 through the VFS: mke2fs -d images on virtio-blk and NVMe, one tool
 # images mounted -t ext2); same output; e2fsck -fn and debugfs afterwards.
 $R --host --name ext2-disk --timeout 300 --tally "$TALLY" --log "$LOGS/ext2-disk.log" \
 	-- sh tests/ext2_disk.sh "$B/test/ext2-disk"
+
+echo "== the memory counters on a disk: userland/proc_mm --disk on the host and on ext2 over virtio-blk"
+$R --host --name proc-mm-disk --timeout 300 --tally "$TALLY" --log "$LOGS/proc-mm-disk.log" \
+	-- sh tests/proc_mm_disk.sh "$B/test/proc-mm-disk"
 
 echo "== files under pressure: a file twice RAM, a kill after fsync (ext2 on NVMe)"
 $R --host --name disk-stress --timeout 600 --tally "$TALLY" --log "$LOGS/disk-stress.log" \

@@ -26,6 +26,7 @@ PROC_PROGS := fork_wait exec_args vfork_clone
 USERLAND_PROGS += $(PROC_PROGS)
 # Files: the VFS and ramfs (issue 8).
 USERLAND_PROGS += vfs_files
+USERLAND_PROGS += proc_mm
 # Run by tests/ext2_disk.sh with tools/pagoda-run on ext2 disks (not in the
 # initrd: pagoda-run makes its own), and on the host on copies of the tree.
 USERLAND_DISK_PROGS := ext2_disk big_file fsync_kill full_disk

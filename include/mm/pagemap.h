@@ -142,6 +142,7 @@ struct address_space {
 };
 
 #define AS_UNEVICTABLE	0x1	/* ramfs and tmpfs: no backing store, never reclaimed */
+#define AS_SHMEM	0x2	/* tmpfs: counted in Shmem (/proc/meminfo) */
 
 /* Counters over every mapping (/proc/meminfo, /proc/vmstat); i_pages_lock or page owner. */
 struct page_cache_stats {
@@ -153,6 +154,8 @@ struct page_cache_stats {
 	unsigned long pgmajfault;	/* file faults that missed the cache */
 	unsigned long ra_pages;		/* pages submitted by readahead */
 	unsigned long throttled;	/* writers made to write back (balance_dirty_pages) */
+	unsigned long nr_dirtied;	/* pages ever dirtied (vmstat nr_dirtied) */
+	unsigned long nr_written;	/* pages whose writeback ended (vmstat nr_written) */
 };
 
 extern struct page_cache_stats page_cache_stats;

@@ -66,6 +66,7 @@ struct pmm {
 	unsigned long nr_managed;	/* pages ever given to the allocator */
 	unsigned long nr_free;		/* pages currently free */
 	unsigned long nr_bad;		/* blocks freed while still in use: reported, leaked */
+	unsigned long pgalloc, pgfree;	/* pages ever allocated / freed (vmstat; lock) */
 	struct lruvec lru;		/* its page-cache pages, for reclaim */
 	pmm_reclaim_t reclaim;		/* NULL: allocations never reclaim */
 	/* a sleeping allocation reclaims first when fewer pages than this are free */

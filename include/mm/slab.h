@@ -180,4 +180,7 @@ static inline void *kzalloc(size_t size, gfp_t gfp)
 	return kmalloc(size, gfp | __GFP_ZERO);
 }
 
+/* ->private of the head page of a large kmalloc block (one of whole pages, no slab). */
+#define KMALLOC_LARGE_MAGIC	0x6b6d616c6c6f6321UL
+
 #endif

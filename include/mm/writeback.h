@@ -13,14 +13,24 @@
 struct address_space;
 struct pmm;
 
-/* /proc/sys/vm/dirty_* (Linux's defaults; ratios in percent of dirtyable memory) */
+/*
+ * /proc/sys/vm/dirty_* (fs/proc_sys.c), with Linux's defaults; ratios in
+ * percent of dirtyable memory. As in Linux, a limit is given either as a
+ * ratio or in bytes: setting one clears the other (the sysctl handlers
+ * do), and a non-zero byte count wins.
+ */
 struct writeback_tunables {
 	unsigned int dirty_background_ratio;	/* 10: the flusher starts */
 	unsigned int dirty_ratio;		/* 20: writers write themselves */
+	unsigned long dirty_background_bytes;	/* 0: use the ratio */
+	unsigned long dirty_bytes;		/* 0: use the ratio */
 	u64 dirty_expire_ns;			/* 30 s: a dirtying this old is written */
-	u64 dirty_writeback_interval_ns;	/* 5 s: how often the flusher looks */
+	u64 dirty_writeback_interval_ns;	/* 5 s: how often the flusher looks; 0: never by itself */
 };
 extern struct writeback_tunables wb_tunables;
+
+/* The flusher's interval changed: let it sleep with the new one (no writing forced). */
+void writeback_interval_changed(void);
 
 /*
  * @mapping has a dirty page now (set_page_dirty calls it on the first):
@@ -39,7 +49,12 @@ void mapping_forget_dirty(struct address_space *mapping);
  */
 unsigned long writeback_expired(u64 now, bool all);
 
-/* Dirty pages allowed before the flusher starts / before writers are throttled. */
+/*
+ * Dirty pages allowed before the flusher starts / before writers are
+ * throttled, as Linux's domain_dirty_limits(): the byte count in pages
+ * (rounded up) when set, else the ratio of the dirtyable pages; a
+ * background threshold not below the dirty one becomes half of it.
+ */
 unsigned long dirty_background_threshold(struct pmm *pmm);
 unsigned long dirty_threshold(struct pmm *pmm);
 

@@ -116,6 +116,14 @@ static inline enum req_op bio_op(const struct bio *bio)
 void submit_bio(struct bio *bio);
 
 /*
+ * 512-byte sectors submitted for reading and for writing since boot, on
+ * every disk ([REQ_OP_READ], [REQ_OP_WRITE]): /proc/vmstat's pgpgin and
+ * pgpgout are these in KiB, as Linux counts them in submit_bio(). Plain
+ * increments: a race loses a count, never corrupts one.
+ */
+extern u64 blk_sectors_submitted[2];
+
+/*
  * submit_bio() and sleep until the bio ends (uninterruptibly). Returns 0
  * or the negative errno of its status. Takes over bi_end_io/bi_private.
  * Process context, no lock held.

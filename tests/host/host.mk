@@ -11,7 +11,7 @@ HOST_TESTS :=
 
 # The page cache the fault path calls into (mm/memory.c links it), with the
 # host's stand-in for sleeping on a page bit.
-HOST_PAGECACHE_SRCS := mm/filemap.c mm/readahead.c mm/rmap.c mm/vmscan.c mm/page-writeback.c mm/msync.c \
+HOST_PAGECACHE_SRCS := mm/filemap.c mm/readahead.c mm/rmap.c mm/vmscan.c mm/vmstat.c mm/page-writeback.c mm/msync.c \
 	lib/xarray.c tests/host/fake_page_wait.c tests/host/fake_writeback.c fs/file_table.c
 
 HOST_TEST_BINS = $(HOST_TESTS:%=$(BUILD)/host/test_%)
