@@ -261,16 +261,21 @@ static void file_demo(void)
 	char page[PAGE];
 	int fd;
 
-	if (access(DISK, F_OK)) {
+	/* the disk make run attaches; a boot disk or none (the boot matrix) skips */
+	if ((mkdir(MNT, 0755) && errno != EEXIST) || mount(DISK, MNT, "ext2", 0, NULL)) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "no ext2 volume on " DISK " (%s; make run attaches "
+			 "build/demo-disk.img)", strerror(errno));
 		for (int i = 0; i < FILE_CASES; i++)
-			ut_skip("file faults on ext2", "no " DISK " (make run attaches build/demo-disk.img)");
+			ut_skip("file faults on ext2", why);
 		return;
 	}
-	if ((mkdir(MNT, 0755) && errno != EEXIST) || mount(DISK, MNT, "ext2", 0, NULL) ||
-	    (fd = open(MNT "/" FILE_NAME, O_RDWR)) < 0) {
-		ut_diag("mounting " DISK " on " MNT " and opening " FILE_NAME ": %s", strerror(errno));
+	if ((fd = open(MNT "/" FILE_NAME, O_RDWR)) < 0) {
+		ut_diag("opening " MNT "/" FILE_NAME ": %s", strerror(errno));
 		for (int i = 0; i < FILE_CASES; i++)
 			ut_ok(0, "file faults on ext2");
+		umount2(MNT, 0);
 		return;
 	}
 	shared_steps(fd);
