@@ -176,10 +176,95 @@ int mpage_read_folio(struct blockmap *map, struct page *page)
 	return 0;
 }
 
+/*
+ * A multi-page read ended: each of its pages has one reference in it
+ * (page_io_get when it was added).
+ */
+static void readahead_end_io(struct bio *bio)
+{
+	bool failed = bio->bi_status != BLK_STS_OK, any;
+
+	for (unsigned int i = 0; i < bio->bi_vcnt; i++) {
+		struct page *page = bio->bi_io_vec[i].bv_page;
+
+		if (page_io_put(page, failed, &any))
+			read_page_done(page, any);
+	}
+	bio_put(bio);
+}
+
+/*
+ * Is all of @page inside the file and on consecutive disk blocks? Then
+ * *@pblock is its first block. Holes, a page holding the end of the file,
+ * a split page and errors are left to mpage_read_folio().
+ */
+static bool page_is_one_run(struct blockmap *map, struct page *page, loff_t size, u64 *pblock)
+{
+	unsigned int per_page = PAGE_SIZE >> map->blkbits;
+	u64 first = (u64)page->index * per_page;
+
+	if (blocks_in_file(map, page->index, size) != per_page ||
+	    (((loff_t)page->index + 1) << PAGE_SHIFT) > size)
+		return false;
+	for (unsigned int i = 0; i < per_page; i++) {
+		u64 b;
+
+		if (map->get_block(map, first + i, &b, false))
+			return false;
+		if (i == 0)
+			*pblock = b;
+		else if (b != *pblock + i)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * ->readahead: pages whose blocks follow each other on the disk are read
+ * with one bio (as Linux's mpage_readahead builds them), so a window of
+ * contiguous blocks costs one request and one interrupt, and its pages
+ * become uptodate together; any other page goes through
+ * mpage_read_folio() on its own.
+ */
 void mpage_readahead(struct blockmap *map, struct readahead_control *rac)
 {
-	for (unsigned int i = 0; i < rac->nr_pages; i++)
-		mpage_read_folio(map, rac->pages[i]);
+	loff_t size = i_size_read(rac->mapping->host);
+	unsigned int per_page = PAGE_SIZE >> map->blkbits;
+	struct bio *bio = NULL;
+	u64 next = 0;
+
+	for (unsigned int i = 0; i < rac->nr_pages; i++) {
+		struct page *page = rac->pages[i];
+		u64 pblock = 0;
+
+		if (!page_is_one_run(map, page, size, &pblock)) {
+			if (bio)
+				submit_bio(bio);
+			bio = NULL;
+			mpage_read_folio(map, page);
+			continue;
+		}
+		if (bio && (pblock != next || bio->bi_vcnt == bio->bi_max_vecs)) {
+			submit_bio(bio);
+			bio = NULL;
+		}
+		if (!bio) {
+			bio = bio_alloc(map->bdev, MIN(rac->nr_pages - i, (unsigned int)BIO_MAX_VECS),
+					REQ_OP_READ, GFP_KERNEL);
+			if (!bio) {
+				mpage_read_folio(map, page);
+				continue;
+			}
+			bio->bi_sector = pblock << (map->blkbits - 9);
+			bio->bi_end_io = readahead_end_io;
+		}
+		page->private = 0;
+		page_io_get(page);
+		bio_add_page(bio, page, PAGE_SIZE, 0);
+		next = pblock + per_page;
+	}
+	if (bio)
+		submit_bio(bio);
 }
 
 int mpage_writepage(struct blockmap *map, struct page *page, struct writeback_control *wbc)

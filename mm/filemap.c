@@ -690,6 +690,17 @@ retry_find:
 		page = pagecache_get_page(mapping, index, FGP_CREAT, GFP_KERNEL);
 		if (!page)
 			return VM_FAULT_OOM;
+		/*
+		 * As Linux's filemap_fault after sync readahead: a fault that
+		 * may be retried waits for the read without mmap_lock and is
+		 * retried, and the retry's fault-around maps the window just
+		 * read, not only this page.
+		 */
+		if (fault_release_mmap_lock(vmf)) {
+			wait_on_page_locked_killable(page);
+			put_page(pmm, page);
+			return ret | VM_FAULT_RETRY;
+		}
 	}
 	if (!lock_page_or_retry(vmf, page)) {
 		put_page(pmm, page);		/* mmap_lock is gone: nothing of the vma's */
@@ -763,8 +774,10 @@ vm_fault_t filemap_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff, pgoff_t 
 			if (page->mapping == mapping && PageUptodate(page) &&
 			    vmf_map_page_readonly(vmf, page, addr)) {
 				mapped++;
-				if (addr == vmf->address)
+				if (addr == vmf->address) {	/* the access that faulted: a use */
+					mark_page_accessed(mapping->pmm, page);
 					ret = VM_FAULT_NOPAGE;
+				}
 			} else {
 				put_page(mapping->pmm, page);
 			}

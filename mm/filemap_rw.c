@@ -16,6 +16,7 @@
 #include <mm/arch.h>
 #include <mm/page_ref.h>
 #include <mm/pmm.h>
+#include <mm/writeback.h>
 #include <pagoda/err.h>
 #include <pagoda/errno.h>
 #include <pagoda/fs.h>
@@ -161,6 +162,8 @@ long generic_perform_write(struct kiocb *iocb, struct iov_iter *from)
 			i_size_write(inode, pos + (loff_t)copied);
 		unlock_page(page);
 		put_page(mapping->pmm, page);
+		if (copied)
+			balance_dirty_pages(mapping);	/* the dirty limit: maybe write some first */
 		pos += (loff_t)copied;
 		written += copied;
 		/* nothing copied: the source went away after the fault-in; try once more */

@@ -452,7 +452,7 @@ static struct address_space *fault_dirty_shared_page(struct page *page, bool mkw
  */
 static void throttle_dirtier(struct address_space *mapping)
 {
-	if (mapping && mapping->a_ops && mapping->a_ops->writepage)
+	if (mapping)
 		balance_dirty_pages(mapping);
 }
 

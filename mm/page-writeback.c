@@ -159,9 +159,11 @@ bool balance_dirty_pages(struct address_space *mapping)
 	/* pages under writeback are not free yet either: they count */
 	unsigned long dirty = READ_ONCE(page_cache_stats.nr_dirty) +
 			      READ_ONCE(page_cache_stats.nr_writeback);
+	unsigned long thresh;
 
-	unsigned long thresh = dirty_threshold(mapping->pmm);
-
+	if (!mapping->a_ops || !mapping->a_ops->writepage)
+		return false;			/* nothing to write it to (ramfs) */
+	thresh = dirty_threshold(mapping->pmm);
 	if (dirty > dirty_background_threshold(mapping->pmm))
 		wakeup_flusher();
 	if (dirty <= thresh)
@@ -204,6 +206,12 @@ void wakeup_flusher(void)
 {
 	WRITE_ONCE(flusher_kicked, true);
 	wake_up(&flusher_wait);
+}
+
+void writeback_pause(void)
+{
+	current->state = TASK_UNINTERRUPTIBLE;
+	schedule_timeout(10 * 1000000ll);
 }
 
 void writeback_interval_changed(void)

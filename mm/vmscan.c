@@ -15,6 +15,7 @@
 #include <mm/mm.h>
 #include <mm/pagemap.h>
 #include <mm/page_ref.h>
+#include <mm/writeback.h>
 #include <mm/vmstat.h>
 #include <pagoda/printk.h>
 
@@ -182,13 +183,33 @@ static void balance_lists(struct pmm *pmm)
 						      (unsigned long)SCAN_BATCH));
 }
 
-unsigned long shrink_page_cache(struct pmm *pmm, unsigned long nr, gfp_t gfp)
+/* What a pass left behind that writeback will make reclaimable. */
+struct busy_pages {
+	struct page *writeback;		/* one page under writeback, referenced; or NULL */
+	bool dirty;			/* some page was dirty */
+};
+
+static void note_busy(struct busy_pages *busy, struct page *page)
+{
+	if (page_test_flag(page, PG_writeback)) {
+		if (!busy->writeback) {
+			get_page(page);
+			busy->writeback = page;
+		}
+	} else if (page_test_flag(page, PG_dirty)) {
+		busy->dirty = true;
+	}
+}
+
+/*
+ * One pass over the inactive list: free up to @nr pages; note in @busy
+ * what was kept only because it is dirty or under writeback.
+ */
+static unsigned long shrink_inactive(struct pmm *pmm, unsigned long nr, struct busy_pages *busy)
 {
 	unsigned long freed = 0, scanned = 0, budget;
 	struct page *batch[SCAN_BATCH];
 
-	if (!(gfp & __GFP_RECLAIM))
-		return 0;
 	reclaim_stats.runs++;
 	balance_lists(pmm);
 	/* each inactive page looked at once a call: one used meanwhile survives the call */
@@ -204,8 +225,14 @@ unsigned long shrink_page_cache(struct pmm *pmm, unsigned long nr, gfp_t gfp)
 			struct page *page = batch[i];
 			enum verdict v = KEEP;
 
+			/*
+			 * A locked page is not waited for: its owner may be this
+			 * very task, allocating in the middle of its writepage.
+			 */
 			if (trylock_page(page)) {
 				v = shrink_one(page);
+				if (v != FREE)
+					note_busy(busy, page);
 				unlock_page(page);
 			}
 			if (v == FREE) {
@@ -221,6 +248,66 @@ unsigned long shrink_page_cache(struct pmm *pmm, unsigned long nr, gfp_t gfp)
 	reclaim_stats.scanned += scanned;
 	reclaim_stats.freed += freed;
 	return freed;
+}
+
+#define RECLAIM_THROTTLE_WAITS	16	/* writeback waits before reclaim gives up */
+
+/*
+ * Nothing could be freed but some pages wait for writeback: wake the
+ * flusher and wait for one page's write to end (or, when none is under
+ * way yet, a moment for the flusher to start), as Linux's direct reclaim
+ * throttles on writeback instead of failing. Drops busy's reference.
+ * Returns whether there was anything to wait for. The page waited for was
+ * unlocked when seen, so its write was already submitted (writepage
+ * unlocks after submitting): it ends without this task, whatever locks
+ * the allocating caller holds.
+ */
+static bool reclaim_throttle(struct pmm *pmm, struct busy_pages *busy)
+{
+	struct page *page = busy->writeback;
+
+	if (!page && !busy->dirty)
+		return false;
+	wakeup_flusher();
+	reclaim_stats.throttled++;
+	if (page) {
+		wait_on_page_writeback(page);
+		put_page(pmm, page);
+	} else {
+		writeback_pause();
+	}
+	return true;
+}
+
+unsigned long shrink_page_cache(struct pmm *pmm, unsigned long nr, gfp_t gfp)
+{
+	unsigned long freed = 0;
+
+	if (!(gfp & __GFP_RECLAIM))
+		return 0;
+	for (unsigned int waits = 0; ; waits++) {
+		struct busy_pages busy = { NULL, false };
+
+		freed = shrink_inactive(pmm, nr, &busy);
+		if (freed || waits == RECLAIM_THROTTLE_WAITS) {
+			if (busy.writeback)
+				put_page(pmm, busy.writeback);
+			break;
+		}
+		if (!reclaim_throttle(pmm, &busy))
+			break;
+	}
+	return freed;
+}
+
+void show_mem(struct pmm *pmm)
+{
+	printk("Mem: %lu of %lu pages free; lru %lu active, %lu inactive; cache %lu, dirty %lu, "
+	       "writeback %lu; reclaim %lu runs, %lu scanned, %lu freed, %lu waits\n",
+	       pmm->nr_free, pmm->nr_managed, pmm->lru.nr_active, pmm->lru.nr_inactive,
+	       page_cache_stats.nr_file_pages, page_cache_stats.nr_dirty,
+	       page_cache_stats.nr_writeback, reclaim_stats.runs, reclaim_stats.scanned,
+	       reclaim_stats.freed, reclaim_stats.throttled);
 }
 
 /*

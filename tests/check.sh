@@ -23,9 +23,13 @@
 #   6. ext2 through the VFS: userland/ext2_disk on two mke2fs -d images
 #      (virtio-blk and NVMe) in one tools/pagoda-run, then e2fsck -fn and
 #      debugfs on the host (tests/ext2_disk.sh)
-#   7. the memory counters on a disk: userland/proc_mm --disk on the host and
+#   7. files under pressure (tests/disk_stress.sh): a file twice the guest's
+#      RAM written, read, mapped and rewritten through a mapping on ext2 on
+#      NVMe (256 MiB on 128 MiB: reclaim and writeback), and a machine
+#      killed after fsync (e2fsck -fp repairs, every fsynced byte is kept)
+#   8. the memory counters on a disk: userland/proc_mm --disk on the host and
 #      on an ext2 image over virtio-blk, same output (tests/proc_mm_disk.sh)
-#   8. block devices as files: userland/blkdev_file on loop devices on the host
+#   9. block devices as files: userland/blkdev_file on loop devices on the host
 #      and on NVMe/virtio-blk/read-only virtio-blk on Pagoda, same output,
 #      images cmp'd after QEMU (tests/blkdev_file.sh); root= on an ext2 disk:
 #      /sbin/init from it, e2fsck -fn and debugfs after, ro by default, bad
@@ -331,7 +335,10 @@ done
 
 echo "== make run's demo (init runs /demo.list)"
 qemu demo --iso "$ISO" --cmdline "demo" --timeout 120 \
-	--expect '^ok 1 demo$' --expect '^# init: 1 programs, 0 failed'
+	--qemu-arg -drive --qemu-arg "if=none,id=demo,format=raw,snapshot=on,file=$B/demo-disk.img" \
+	--qemu-arg -device --qemu-arg nvme,serial=demo,drive=demo \
+	--expect '^ok 1 demo$' --expect '^# init: 1 programs, 0 failed' \
+	--expect 'ok 10 the volume unmounts$' --reject 'ok [0-9]+ .* # SKIP'
 
 echo "== tools/pagoda-run"
 $R --host --name pagoda-run --timeout 300 --tally "$TALLY" --log "$LOGS/pagoda-run.log" \
@@ -356,6 +363,10 @@ $R --host --name blkdev-file --timeout 300 --tally "$TALLY" --log "$LOGS/blkdev-
 echo "== root= on an ext2 disk (tools/pagoda-run --root)"
 $R --host --name root-fs --timeout 600 --tally "$TALLY" --log "$LOGS/root-fs.log" \
 	-- sh tests/root_fs.sh "$B/test/root-fs"
+
+echo "== files under pressure: a file twice RAM, a kill after fsync (ext2 on NVMe)"
+$R --host --name disk-stress --timeout 600 --tally "$TALLY" --log "$LOGS/disk-stress.log" \
+	-- sh tests/disk_stress.sh "$B/test/disk-stress"
 
 echo "== summary"
 $R --summarize "$TALLY"

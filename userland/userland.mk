@@ -29,7 +29,7 @@ USERLAND_PROGS += vfs_files
 USERLAND_PROGS += proc_mm
 # Run by tests/ext2_disk.sh with tools/pagoda-run on ext2 disks (not in the
 # initrd: pagoda-run makes its own), and on the host on copies of the tree.
-USERLAND_DISK_PROGS := ext2_disk blkdev_file root_init
+USERLAND_DISK_PROGS := ext2_disk blkdev_file root_init big_file fsync_kill full_disk
 USERLAND_DISK_BINS := $(USERLAND_DISK_PROGS:%=$(BUILD)/userland/%)
 # At the initrd's root: the userland init (pid 1 under `utest` and `demo`)
 # and the `make run` demo with its one-line list (kernel/uinit.c).

@@ -32,6 +32,7 @@
 #include <asm/irqflags.h>
 #include <mm/fault.h>
 #include <mm/mm.h>
+#include <mm/vmscan.h>
 
 extern const struct exception_table_entry __ex_table_start[], __ex_table_end[];
 
@@ -131,6 +132,7 @@ static void user_fault_signal(vm_fault_t ret, int si_code, uintptr_t addr)
 	if (ret & VM_FAULT_OOM) {
 		printk("Out of memory: killing pid %d (%s) on a page fault at %016lx\n",
 		       current->pid, current->comm, (unsigned long)addr);
+		show_mem(&kernel_pmm);
 		do_exit(SIGKILL);
 	}
 	if (ret & VM_FAULT_SIGBUS)

@@ -29,8 +29,11 @@ void mark_page_accessed(struct pmm *pmm, struct page *page);
  * Free at least @nr pages of @pmm by dropping its least recently used
  * clean page-cache pages: unused pages go at once, mapped ones are
  * unmapped through the reverse map first, referenced ones get another
- * round, dirty and locked ones are left (writeback's business). Returns
- * how many were freed (0: nothing could be). May sleep (i_mmap_rwsem).
+ * round, dirty and locked ones are left (writeback's business). When a
+ * pass frees nothing because what is left is dirty or under writeback, it
+ * wakes the flusher and waits for writeback (a few times) before the next.
+ * Returns how many were freed (0: nothing could be). May sleep
+ * (i_mmap_rwsem, page writeback).
  * The pmm_reclaim_t of every pmm whose pages are cached.
  */
 unsigned long shrink_page_cache(struct pmm *pmm, unsigned long nr, gfp_t gfp);
@@ -43,7 +46,15 @@ struct reclaim_stats {
 	unsigned long runs;		/* shrink_page_cache() calls */
 	unsigned long scanned;		/* inactive pages looked at */
 	unsigned long freed;		/* pages dropped */
+	unsigned long throttled;	/* waits for writeback when nothing could be dropped */
 };
 extern struct reclaim_stats reclaim_stats;
+
+/*
+ * Print one line on the state of @pmm's memory (free, LRU lists, dirty,
+ * writeback, what reclaim did), as Linux's show_mem does when an
+ * allocation fails for good: the context of an out-of-memory kill.
+ */
+void show_mem(struct pmm *pmm);
 
 #endif

@@ -62,12 +62,19 @@ unsigned long dirty_threshold(struct pmm *pmm);
  * After a task dirtied a page of @mapping (a store through a shared
  * mapping, a write()): wake the flusher past the background threshold;
  * past the dirty threshold, write @mapping's dirty pages before going on.
- * True if it had to write. Sleeps.
+ * True if it had to write; a mapping with no writepage (ramfs) is never
+ * throttled. Called with no page locked. Sleeps.
  */
 bool balance_dirty_pages(struct address_space *mapping);
 
 /* Wake the flusher now (kernel; the host's tests provide their own). */
 void wakeup_flusher(void);
+/*
+ * Sleep a moment (10 ms) so a woken flusher can start writing: reclaim's
+ * wait when every page it found was dirty and none was under writeback
+ * yet (the host's tests provide their own).
+ */
+void writeback_pause(void);
 
 /* sync(2): write every dirty mapping and wait for it; 0 or the first error. */
 int sync_all_mappings(void);
