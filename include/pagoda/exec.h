@@ -1,6 +1,6 @@
 /*
  * Loading user programs (kernel/exec.c): static ELF, ET_EXEC or static-PIE
- * (ET_DYN without PT_INTERP), from the in-memory file system.
+ * (ET_DYN without PT_INTERP), mapped from the file's page cache.
  */
 #ifndef PAGODA_EXEC_H
 #define PAGODA_EXEC_H
@@ -65,6 +65,22 @@ struct elf_user_image {
  */
 int elf_user_check(const void *image, size_t size, uintptr_t dyn_base, uintptr_t limit,
 		   struct elf_user_image *img, const char **why);
+
+/* The program headers' bytes at most (Linux: ELF_MIN_ALIGN). */
+#define ELF_MAX_PHDR_BYTES	4096
+
+/*
+ * elf_user_check() in the two steps exec takes, reading only the headers
+ * of a file of @file_size bytes: elf_check_ehdr() checks the ELF header
+ * (which says where the program headers are: e_phoff, e_phnum *
+ * sizeof(Elf64_Phdr) <= ELF_MAX_PHDR_BYTES bytes inside the file); then
+ * elf_check_phdrs() checks those program headers, read by the caller, and
+ * fills *img (img->phdrs points into @ph). 0 or -ENOEXEC with *why set.
+ */
+int elf_check_ehdr(const Elf64_Ehdr *eh, u64 file_size, const char **why);
+int elf_check_phdrs(const Elf64_Ehdr *eh, const Elf64_Phdr *ph, u64 file_size,
+		    uintptr_t dyn_base, uintptr_t limit, struct elf_user_image *img,
+		    const char **why);
 
 /* Where exec_build_stack() put things (for mm->arg_start etc.). */
 struct exec_stack_layout {
