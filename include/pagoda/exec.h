@@ -109,8 +109,11 @@ long exec_build_stack(u8 *buf, size_t len, uintptr_t top, const char *const *arg
  * (argc, argv, envp, auxv with AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ,
  * AT_ENTRY, AT_RANDOM, AT_BASE, AT_UID..., AT_EXECFN), then install it in
  * the current task, replacing the old one, and set *entry / *stack for the
- * return to user mode. On any error the current task is left untouched:
- * -ENOENT, -EACCES, -ENOEXEC (malformed ELF), -ENOMEM, -E2BIG, -EFAULT.
+ * return to user mode. The program's segments are private mappings of
+ * its file (demand paged from the page cache), and the new mm keeps the
+ * file as its exe_file, its writes denied. On any error the current task
+ * is left untouched: -ENOENT, -EACCES, -ETXTBSY (open for writing),
+ * -ENOEXEC (malformed ELF), -ENOMEM, -E2BIG, -EFAULT.
  * @argv and @envp are kernel arrays of kernel strings, NULL terminated.
  */
 int exec_load(const char *path, const char *const *argv, const char *const *envp,
