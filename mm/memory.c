@@ -839,6 +839,13 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, uintptr_t addr, unsigned 
 	ret = __handle_mm_fault(&vmf);
 	if (ret & (VM_FAULT_ERROR | VM_FAULT_RETRY))
 		return ret;
+	/*
+	 * As Linux's mm_account_fault(): a fault served on its retry is major,
+	 * its first attempt having dropped mmap_lock to wait (for the read it
+	 * started: the retry then finds the page cached).
+	 */
+	if (flags & FAULT_FLAG_TRIED)
+		ret |= VM_FAULT_MAJOR;
 	if (ret & VM_FAULT_MAJOR)
 		count_fault(mm, major);
 	else

@@ -725,7 +725,8 @@ static void t_read_error_and_past_eof_are_sigbus(void)
 
 /*
  * A page being read: the fault drops mmap_lock, waits, and retries once
- * (VM_FAULT_RETRY), then maps it.
+ * (VM_FAULT_RETRY), then maps it. As Linux's mm_account_fault(), the fault
+ * served on its retry counts as major: it waited for the disk.
  */
 static void t_fault_waits_for_io_without_mmap_lock(void)
 {
@@ -735,7 +736,9 @@ static void t_fault_waits_for_io_without_mmap_lock(void)
 	async_reads = true;
 	KT_EXPECT_EQ(map_file(AREA, 4, PROT_READ, MAP_SHARED, 0), AREA);
 	waits = fake_page_waits;
-	KT_EXPECT_EQ(fault(AREA + PG, F_READ, NULL), 0);	/* the retry found it in the cache: minor */
+	KT_EXPECT_EQ(fault(AREA + PG, F_READ, NULL), VM_FAULT_MAJOR);	/* served on the retry */
+	KT_EXPECT_EQ(mm->faults.major, 1);
+	KT_EXPECT_EQ(mm->faults.minor, 0);
 	KT_EXPECT(fake_page_waits > waits);
 	KT_EXPECT(page_at(AREA + PG) == cached(1) && PageUptodate(cached(1)));
 	KT_EXPECT(page_is_disk(page_at(AREA + PG), 1));
