@@ -12,7 +12,8 @@
  * page that the file fills with other bytes. A running program cannot be
  * opened for writing or truncated (ETXTBSY), a file open for writing
  * cannot be executed (ETXTBSY), and once the last process running a file
- * is gone (a forked grandchild keeps it busy) it can be written again.
+ * is gone (a forked grandchild keeps it busy) it can be written again. A
+ * mapped file that was unlinked shows " (deleted)" after its path.
  *
  * Only facts about this binary are printed, which is the same file on the
  * host and on Pagoda; addresses, pfns and inode numbers are compared, never
@@ -21,6 +22,7 @@
 #include "utest.h"
 #include <elf.h>
 #include <limits.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -354,6 +356,28 @@ static void t_exec_busy(const char *dir)
 	unlink(copy);
 }
 
+/* A mapped file unlinked: maps shows its path with " (deleted)", as Linux's d_path. */
+static void t_deleted_name(const char *dir)
+{
+	char path[PATH_MAX], want[PATH_MAX + 16], real[PATH_MAX];
+	struct map_line m;
+	void *p = MAP_FAILED;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/mapped", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd >= 0 && realpath(path, real) && !ut_write_all(fd, "x", 1))
+		p = mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, 0);
+	snprintf(want, sizeof(want), "%s (deleted)", real);
+	ut_ok(p != MAP_FAILED && !map_at((unsigned long)p, &m) && !strcmp(m.name, real) &&
+	      !unlink(path) && !map_at((unsigned long)p, &m) && !strcmp(m.name, want),
+	      "maps names a mapped file by its path, with \" (deleted)\" once it is unlinked");
+	if (p != MAP_FAILED)
+		munmap(p, PG);
+	if (fd >= 0)
+		close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	int partial_zero = partial_page_zero();		/* before this program's bss is used */
@@ -368,7 +392,7 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "--hold"))
 		return hold_until(argv[2]);
 
-	ut_plan("exec_file", 16);
+	ut_plan("exec_file", 17);
 	if (!realpath(self, self_path) || read_headers())
 		return ut_bail("the program's own path and ELF headers");
 	t_data_cow();		/* first: before anything else touches the data pages */
@@ -382,6 +406,7 @@ int main(int argc, char **argv)
 	if (!mkdtemp(dir))
 		return ut_bail("a fresh directory");
 	t_exec_busy(dir);
+	t_deleted_name(dir);
 	ut_ok(rmdir(dir) == 0, "everything made is removed again");
 	return ut_done();
 }
