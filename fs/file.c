@@ -57,6 +57,16 @@ struct file *file_open_path(const struct path *path, unsigned int flags, long *e
 		*err = -ENOMEM;
 		return NULL;
 	}
+	/* Linux's do_dentry_open: a writer of a regular file excludes running it */
+	if ((flags & O_ACCMODE) != O_RDONLY && S_ISREG(inode->i_mode)) {
+		ret = get_write_access(inode);
+		if (ret) {
+			kfree(f);
+			*err = ret;
+			return NULL;
+		}
+		f->f_write_access = true;
+	}
 	f->refs = 1;
 	f->flags = flags | O_LARGEFILE;		/* ->open sees O_EXCL (block devices) */
 	f->inode = inode;
@@ -66,6 +76,8 @@ struct file *file_open_path(const struct path *path, unsigned int flags, long *e
 	if (f->ops->open) {
 		ret = f->ops->open(inode, f);
 		if (ret) {
+			if (f->f_write_access)
+				put_write_access(inode);
 			path_put(&f->f_path);
 			kfree(f);
 			*err = ret;
@@ -80,7 +92,8 @@ struct file *file_open_path(const struct path *path, unsigned int flags, long *e
 		f->f_wb_err = filemap_sample_wb_err(f->f_mapping);
 	}
 	if ((flags & O_TRUNC) && S_ISREG(inode->i_mode) && i_size_read(inode)) {
-		ret = do_truncate(path->mnt, path->dentry, 0);
+		/* O_RDONLY|O_TRUNC truncates too: write access for the moment (handle_truncate) */
+		ret = vfs_truncate_path(path, 0);
 		if (ret) {
 			file_put(f);
 			*err = ret;
@@ -102,6 +115,18 @@ int do_truncate(struct vfsmount *mnt, struct dentry *dentry, loff_t size)
 	down_write(&inode->i_rwsem);
 	err = inode->i_op->setsize(dentry, size);
 	up_write(&inode->i_rwsem);
+	return err;
+}
+
+int vfs_truncate_path(const struct path *path, loff_t size)
+{
+	struct inode *inode = path->dentry->d_inode;
+	int err = get_write_access(inode);
+
+	if (err)
+		return err;
+	err = do_truncate(path->mnt, path->dentry, size);
+	put_write_access(inode);
 	return err;
 }
 

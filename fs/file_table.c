@@ -13,6 +13,12 @@ __attribute__((weak)) void path_put(const struct path *p)
 {
 }
 
+/* Without the VFS (host mm tests) a mapped file has no path to show. */
+__attribute__((weak)) const char *file_maps_path(struct file *f, char *buf, size_t len)
+{
+	return NULL;
+}
+
 /*
  * References are atomic: the console file is shared by every process, and a
  * task can be preempted in the middle of a plain increment.
@@ -29,6 +35,8 @@ void file_put(struct file *f)
 		return;
 	if (f->ops->release)
 		f->ops->release(f);
+	if (f->f_write_access)
+		put_write_access(f->inode);
 	if (f->f_path.dentry)
 		path_put(&f->f_path);
 	kfree(f);

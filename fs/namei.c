@@ -997,6 +997,25 @@ char *d_path(const struct path *p, const struct path *root, char *buf, size_t le
 	return end;
 }
 
+#define DELETED_SUFFIX	" (deleted)"
+
+const char *file_maps_path(struct file *f, char *buf, size_t len)
+{
+	const size_t suffix = sizeof(DELETED_SUFFIX) - 1;
+	struct dentry *d = f->f_path.dentry;
+	char *p;
+
+	if (!d || !f->f_path.mnt || len <= suffix)
+		return NULL;
+	/* room for the suffix after the name: d_path ends its string at buf[len - suffix - 1] */
+	p = d_path(&f->f_path, &current_fs()->root, buf, len - suffix);
+	if (IS_ERR(p))
+		return NULL;
+	if (!d->d_hashed && d->d_parent != d)	/* Linux's d_unlinked() */
+		memcpy(buf + len - suffix - 1, DELETED_SUFFIX, suffix + 1);
+	return p;
+}
+
 /* ---- for the kernel: the initramfs and /dev ---- */
 
 int kern_mknod_path(const char *name, u32 mode, u32 rdev, const char *target, bool parents,

@@ -1,5 +1,6 @@
 /*
- * /proc/self/maps and /proc/self/statm. The text is generated once, at
+ * /proc/self/maps and /proc/self/statm (/proc/self/pagemap is read live,
+ * below). The text is generated once, at
  * open, from the opening task's address space (mm_format_maps/statm in
  * mm/mmap.c) into a kmalloc buffer the file owns; reads then serve that
  * snapshot, as a single read of a seq_file would on Linux. The buffer is
@@ -164,6 +165,61 @@ static void proc_release(struct file *f)
 }
 
 /*
+ * /proc/self/pagemap: eight bytes per page of the address space of the
+ * task that opened it (held until the last close), read at the page's
+ * index times 8, as Linux's: entries built live from the page tables
+ * (mm_pagemap, PM_* in mm/mm.h). An offset or a count that is not a
+ * multiple of 8 is -EINVAL; reads end at the top of user space.
+ */
+#define PAGEMAP_BATCH	512
+
+static int proc_pagemap_open(struct inode *inode, struct file *f)
+{
+	if (current->mm)
+		mm_get(current->mm);
+	f->private = current->mm;
+	return 0;
+}
+
+static long proc_pagemap_read(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct mm_struct *mm = iocb->ki_filp->private;
+	size_t count = iov_iter_count(to), done = 0;
+	u64 pos = (u64)iocb->ki_pos, *batch;
+
+	if (pos % 8 || count % 8)
+		return -EINVAL;
+	if (!mm || !count || pos / 8 >= mm->task_size >> PAGE_SHIFT)
+		return 0;
+	batch = kmalloc(PAGEMAP_BATCH * sizeof(*batch), GFP_KERNEL);
+	if (!batch)
+		return -ENOMEM;
+	while (done < count) {
+		u64 first = (pos + done) / 8, left = (mm->task_size >> PAGE_SHIFT) - first;
+		size_t n = MIN(MIN((count - done) / 8, (size_t)PAGEMAP_BATCH), (size_t)left), got;
+
+		if (!n)
+			break;
+		mm_pagemap(mm, first << PAGE_SHIFT, batch, n);	/* no user copy under mmap_lock */
+		got = copy_to_iter(batch, n * 8, to);
+		done += got;
+		if (got < n * 8)
+			break;
+	}
+	kfree(batch);
+	if (!done)
+		return -EFAULT;
+	iocb->ki_pos += (loff_t)done;
+	return (long)done;
+}
+
+static void proc_pagemap_release(struct file *f)
+{
+	if (f->private)
+		mm_put(f->private);
+}
+
+/*
  * /proc/pagoda/audit: the memory consistency audit (mm/audit.c) of every
  * live address space, run at open: the violation lines and "audit: N
  * errors", or "audit: clean (M address spaces, P ptes, Q pages)". The text
@@ -301,6 +357,13 @@ static const struct file_operations proc_maps_fops = {
 	.seekable = true,
 };
 
+static const struct file_operations proc_pagemap_fops = {
+	.open = proc_pagemap_open,
+	.read_iter = proc_pagemap_read,
+	.release = proc_pagemap_release,
+	.seekable = true,
+};
+
 static const struct file_operations proc_statm_fops = {
 	.open = proc_statm_open,
 	.read_iter = proc_read,
@@ -349,6 +412,7 @@ static const struct {
 } proc_files[] = {
 	{ "self/maps", &proc_maps_fops },
 	{ "self/statm", &proc_statm_fops },
+	{ "self/pagemap", &proc_pagemap_fops },
 	{ "pagoda/free_pages", &proc_free_pages_fops },
 	{ "pagoda/faults", &proc_faults_fops },
 	{ "pagoda/audit", &proc_audit_fops },

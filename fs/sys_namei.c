@@ -233,7 +233,7 @@ SYSCALL_DEFINE(__NR_truncate, truncate)
 	else if (p.mnt->mnt_sb->s_flags & SB_RDONLY)
 		err = -EROFS;
 	else
-		err = do_truncate(p.mnt, p.dentry, (loff_t)a1);
+		err = vfs_truncate_path(&p, (loff_t)a1);	/* ETXTBSY while it runs */
 	path_put(&p);
 	return err;
 }

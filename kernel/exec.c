@@ -1,14 +1,17 @@
 /*
- * exec of static ELF programs from the initrd (execve and the kernel's own
- * spawn_user(), which starts the first process, init, and pagoda-run's program).
+ * exec of static ELF programs from any file system (execve and the kernel's
+ * own spawn_user(), which starts the first process, init, and pagoda-run's
+ * program).
  *
  * exec_load() builds the new address space completely before it touches
- * the caller: check the image (kernel/exec_elf.c), mm_create, map every
- * PT_LOAD as private anonymous memory and copy the file bytes in through
- * access_remote_vm (no page cache yet, so segments are copied at exec),
- * the [stack] VMA and the System V initial stack. Only then does it swap
- * the task's mm; any failure before that frees the new mm and leaves the
- * task as it was.
+ * the caller: open the file and deny writes to it (ETXTBSY both ways, as
+ * Linux's deny_write_access), read and check its ELF and program headers
+ * (kernel/exec_elf.c), mm_create, map every PT_LOAD as a private mapping
+ * of the file (demand paging from the page cache: nothing is read or
+ * copied at exec but the headers and the one partial bss page), the
+ * [stack] VMA and the System V initial stack. Only then does it swap the
+ * task's mm, which keeps the file as its exe_file; any failure before that
+ * frees the new mm, gives the file back and leaves the task as it was.
  *
  * User layout (as Linux without randomisation, docs/memory-layout.md):
  *   program at its link address (static PIE: ELF_ET_DYN_BASE),
@@ -45,48 +48,81 @@ static int prot_of(u32 p_flags)
 	       (p_flags & PF_X ? PROT_EXEC : 0);
 }
 
+/* What padzero stores: the rest of a segment's last file page. */
+static const u8 exec_zeros[PAGE_SIZE];
+
 /*
- * Map and fill every PT_LOAD: all of them writable first (two segments may
- * share a page, and the copy writes through the user mapping), then each
- * gets its own protection. The bss needs no clearing: anonymous memory
- * starts zeroed.
+ * Linux's padzero(): zero [@addr, end of its page) through the user
+ * mapping, as a store by the program would. In a private file mapping the
+ * store is a write fault: the page is copied (COW) and the file's page in
+ * the cache keeps its bytes. 0, or -EFAULT if the page cannot be written.
  */
-static int map_segments(struct mm_struct *mm, const struct elf_user_image *im,
-			const u8 *file)
+static int pad_zero(struct mm_struct *mm, uintptr_t addr)
 {
+	size_t n = PAGE_SIZE - (addr & (PAGE_SIZE - 1));
+
+	if (n == PAGE_SIZE)
+		return 0;
+	return access_remote_vm(mm, addr, (void *)exec_zeros, n, true) ? -EFAULT : 0;
+}
+
+/*
+ * One PT_LOAD, as Linux's elf_load(): the pages that hold its file bytes
+ * become a private mapping of @file at the congruent offset (demand paged
+ * from the page cache: text is shared with every process running the
+ * file, writable data is copied on the first store); if the segment is
+ * writable and has a bss, the rest of its last file page is zeroed
+ * (pad_zero: that one page is copied now); whole pages of bss after it are
+ * anonymous memory, readable and writable (Linux maps them with brk's
+ * flags, executable if the segment is).
+ */
+static int map_segment(struct mm_struct *mm, struct file *file, const Elf64_Phdr *ph,
+		       uintptr_t bias)
+{
+	uintptr_t vaddr = ph->p_vaddr + bias, start = ALIGN_DOWN(vaddr, PAGE_SIZE);
+	uintptr_t in_page = vaddr - start, zero_start = start;
+	int prot = prot_of(ph->p_flags);
 	long ret;
 
+	if (ph->p_filesz) {
+		/* p_offset and p_vaddr agree within a page (elf_check_phdrs) */
+		ret = mm_mmap(mm, start, in_page + ph->p_filesz, prot, MAP_FIXED | MAP_PRIVATE,
+			      file, (ph->p_offset - in_page) >> PAGE_SHIFT);
+		if (ret < 0)
+			return (int)ret;
+		zero_start = vaddr + ph->p_filesz;
+		/* Linux ignores padzero's failure on a segment that is not writable */
+		if (ph->p_memsz > ph->p_filesz && (prot & PROT_WRITE) && pad_zero(mm, zero_start))
+			return -EFAULT;
+	}
+	if (ph->p_memsz > ph->p_filesz) {
+		uintptr_t bss = ALIGN_UP(zero_start, PAGE_SIZE);
+		uintptr_t end = ALIGN_UP(vaddr + ph->p_memsz, PAGE_SIZE);
+
+		if (end > bss) {
+			ret = mm_mmap(mm, bss, end - bss,
+				      PROT_READ | PROT_WRITE | (prot & PROT_EXEC),
+				      MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
+			if (ret < 0)
+				return (int)ret;
+		}
+	}
+	return 0;
+}
+
+/* Every PT_LOAD in file order (a later one may share a page with the one before: it wins). */
+static int map_segments(struct mm_struct *mm, struct file *file,
+			const struct elf_user_image *im)
+{
 	for (unsigned int i = 0; i < im->phnum; i++) {
 		const Elf64_Phdr *ph = &im->phdrs[i];
-		uintptr_t start = ALIGN_DOWN(ph->p_vaddr + im->bias, PAGE_SIZE);
-		uintptr_t end = ALIGN_UP(ph->p_vaddr + im->bias + ph->p_memsz, PAGE_SIZE);
+		int err;
 
 		if (ph->p_type != PT_LOAD || !ph->p_memsz)
 			continue;
-		ret = mm_mmap(mm, start, end - start, PROT_READ | PROT_WRITE,
-			      MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
-		if (ret < 0)
-			return (int)ret;
-	}
-	for (unsigned int i = 0; i < im->phnum; i++) {
-		const Elf64_Phdr *ph = &im->phdrs[i];
-
-		if (ph->p_type != PT_LOAD || !ph->p_filesz)
-			continue;
-		if (access_remote_vm(mm, ph->p_vaddr + im->bias, (void *)(file + ph->p_offset),
-				     ph->p_filesz, true))
-			return -ENOMEM;
-	}
-	for (unsigned int i = 0; i < im->phnum; i++) {
-		const Elf64_Phdr *ph = &im->phdrs[i];
-		uintptr_t start = ALIGN_DOWN(ph->p_vaddr + im->bias, PAGE_SIZE);
-		uintptr_t end = ALIGN_UP(ph->p_vaddr + im->bias + ph->p_memsz, PAGE_SIZE);
-
-		if (ph->p_type != PT_LOAD || !ph->p_memsz)
-			continue;
-		ret = mm_mprotect(mm, start, end - start, prot_of(ph->p_flags));
-		if (ret < 0)
-			return (int)ret;
+		err = map_segment(mm, file, ph, im->bias);
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -180,29 +216,94 @@ out:
 	return err;
 }
 
-/* The largest program exec reads (it is read whole, then copied into place). */
-#define EXEC_FILE_MAX	(64UL << 20)
-
 /*
- * Find @path, check that it may be executed (-ENOENT, -ENOTDIR, -ELOOP,
- * -EACCES: not a regular file or no execute bit) and read it whole.
- * Returns its size (*data to kernel_free_file) or -errno.
+ * Open @path for exec, as Linux's do_open_execat: -ENOENT, -ENOTDIR,
+ * -ELOOP..., -EACCES (not a regular file, or no execute bit), -ETXTBSY
+ * (open for writing somewhere). The file comes back with its inode's
+ * writes denied (deny_write_access), for the caller to hand to the new mm
+ * or give back (exec_close).
  */
-static long exec_read(const char *path, void **data)
+static struct file *exec_open(const char *path, long *err)
 {
-	struct path p;
+	struct file *f = NULL;
 	struct inode *inode;
-	long err = kern_path(path, LOOKUP_FOLLOW, &p);
+	struct path p;
+	long e = kern_path(path, LOOKUP_FOLLOW, &p);
 
-	if (err)
-		return err;
+	if (e) {
+		*err = e;
+		return NULL;
+	}
 	inode = p.dentry->d_inode;
 	if (!S_ISREG(inode->i_mode) || !(inode->i_mode & 0111))
-		err = -EACCES;
+		e = -EACCES;
+	else
+		f = file_open_path(&p, O_RDONLY, &e);
 	path_put(&p);
-	if (err)
-		return err;
-	return kernel_read_file(path, data, EXEC_FILE_MAX);
+	if (f) {
+		e = deny_write_access(f->inode);
+		if (e) {
+			file_put(f);
+			f = NULL;
+		}
+	}
+	*err = e;
+	return f;
+}
+
+static void exec_close(struct file *f)
+{
+	allow_write_access(f->inode);
+	file_put(f);
+}
+
+/* @len bytes of @f at @pos into @buf: 0, -errno, or -EIO if the file ends first. */
+static int read_exact(struct file *f, void *buf, size_t len, u64 pos)
+{
+	u8 *p = buf;
+
+	while (len) {
+		long n = kernel_read(f, p, len, &pos);
+
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The ELF header and the program headers, as exec reads them. */
+struct exec_headers {
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph[ELF_MAX_PHDR_BYTES / sizeof(Elf64_Phdr)];
+};
+
+/*
+ * Read and check the headers of @f (Linux reads them, never the whole
+ * file): 0 with *im filled (im->phdrs points into @h), -ENOEXEC (logged
+ * with the reason), or a read error.
+ */
+static int exec_read_headers(struct file *f, const char *path, struct exec_headers *h,
+			     struct elf_user_image *im)
+{
+	u64 size = (u64)i_size_read(f->inode);
+	const char *why = NULL;
+	int err;
+
+	err = read_exact(f, &h->eh, MIN(size, sizeof(h->eh)), 0);
+	if (!err)
+		err = elf_check_ehdr(&h->eh, size, &why);
+	if (!err)
+		err = read_exact(f, h->ph, h->eh.e_phnum * sizeof(Elf64_Phdr), h->eh.e_phoff);
+	if (!err)
+		err = elf_check_phdrs(&h->eh, h->ph, size, ELF_ET_DYN_BASE, exec_segment_limit(),
+				      im, &why);
+	if (err == -ENOEXEC)
+		printk("exec: %s: %s\n", path, why);
+	return err;
 }
 
 /* Replace the current task's address space with @mm (preemption off). */
@@ -233,38 +334,47 @@ static void exec_install(struct mm_struct *mm, const char *path)
 				fd_close(t->files, fd);
 }
 
+/* The new address space: the program's segments, the stack and its contents. */
+static int exec_build_mm(struct mm_struct *mm, struct file *file,
+			 const struct elf_user_image *im, const char *path,
+			 const char *const *argv, const char *const *envp, uintptr_t *stack)
+{
+	int err = map_segments(mm, file, im);
+
+	if (!err)
+		err = map_stack(mm, im->exec_stack);
+	if (!err)
+		err = setup_stack(mm, im, path, argv, envp, stack);
+	return err;
+}
+
 int exec_load(const char *path, const char *const *argv, const char *const *envp,
 	      uintptr_t *entry, uintptr_t *stack)
 {
+	struct exec_headers *h = NULL;
+	struct mm_struct *mm = NULL;
 	struct elf_user_image im;
-	struct mm_struct *mm;
-	const char *why;
-	void *data;
-	long size;
+	struct file *file;
+	long lerr;
 	int err;
 
-	size = exec_read(path, &data);
-	if (size < 0)
-		return (int)size;
-	err = elf_user_check(data, (size_t)size, ELF_ET_DYN_BASE, exec_segment_limit(), &im, &why);
-	if (err) {
-		printk("exec: %s: %s\n", path, why);
-		kernel_free_file(data, (size_t)size);
-		return err;
+	file = exec_open(path, &lerr);
+	if (!file)
+		return (int)lerr;
+	h = kmalloc(sizeof(*h), GFP_KERNEL);
+	err = h ? exec_read_headers(file, path, h, &im) : -ENOMEM;
+	if (!err) {
+		mm = mm_create(&kernel_pmm, &kernel_pt, mm_default_task_size());
+		if (!mm)
+			err = -ENOMEM;
 	}
-	mm = mm_create(&kernel_pmm, &kernel_pt, mm_default_task_size());
-	if (!mm) {
-		kernel_free_file(data, (size_t)size);
-		return -ENOMEM;
-	}
-	err = map_segments(mm, &im, data);
 	if (!err)
-		err = map_stack(mm, im.exec_stack);
-	if (!err)
-		err = setup_stack(mm, &im, path, argv, envp, stack);
-	kernel_free_file(data, (size_t)size);	/* im's pointers into it end here */
+		err = exec_build_mm(mm, file, &im, path, argv, envp, stack);
+	kfree(h);				/* im.phdrs pointed into it */
 	if (err) {
-		mm_put(mm);
+		if (mm)
+			mm_put(mm);
+		exec_close(file);
 		return err;
 	}
 	mm->start_code = im.start_code;
@@ -273,6 +383,7 @@ int exec_load(const char *path, const char *const *argv, const char *const *envp
 	mm->end_data = im.end_data;
 	mm->start_brk = mm->brk = im.brk;
 	mm->stack_limit = RLIMIT_STACK_DEFAULT;
+	mm_set_exe_file(mm, file);		/* its reference and write denial */
 	exec_install(mm, path);
 	*entry = im.entry;
 	return 0;

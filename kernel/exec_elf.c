@@ -14,7 +14,6 @@
 #include <pagoda/string.h>
 #include <mm/mm.h>
 
-#define ELF_MAX_PHDR_BYTES	4096		/* Linux: ELF_MIN_ALIGN */
 #define ELF_MAX_ALIGN		(1UL << 30)
 
 static int reject(const char **why, const char *reason)
@@ -163,22 +162,22 @@ static int place_segments(const Elf64_Ehdr *eh, const Elf64_Phdr *ph, u64 bias,
 	return 0;
 }
 
-int elf_user_check(const void *image, size_t size, uintptr_t dyn_base, uintptr_t limit,
-		   struct elf_user_image *img, const char **why)
+int elf_check_ehdr(const Elf64_Ehdr *eh, u64 file_size, const char **why)
 {
-	const Elf64_Ehdr *eh = image;
-	const Elf64_Phdr *ph;
+	if (file_size < sizeof(*eh))
+		return reject(why, "file too small for an ELF header");
+	return check_header(eh, file_size, why);
+}
+
+int elf_check_phdrs(const Elf64_Ehdr *eh, const Elf64_Phdr *ph, u64 file_size,
+		    uintptr_t dyn_base, uintptr_t limit, struct elf_user_image *img,
+		    const char **why)
+{
 	u64 lo = 0, align, bias = 0;
 	int err;
 
 	memset(img, 0, sizeof(*img));
-	if (size < sizeof(*eh))
-		return reject(why, "file too small for an ELF header");
-	err = check_header(eh, size, why);
-	if (err)
-		return err;
-	ph = (const Elf64_Phdr *)((const u8 *)image + eh->e_phoff);
-	err = scan_phdrs(eh, ph, size, &lo, &align, &img->exec_stack, why);
+	err = scan_phdrs(eh, ph, file_size, &lo, &align, &img->exec_stack, why);
 	if (err)
 		return err;
 	if (eh->e_type == ET_DYN) {
@@ -194,6 +193,20 @@ int elf_user_check(const void *image, size_t size, uintptr_t dyn_base, uintptr_t
 	img->phnum = eh->e_phnum;
 	img->phdrs = ph;
 	return 0;
+}
+
+int elf_user_check(const void *image, size_t size, uintptr_t dyn_base, uintptr_t limit,
+		   struct elf_user_image *img, const char **why)
+{
+	const Elf64_Ehdr *eh = image;
+	int err;
+
+	memset(img, 0, sizeof(*img));
+	err = elf_check_ehdr(eh, size, why);
+	if (err)
+		return err;
+	return elf_check_phdrs(eh, (const Elf64_Phdr *)((const u8 *)image + eh->e_phoff), size,
+			       dyn_base, limit, img, why);
 }
 
 /* ---- the initial stack ---- */

@@ -40,6 +40,7 @@
 #include <mm/pmm.h>
 #include <pagoda/compiler.h>
 #include <pagoda/errno.h>
+#include <pagoda/fs.h>
 #include <pagoda/printk.h>
 #include <pagoda/sched.h>
 
@@ -229,6 +230,9 @@ static void dup_mm_fields(struct mm_struct *dst, const struct mm_struct *src)
 	dst->env_start = src->env_start;
 	dst->env_end = src->env_end;
 	dst->stack_limit = src->stack_limit;
+	/* the parent's denial holds the count below zero: another one always succeeds */
+	if (src->exe_file && !WARN_ON(deny_write_access(src->exe_file->inode)))
+		dst->exe_file = file_get(src->exe_file);
 }
 
 /* Copy every vma of c->src and its ptes into c->dst. mmap_lock held. */

@@ -855,7 +855,7 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, uintptr_t addr, unsigned 
 	ret = __handle_mm_fault(&vmf);
 	if (ret & (VM_FAULT_ERROR | VM_FAULT_RETRY))
 		return ret;
-	if (ret & VM_FAULT_MAJOR)
+	if (ret & VM_FAULT_MAJOR)	/* a retried file fault is major: do_fault() */
 		count_fault(mm, major);
 	else
 		count_fault(mm, minor);

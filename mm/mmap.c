@@ -431,6 +431,24 @@ static void exit_mmap(struct mm_struct *mm)
 	pt_destroy(&mm->pt);
 }
 
+void mm_set_exe_file(struct mm_struct *mm, struct file *file)
+{
+	BUG_ON(mm->exe_file);
+	mm->exe_file = file;
+}
+
+/* The program's write denial and reference go with its last address space. */
+static void mm_drop_exe_file(struct mm_struct *mm)
+{
+	struct file *file = mm->exe_file;
+
+	if (!file)
+		return;
+	mm->exe_file = NULL;
+	allow_write_access(file->inode);
+	file_put(file);
+}
+
 void mm_put(struct mm_struct *mm)
 {
 	int left = __atomic_sub_fetch(&mm->users, 1, __ATOMIC_ACQ_REL);
@@ -439,6 +457,7 @@ void mm_put(struct mm_struct *mm)
 	if (left > 0)
 		return;
 	exit_mmap(mm);
+	mm_drop_exe_file(mm);
 	WARN_ON(mm->rss_anon || mm->rss_shared || mm->total_vm);
 	kfree(mm);
 }
@@ -1375,30 +1394,62 @@ static const char *vma_name(struct vm_area_struct *vma)
 	return NULL;
 }
 
-/*
- * One line as Linux's show_map_vma(): the header ends in a space; a name
- * is preceded by padding to column 72 (25 + 6 * sizeof(void *) - 1) and
- * one more space, so it starts at column 74 counting from 1.
- */
-static void format_maps_line(struct text_out *o, struct vm_area_struct *vma)
+/* A path as Linux's seq_path(..., "\n"): a newline in a name is shown as \012. */
+static void out_path(struct text_out *o, const char *s)
 {
-	unsigned long f = vma->vm_flags;
-	const char *name = vma_name(vma);
+	for (; *s; s++) {
+		char c[2] = { *s, 0 };
+
+		out_str(o, *s == '\n' ? "\\012" : c);
+	}
+}
+
+/* The device and inode columns of a mapped file: its super block's dev_t, its inode number. */
+static void file_dev_ino(const struct file *file, unsigned int *major, unsigned int *minor,
+			 unsigned long *ino)
+{
+	const struct inode *inode = file ? file->inode : NULL;
+	u32 dev = inode && inode->i_sb ? new_decode_dev(inode->i_sb->s_dev) : 0;
+
+	*major = dev >> 20;
+	*minor = dev & 0xfffff;
+	*ino = inode ? (unsigned long)inode->i_ino : 0;
+}
+
+/*
+ * One line as Linux's show_map_vma(): "start-end perms offset maj:min
+ * inode " (the offset, device and inode only for a file mapping), then,
+ * if the vma has a name (a file's path, [heap], [stack]...), padding to
+ * column 72 (25 + 6 * sizeof(void *) - 1) and one more space, so the name
+ * starts at column 74 counting from 1. @pathbuf (PATH_MAX bytes, or NULL)
+ * is scratch space for a file's path.
+ */
+static void format_maps_line(struct text_out *o, struct vm_area_struct *vma, char *pathbuf)
+{
+	unsigned long f = vma->vm_flags, ino;
+	const char *name = vma_name(vma), *path = NULL;
 	/* Linux shows an offset only for a vma backed by an object */
 	bool has_object = vma->vm_file || vma->shared_anon;
-	char head[96];
+	unsigned int major, minor;
+	char head[112];
 	int n;
 
+	file_dev_ino(vma->vm_file, &major, &minor, &ino);
+	if (vma->vm_file && pathbuf)
+		path = file_maps_path(vma->vm_file, pathbuf, PATH_MAX);
 	n = snprintf(head, sizeof(head), "%08lx-%08lx %c%c%c%c %08lx %02x:%02x %lu ",
 		     (unsigned long)vma->vm_start, (unsigned long)vma->vm_end,
 		     f & VM_READ ? 'r' : '-', f & VM_WRITE ? 'w' : '-',
 		     f & VM_EXEC ? 'x' : '-', f & VM_MAYSHARE ? 's' : 'p',
-		     has_object ? vma->vm_pgoff << PAGE_SHIFT : 0UL, 0, 0, 0UL);
+		     has_object ? vma->vm_pgoff << PAGE_SHIFT : 0UL, major, minor, ino);
 	out_str(o, head);
-	if (name) {
+	if (path || name) {
 		out_spaces(o, n < 72 ? (size_t)(72 - n) : 0);
 		out_spaces(o, 1);
-		out_str(o, name);
+		if (path)
+			out_path(o, path);
+		else
+			out_str(o, name);
 	}
 	out_str(o, "\n");
 }
@@ -1406,12 +1457,43 @@ static void format_maps_line(struct text_out *o, struct vm_area_struct *vma)
 size_t mm_format_maps(struct mm_struct *mm, char *buf, size_t len)
 {
 	struct text_out o = { .buf = buf, .len = len };
+	char *pathbuf = kmalloc(PATH_MAX, GFP_KERNEL);	/* NULL: files shown without their path */
 
 	mmap_read_lock(mm);
 	for (struct vm_area_struct *vma = vma_next(mm, NULL); vma; vma = vma_next(mm, vma))
-		format_maps_line(&o, vma);
+		format_maps_line(&o, vma, pathbuf);
 	mmap_read_unlock(mm);
+	kfree(pathbuf);
 	return out_finish(&o);
+}
+
+/* One pte as Linux's pagemap_pte_range() reports it (pagemap bits in mm.h). */
+static u64 pagemap_entry(struct mm_struct *mm, pte_t *pte)
+{
+	struct page *page;
+	pfn_t pfn;
+	u64 e;
+
+	if (!pte || !pte_present(*pte))
+		return 0;
+	pfn = pte_pfn(*pte);
+	e = PM_PRESENT | ((u64)pfn & PM_PFN_MASK);
+	page = is_zero_pfn(pfn) ? NULL : mm_user_page(mm, pfn);
+	if (page && !page_test_flag(page, PG_anon))
+		e |= PM_FILE;
+	if (page && page_mapcount(page) == 1)
+		e |= PM_MMAP_EXCLUSIVE;
+	return e;
+}
+
+void mm_pagemap(struct mm_struct *mm, uintptr_t addr, u64 *out, size_t n)
+{
+	mmap_read_lock(mm);
+	spin_lock(&mm->page_table_lock);
+	for (size_t i = 0; i < n; i++, addr += PAGE_SIZE)
+		out[i] = addr < mm->task_size ? pagemap_entry(mm, pt_lookup_pte(&mm->pt, addr)) : 0;
+	spin_unlock(&mm->page_table_lock);
+	mmap_read_unlock(mm);
 }
 
 /*

@@ -15,7 +15,12 @@
  * a directory to another parent), linked, unlinked (also while open),
  * directories made and removed, symlinks fast and slow, a sparse file
  * written through a shared mapping and msync'd, fsync, sync, syncfs,
- * statfs. The last volume is unmounted and mounted again and what was
+ * statfs. First of all, a copy of this program that the tree holds
+ * (bin/prog) is exec'd from the volume: its maps show the file's device
+ * and inode, it is ETXTBSY while it runs, and on a disk just mounted its
+ * untouched pages are not read (a far page of it is not cached until its
+ * first touch, a major fault; checked on Pagoda only: the host's copy is
+ * in its cache). The last volume is unmounted and mounted again and what was
  * written is read back from the disk; the others stay mounted, so the
  * kernel's power-off unmounts them. The host then checks the images with
  * `e2fsck -fn` and compares the files left here with `debugfs -R cat`.
@@ -24,15 +29,19 @@
 #include "utest.h"
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 
 #define PG		4096
 #define BIG_SIZE	300000		/* the tree's big.bin: single indirect with 4 KiB blocks */
 #define WRITTEN_SIZE	(200 * 1024 + 123)
 #define SPARSE_END	(1024 * 1024 + 5)
-#define TESTS_PER_DISK	14
+#define TESTS_PER_DISK	15
+#define PROG		"bin/prog"	/* a copy of this program in the tree */
 
 static unsigned char big_byte(size_t i)
 {
@@ -92,11 +101,35 @@ static int make_file(const char *path, size_t size, unsigned char (*byte)(size_t
 
 /* ---- the tree mke2fs -d puts on the images ---- */
 
-static int make_tree(const char *dir)
+/* A copy of this program (its own executable, @self) at PROG in the tree, mode 0755. */
+static int copy_program(const char *self)
+{
+	static unsigned char buf[PG];
+	int in = open(self, O_RDONLY), out = -1, ok = 0;
+	ssize_t n;
+
+	if (in >= 0 && !mkdir("bin", 0755))
+		out = open(PROG, O_WRONLY | O_CREAT | O_EXCL, 0755);
+	while (out >= 0 && (n = read(in, buf, sizeof(buf))) >= 0) {
+		if (n == 0) {
+			ok = 1;
+			break;
+		}
+		if (ut_write_all(out, buf, (size_t)n))
+			break;
+	}
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out))
+		ok = 0;
+	return ok ? 0 : -1;
+}
+
+static int make_tree(const char *dir, const char *self)
 {
 	char name[64];
 
-	if (mkdir(dir, 0755) || chdir(dir))
+	if (mkdir(dir, 0755) || chdir(dir) || copy_program(self))
 		return 1;
 	if (ut_write_file("hello.txt", "hello from mke2fs -d\n") ||
 	    make_file("big.bin", BIG_SIZE, big_byte) || mkdir("sub", 0755) ||
@@ -110,6 +143,85 @@ static int make_tree(const char *dir)
 			return 1;
 	}
 	return 0;
+}
+
+/* ---- exec from the volume ---- */
+
+#define EXEC_BAD_MAPS	1	/* the text is not a mapping of the program's file */
+#define EXEC_NOT_BUSY	2	/* the running program opened for writing */
+#define EXEC_NOT_DEMAND	4	/* a far page was cached before its first touch, or no major fault */
+
+/*
+ * 1 MiB of read-only data in the program file: its middle page is over
+ * 512 KiB from the text and the data, beyond any readahead window (at
+ * most 32 pages) the start-up's faults open, so it is read from the disk
+ * only when touched.
+ */
+#define FAR_BYTES	(1 << 20)
+static const unsigned char far_rodata[FAR_BYTES] = { [0 ... FAR_BYTES - 1] = 1 };
+
+/*
+ * Demand paging: the far page is not in memory after exec (mincore of
+ * its mapping: no cached page), touching it is a major fault.
+ */
+static int far_page_read_on_demand(void)
+{
+	const volatile unsigned char *p = &far_rodata[FAR_BYTES / 2];
+	void *page = (void *)((unsigned long)p & ~(PG - 1UL));
+	struct rusage before, after;
+	unsigned char vec = 1;
+
+	return !mincore(page, PG, &vec) && !(vec & 1) && !getrusage(RUSAGE_SELF, &before) &&
+	       *p == 1 && !getrusage(RUSAGE_SELF, &after) && after.ru_majflt > before.ru_majflt;
+}
+
+/*
+ * The program exec'd from the volume (--exec-child COLD): its text is a
+ * private r-xp mapping of its own file (device and inode as stat says),
+ * the file cannot be opened for writing while it runs, and with COLD (a
+ * volume just mounted: nothing of the file is cached) a page it has not
+ * touched yet is not in memory and comes from the disk when touched (a
+ * major fault). Exit status: the EXEC_* bits that failed.
+ */
+static int exec_child(const char *self, int cold)
+{
+	static char maps[64 * 1024];
+	unsigned long text = (unsigned long)exec_child, start, end, ino;
+	unsigned int maj, min;
+	struct stat st;
+	char perms[5];
+	int bad = EXEC_BAD_MAPS;
+
+	if (!stat(self, &st) && ut_read_file("/proc/self/maps", maps, sizeof(maps)) > 0)
+		for (char *line = maps; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+			if (sscanf(line, "%lx-%lx %4s %*x %x:%x %lu", &start, &end, perms, &maj, &min,
+				   &ino) == 6 && start <= text && text < end &&
+			    !strcmp(perms, "r-xp") && ino == st.st_ino &&
+			    maj == (unsigned int)major(st.st_dev) && min == (unsigned int)minor(st.st_dev))
+				bad = 0;
+	if (!ut_err_is(open(self, O_WRONLY), ETXTBSY))
+		bad |= EXEC_NOT_BUSY;
+	if (cold && !far_page_read_on_demand())
+		bad |= EXEC_NOT_DEMAND;
+	return bad;
+}
+
+/* Run PROG from the volume; @cold: it was just mounted (Pagoda), expect major faults. */
+static void t_exec(int cold)
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execl(PROG, PROG, "--exec-child", cold ? "1" : "0", (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		status = -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		ut_diag("exec from the volume: status %#x", status);
+	ut_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "a program on the volume runs from it (its device and inode in maps, ETXTBSY; cold: a far page read on first touch, major)");
 }
 
 /* ---- checks ---- */
@@ -402,6 +514,7 @@ static int run_disk(const char *arg, int k, int last)
 	if (chdir(dir))
 		return ut_bail("chdir to the volume");
 	ut_line("    # volume %d", k);
+	t_exec(disk);			/* first: nothing of the program is cached yet */
 	t_read_tree();
 	t_listing();
 	t_private_map();
@@ -432,7 +545,9 @@ static int run_disk(const char *arg, int k, int last)
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "--make-tree"))
-		return make_tree(argv[2]);
+		return make_tree(argv[2], "/proc/self/exe");
+	if (argc == 3 && !strcmp(argv[1], "--exec-child"))
+		return exec_child(argv[0], !strcmp(argv[2], "1"));
 	if (argc < 2) {
 		fprintf(stderr, "usage: ext2_disk DEVICE-OR-DIR... | --make-tree DIR\n");
 		return 2;

@@ -22,7 +22,7 @@ USERLAND_PROGS := hello exit_code segv_default fs_syscalls anon_zero wp_after_re
 COW_PROGS := cow_basic cow_vma cow_shared cow_read cow_many cow_exec
 USERLAND_PROGS += $(COW_PROGS)
 # Processes: fork, exec, wait, vfork and clone.
-PROC_PROGS := fork_wait exec_args vfork_clone
+PROC_PROGS := fork_wait exec_args vfork_clone exec_file
 USERLAND_PROGS += $(PROC_PROGS)
 # Files: the VFS and ramfs (issue 8).
 USERLAND_PROGS += vfs_files

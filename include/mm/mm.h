@@ -195,6 +195,7 @@ struct mm_struct {
 	uintptr_t start_stack;		/* initial stack pointer */
 	uintptr_t arg_start, arg_end, env_start, env_end;
 	unsigned long stack_limit;	/* RLIMIT_STACK, bytes */
+	struct file *exe_file;		/* the program exec ran: referenced, writes denied */
 
 	unsigned long total_vm;		/* pages mapped by VMAs */
 	unsigned long rss_anon;		/* resident private pages (statm) */
@@ -245,6 +246,15 @@ void mm_get(struct mm_struct *mm);
  * @mm's tables are loaded in CR3: switch to kernel_pt first.
  */
 void mm_put(struct mm_struct *mm);
+
+/*
+ * Make @file @mm's program (Linux's set_mm_exe_file at exec): @mm takes
+ * over the caller's file reference and the write denial the caller took
+ * on its inode (deny_write_access), so the file cannot be opened for
+ * writing while any address space runs it. Both are given back when @mm
+ * goes (mm_put); fork's copy takes its own (dup_mm).
+ */
+void mm_set_exe_file(struct mm_struct *mm, struct file *file);
 
 /* DEFAULT_MAP_WINDOW with 4-level paging, TASK_SIZE_L5 with 5. */
 uintptr_t mm_default_task_size(void);
@@ -380,6 +390,20 @@ void zap_page_range(struct vm_area_struct *vma, uintptr_t start, uintptr_t end);
  * NUL terminated). Returns the full length needed.
  */
 size_t mm_format_maps(struct mm_struct *mm, char *buf, size_t len);
+/*
+ * Linux's /proc/PID/pagemap entries for the @n pages from @addr into @out:
+ * for a present pte PM_PRESENT and the pfn (Linux shows it to
+ * CAP_SYS_ADMIN; everything runs as root here), PM_FILE for a page that is
+ * not anonymous (a file's page, shared anonymous memory), and
+ * PM_MMAP_EXCLUSIVE when exactly one pte maps the page; 0 for anything
+ * else. Pagoda has no soft-dirty tracking or swap: those bits stay 0.
+ */
+#define PM_PFN_MASK		((1ULL << 55) - 1)
+#define PM_MMAP_EXCLUSIVE	(1ULL << 56)
+#define PM_FILE			(1ULL << 61)
+#define PM_PRESENT		(1ULL << 63)
+void mm_pagemap(struct mm_struct *mm, uintptr_t addr, u64 *out, size_t n);
+
 /* Linux's /proc/PID/statm: "size resident shared text lib data dt\n". */
 size_t mm_format_statm(struct mm_struct *mm, char *buf, size_t len);
 

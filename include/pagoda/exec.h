@@ -1,6 +1,6 @@
 /*
  * Loading user programs (kernel/exec.c): static ELF, ET_EXEC or static-PIE
- * (ET_DYN without PT_INTERP), from the in-memory file system.
+ * (ET_DYN without PT_INTERP), mapped from the file's page cache.
  */
 #ifndef PAGODA_EXEC_H
 #define PAGODA_EXEC_H
@@ -66,6 +66,22 @@ struct elf_user_image {
 int elf_user_check(const void *image, size_t size, uintptr_t dyn_base, uintptr_t limit,
 		   struct elf_user_image *img, const char **why);
 
+/* The program headers' bytes at most (Linux: ELF_MIN_ALIGN). */
+#define ELF_MAX_PHDR_BYTES	4096
+
+/*
+ * elf_user_check() in the two steps exec takes, reading only the headers
+ * of a file of @file_size bytes: elf_check_ehdr() checks the ELF header
+ * (which says where the program headers are: e_phoff, e_phnum *
+ * sizeof(Elf64_Phdr) <= ELF_MAX_PHDR_BYTES bytes inside the file); then
+ * elf_check_phdrs() checks those program headers, read by the caller, and
+ * fills *img (img->phdrs points into @ph). 0 or -ENOEXEC with *why set.
+ */
+int elf_check_ehdr(const Elf64_Ehdr *eh, u64 file_size, const char **why);
+int elf_check_phdrs(const Elf64_Ehdr *eh, const Elf64_Phdr *ph, u64 file_size,
+		    uintptr_t dyn_base, uintptr_t limit, struct elf_user_image *img,
+		    const char **why);
+
 /* Where exec_build_stack() put things (for mm->arg_start etc.). */
 struct exec_stack_layout {
 	uintptr_t sp;			/* argc is here: the process's first rsp */
@@ -93,8 +109,11 @@ long exec_build_stack(u8 *buf, size_t len, uintptr_t top, const char *const *arg
  * (argc, argv, envp, auxv with AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ,
  * AT_ENTRY, AT_RANDOM, AT_BASE, AT_UID..., AT_EXECFN), then install it in
  * the current task, replacing the old one, and set *entry / *stack for the
- * return to user mode. On any error the current task is left untouched:
- * -ENOENT, -EACCES, -ENOEXEC (malformed ELF), -ENOMEM, -E2BIG, -EFAULT.
+ * return to user mode. The program's segments are private mappings of
+ * its file (demand paged from the page cache), and the new mm keeps the
+ * file as its exe_file, its writes denied. On any error the current task
+ * is left untouched: -ENOENT, -EACCES, -ETXTBSY (open for writing),
+ * -ENOEXEC (malformed ELF), -ENOMEM, -E2BIG, -EFAULT.
  * @argv and @envp are kernel arrays of kernel strings, NULL terminated.
  */
 int exec_load(const char *path, const char *const *argv, const char *const *envp,

@@ -11,6 +11,7 @@
 #include <pagoda/list.h>
 #include <pagoda/spinlock.h>
 #include <pagoda/rwsem.h>
+#include <pagoda/errno.h>
 #include <mm/pagemap.h>
 
 struct file;
@@ -137,6 +138,7 @@ struct file {
 	struct path f_path;		/* where it was opened (NULLs: the console) */
 	const struct file_operations *ops;
 	void *private;
+	bool f_write_access;			/* holds write access to inode (get_write_access) */
 	struct address_space *f_mapping;	/* its inode's pages (NULL: none cached) */
 	struct file_ra_state f_ra;		/* readahead state of this open file */
 	u32 f_wb_err;				/* writeback errors seen (filemap_check_wb_err) */
@@ -274,6 +276,7 @@ struct inode {
 	struct address_space *i_mapping;	/* its page cache (NULL: none) */
 	struct address_space i_data;		/* where i_mapping points */
 	int i_count;			/* references: dentries, open files (inode_lock) */
+	int i_writecount;		/* > 0: writers, < 0: running programs (atomic) */
 	struct rw_semaphore i_rwsem;	/* namespace changes in a directory; writes, truncate */
 	char *i_link;			/* symlink target (in-memory file systems) */
 	void *i_private;
@@ -288,6 +291,48 @@ static inline loff_t i_size_read(const struct inode *inode)
 
 /* Set the size: i_rwsem held for writing (or the inode not yet visible). */
 void i_size_write(struct inode *inode, loff_t size);
+
+/*
+ * Writers against running programs (Linux's i_writecount): a positive
+ * count is the open files that may write the inode (and truncate(2)
+ * while it runs), a negative one the address spaces whose program it is
+ * (mm->exe_file) and the execs reading it. Each side refuses the other
+ * with -ETXTBSY: a running program cannot be opened for writing or
+ * truncated, and a file open for writing cannot be executed.
+ */
+static inline int get_write_access(struct inode *inode)
+{
+	int v = __atomic_load_n(&inode->i_writecount, __ATOMIC_RELAXED);
+
+	do {
+		if (v < 0)
+			return -ETXTBSY;
+	} while (!__atomic_compare_exchange_n(&inode->i_writecount, &v, v + 1, false,
+					      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
+	return 0;
+}
+
+static inline void put_write_access(struct inode *inode)
+{
+	__atomic_sub_fetch(&inode->i_writecount, 1, __ATOMIC_ACQ_REL);
+}
+
+static inline int deny_write_access(struct inode *inode)
+{
+	int v = __atomic_load_n(&inode->i_writecount, __ATOMIC_RELAXED);
+
+	do {
+		if (v > 0)
+			return -ETXTBSY;
+	} while (!__atomic_compare_exchange_n(&inode->i_writecount, &v, v - 1, false,
+					      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
+	return 0;
+}
+
+static inline void allow_write_access(struct inode *inode)
+{
+	__atomic_add_fetch(&inode->i_writecount, 1, __ATOMIC_ACQ_REL);
+}
 
 #define DNAME_INLINE_LEN	40
 
@@ -488,6 +533,13 @@ long vfs_renameat2(int olddfd, const char *oldname, int newdfd, const char *newn
 long vfs_readlink(struct dentry *dentry, char *buf, size_t len);
 /* The path of @p as seen from @root, into the end of @buf; returns its start or ERR_PTR. */
 char *d_path(const struct path *p, const struct path *root, char *buf, size_t len);
+/*
+ * The name /proc/PID/maps shows for a mapping of @f: its path from the
+ * current task's root, with " (deleted)" after it once it was unlinked
+ * (Linux's d_path), built in @buf (@len bytes). NULL if it does not fit
+ * or the file has no path (the host's mm tests link a stand-in that says so).
+ */
+const char *file_maps_path(struct file *f, char *buf, size_t len);
 
 /* ---- ramfs (fs/ramfs.c), the in-memory file system of "ramfs" and "tmpfs" ---- */
 
@@ -575,6 +627,12 @@ struct file *file_open_path(const struct path *path, unsigned int flags, long *e
 void inode_stat(const struct inode *inode, struct linux_stat *st);
 /* Truncate @dentry's inode to @size (truncate, ftruncate, O_TRUNC). */
 int do_truncate(struct vfsmount *mnt, struct dentry *dentry, loff_t size);
+/*
+ * do_truncate() of @path's regular file by a caller that holds no write
+ * access to it (truncate(2), open's O_TRUNC): takes it for the moment, so
+ * a running program is -ETXTBSY, as Linux's vfs_truncate/handle_truncate.
+ */
+int vfs_truncate_path(const struct path *path, loff_t size);
 /*
  * Read the whole regular file at @path (at most @max bytes) into
  * physically contiguous memory, NUL terminated: its size, or -errno

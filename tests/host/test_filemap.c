@@ -531,6 +531,57 @@ static void t_read_fault_readaround_and_fault_around(void)
 	teardown_mapped();
 }
 
+/*
+ * What /proc/PID/maps and pagemap show of a private file mapping (exec's
+ * segments are ones): its offset, the file's device and inode; a page
+ * read from the cache is a file page, its private copy anonymous, each
+ * mapped once until a fork maps the file page twice. The program's write
+ * denial (mm->exe_file) is copied by fork and given back by each mm.
+ */
+static void t_maps_pagemap_and_exe_file(void)
+{
+	struct super_block sb = { .s_dev = new_encode_dev((259u << 20) | 3) };
+	struct mm_struct *child;
+	char text[256];
+	u64 e[3];
+	pfn_t file_pfn;
+
+	setup_mapped(O_RDONLY);
+	inode.i_sb = &sb;
+	inode.i_ino = 4242;
+	KT_EXPECT_EQ(map_file(AREA, 3, PROT_READ | PROT_WRITE, MAP_PRIVATE, 8), AREA);
+	mm_format_maps(mm, text, sizeof(text));
+	/* the host links no VFS: no path after the inode */
+	KT_EXPECT(!strcmp(text, "10000000-10003000 rw-p 00008000 103:03 4242 \n"));
+	KT_EXPECT_EQ(fault(AREA, F_READ, NULL), VM_FAULT_MAJOR);
+	KT_EXPECT_EQ(fault(AREA + PG, F_WRITE, NULL), 0);
+	mm_pagemap(mm, AREA, e, 3);
+	file_pfn = pmm_page_to_pfn(&upmm, cached(8));
+	KT_EXPECT_EQ(e[0], PM_PRESENT | PM_FILE | PM_MMAP_EXCLUSIVE | file_pfn);
+	KT_EXPECT_EQ(e[1], PM_PRESENT | PM_MMAP_EXCLUSIVE | pte_pfn(pte_at(AREA + PG)));
+	/* the cold fault's retry mapped its neighbour too (fault-around) */
+	KT_EXPECT_EQ(e[2], PM_PRESENT | PM_FILE | PM_MMAP_EXCLUSIVE |
+			   pmm_page_to_pfn(&upmm, cached(10)));
+
+	KT_EXPECT_EQ(deny_write_access(&inode), 0);		/* what exec_open takes */
+	mm_set_exe_file(mm, file_get(&file));
+	KT_EXPECT_EQ(get_write_access(&inode), -ETXTBSY);
+	child = dup_mm(mm);
+	KT_ASSERT(child);
+	KT_EXPECT_EQ(inode.i_writecount, -2);
+	mm_pagemap(child, AREA, e, 1);
+	KT_EXPECT_EQ(e[0], PM_PRESENT | PM_FILE | file_pfn);	/* mapped twice now */
+	mm_put(child);
+	KT_EXPECT_EQ(inode.i_writecount, -1);
+	KT_EXPECT_EQ(get_write_access(&inode), -ETXTBSY);
+	teardown_mapped();					/* file.refs back to 1 */
+	KT_EXPECT_EQ(inode.i_writecount, 0);
+	KT_EXPECT_EQ(get_write_access(&inode), 0);
+	KT_EXPECT_EQ(deny_write_access(&inode), -ETXTBSY);	/* exec of a file open for writing */
+	put_write_access(&inode);
+	inode.i_sb = NULL;
+}
+
 /* A private write copies the file's page; the file and its cache stay as they were. */
 static void t_private_write_copies(void)
 {
@@ -691,7 +742,8 @@ static void t_read_error_and_past_eof_are_sigbus(void)
 
 /*
  * A page being read: the fault drops mmap_lock, waits, and retries once
- * (VM_FAULT_RETRY), then maps it.
+ * (VM_FAULT_RETRY), then maps it. As Linux's mm_account_fault(), the fault
+ * served on its retry counts as major: it waited for the disk.
  */
 static void t_fault_waits_for_io_without_mmap_lock(void)
 {
@@ -701,8 +753,9 @@ static void t_fault_waits_for_io_without_mmap_lock(void)
 	async_reads = true;
 	KT_EXPECT_EQ(map_file(AREA, 4, PROT_READ, MAP_SHARED, 0), AREA);
 	waits = fake_page_waits;
-	/* the retry found it in the cache; it waited for I/O: major, as Linux's mm_account_fault() */
-	KT_EXPECT_EQ(fault(AREA + PG, F_READ, NULL), VM_FAULT_MAJOR);
+	KT_EXPECT_EQ(fault(AREA + PG, F_READ, NULL), VM_FAULT_MAJOR);	/* served on the retry */
+	KT_EXPECT_EQ(mm->faults.major, 1);
+	KT_EXPECT_EQ(mm->faults.minor, 0);
 	KT_EXPECT(fake_page_waits > waits);
 	KT_EXPECT(page_at(AREA + PG) == cached(1) && PageUptodate(cached(1)));
 	KT_EXPECT(page_is_disk(page_at(AREA + PG), 1));
@@ -1094,6 +1147,7 @@ static const struct kt_case cases[] = {
 	KT_CASE(t_writeback_and_errors, "writeback writes dirty pages of the range once; an error is reported once per opener"),
 	KT_CASE(t_truncate_partial_and_whole, "truncate zeroes partial pages and deletes whole ones, dirty or not"),
 	KT_CASE(t_read_fault_readaround_and_fault_around, "a cold fault reads around (major); the next maps 16 cached pages around it"),
+	KT_CASE(t_maps_pagemap_and_exe_file, "maps shows a file vma's offset, device and inode; pagemap its file and private pages; fork copies the exe file's write denial"),
 	KT_CASE(t_private_write_copies, "a private write copies the file's page; the cache stays clean"),
 	KT_CASE(t_shared_write_dirty_writeback_redirty, "a shared write dirties the page; writeback cleans and write-protects it; the next store redirties"),
 	KT_CASE(t_truncate_under_mapping_is_sigbus, "truncate unmaps shared and private pages past the end: SIGBUS there"),
