@@ -73,10 +73,14 @@ result $ok "the same output on the host and on Pagoda" "$tmp/diff.log"
 ok=0
 grep -E '\] (BUG|Oops|Kernel panic)|still in use at power-off|may not be clean' "$tmp/console.log" \
 	> "$tmp/bad.log"
+# the paging mode asked for (PAGODA_CMDLINE=no5lvl: 4-level) is the one used
+levels=5
+case " ${PAGODA_CMDLINE:-} " in *" no5lvl "*) levels=4 ;; esac
 [ ! -s "$tmp/bad.log" ] && grep -q '\] ext2 (vda): unmounted$' "$tmp/console.log" &&
-	grep -q '\] ext2 (nvme0n1): unmounted$' "$tmp/console.log" && ok=1
-[ -s "$tmp/bad.log" ] || grep 'ext2\|umount' "$tmp/console.log" > "$tmp/bad.log"
-result $ok "no kernel BUG; the power-off unmounted both volumes" "$tmp/bad.log"
+	grep -q '\] ext2 (nvme0n1): unmounted$' "$tmp/console.log" &&
+	grep -q "pagoda: paging mode: $levels-level" "$tmp/console.log" && ok=1
+[ -s "$tmp/bad.log" ] || grep 'ext2\|umount\|paging mode' "$tmp/console.log" > "$tmp/bad.log"
+result $ok "no kernel BUG; the power-off unmounted both volumes ($levels-level paging)" "$tmp/bad.log"
 
 ok=1
 : > "$tmp/fsck.log"
