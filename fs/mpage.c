@@ -12,6 +12,7 @@
 #include <mm/arch.h>
 #include <mm/pagemap.h>
 #include <mm/pmm.h>
+#include <mm/slab.h>
 #include <pagoda/bio.h>
 #include <pagoda/blkdev.h>
 #include <pagoda/errno.h>
@@ -267,6 +268,120 @@ void mpage_readahead(struct blockmap *map, struct readahead_control *rac)
 		submit_bio(bio);
 }
 
+/* ---- writeback of consecutive pages in one bio ---- */
+
+#define WRITE_BATCH_PAGES	64	/* 256 KiB a bio */
+
+struct mpage_write_batch {
+	struct wb_batch base;		/* wbc->batch */
+	struct blockmap *map;
+	struct bio *bio;
+	u64 next;			/* the disk block after the bio's last */
+	unsigned int nr;
+	struct page *pages[WRITE_BATCH_PAGES];	/* locked, in the bio */
+};
+
+/* A multi-page write ended: each page has one reference in it. */
+static void write_batch_end_io(struct bio *bio)
+{
+	bool failed = bio->bi_status != BLK_STS_OK, any;
+
+	for (unsigned int i = 0; i < bio->bi_vcnt; i++) {
+		struct page *page = bio->bi_io_vec[i].bv_page;
+
+		if (page_io_put(page, failed, &any))
+			page_end_writeback(page, any ? -EIO : 0);
+	}
+	bio_put(bio);
+}
+
+/* Submit the batch's bio, then unlock its pages (they were kept locked so
+ * nothing waits on a write not yet submitted). */
+static void write_batch_submit(struct mpage_write_batch *b)
+{
+	unsigned int nr = b->nr;
+
+	if (b->bio)
+		submit_bio(b->bio);
+	b->bio = NULL;
+	b->nr = 0;
+	for (unsigned int i = 0; i < nr; i++)
+		unlock_page(b->pages[i]);
+}
+
+static void write_batch_flush(struct wb_batch *base)
+{
+	struct mpage_write_batch *b = (struct mpage_write_batch *)base;
+
+	write_batch_submit(b);
+	kfree(b);
+}
+
+/*
+ * Is all of @page inside the file, and are its blocks (allocated now if
+ * need be) consecutive on the disk? Then *@pblock is the first.
+ */
+static bool page_maps_one_run(struct blockmap *map, struct page *page, loff_t size, u64 *pblock)
+{
+	unsigned int per_page = PAGE_SIZE >> map->blkbits;
+	u64 first = (u64)page->index * per_page;
+
+	if ((((loff_t)page->index + 1) << PAGE_SHIFT) > size)
+		return false;
+	for (unsigned int i = 0; i < per_page; i++) {
+		u64 b;
+
+		if (map->get_block(map, first + i, &b, true))
+			return false;
+		if (i == 0)
+			*pblock = b;
+		else if (b != *pblock + i)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Add the locked @page (writeback set) to the pass's batch: true if it
+ * went in (it stays locked until the batch is submitted); false if it
+ * cannot (then the batch was submitted first, if it could not extend it).
+ */
+static bool write_batch_add(struct blockmap *map, struct page *page, struct writeback_control *wbc)
+{
+	struct mpage_write_batch *b = (struct mpage_write_batch *)wbc->batch;
+	u64 pblock = 0;
+
+	if (!page_maps_one_run(map, page, i_size_read(page->mapping->host), &pblock)) {
+		wbc_flush(wbc);		/* keep the disk order: what is held back goes first */
+		return false;
+	}
+	if (b && (b->map != map || pblock != b->next || b->nr == WRITE_BATCH_PAGES))
+		write_batch_submit(b);
+	if (!b) {
+		b = kmalloc(sizeof(*b), GFP_KERNEL);
+		if (!b)
+			return false;
+		b->base.flush = write_batch_flush;
+		b->map = map;
+		b->bio = NULL;
+		b->nr = 0;
+		wbc->batch = &b->base;
+	}
+	if (!b->bio) {
+		b->bio = bio_alloc(map->bdev, WRITE_BATCH_PAGES, REQ_OP_WRITE, GFP_KERNEL);
+		if (!b->bio)
+			return false;
+		b->bio->bi_sector = pblock << (map->blkbits - 9);
+		b->bio->bi_end_io = write_batch_end_io;
+	}
+	page->private = 0;
+	page_io_get(page);
+	bio_add_page(b->bio, page, PAGE_SIZE, 0);
+	b->pages[b->nr++] = page;
+	b->next = pblock + (PAGE_SIZE >> map->blkbits);
+	return true;
+}
+
 int mpage_writepage(struct blockmap *map, struct page *page, struct writeback_control *wbc)
 {
 	loff_t size = i_size_read(page->mapping->host);
@@ -276,6 +391,8 @@ int mpage_writepage(struct blockmap *map, struct page *page, struct writeback_co
 	bool failed;
 	int err;
 
+	if (wbc && !wbc->for_reclaim && write_batch_add(map, page, wbc))
+		return 0;
 	if ((loff_t)page->index << PAGE_SHIFT >= size)
 		valid = 0;
 	/* what lies past the end of the file goes to disk as zeros, never as old memory */

@@ -392,7 +392,8 @@ static void tag_pages_for_writeback(struct address_space *mapping, pgoff_t first
 
 /*
  * Write back one locked page of the pass (or skip it). Returns the error
- * ->writepage reported, 0 otherwise; the page is unlocked either way.
+ * ->writepage reported, 0 otherwise; the page is unlocked, or kept locked
+ * in wbc->batch until the pass flushes it.
  */
 static int write_one_page(struct address_space *mapping, struct page *page,
 			  struct writeback_control *wbc)
@@ -402,6 +403,7 @@ static int write_one_page(struct address_space *mapping, struct page *page,
 			unlock_page(page);
 			return 0;
 		}
+		wbc_flush(wbc);			/* never wait with pages held back */
 		wait_on_page_writeback(page);
 	}
 	if (!clear_page_dirty_for_io(page)) {
@@ -437,7 +439,10 @@ int filemap_fdatawrite_range(struct address_space *mapping, loff_t start, loff_t
 			struct page *page = batch[i];
 			int err = 0;
 
-			lock_page(page);
+			if (!trylock_page(page)) {
+				wbc_flush(&wbc);	/* never sleep with pages held back */
+				lock_page(page);
+			}
 			if (page->mapping == mapping)
 				err = write_one_page(mapping, page, &wbc);
 			else
@@ -449,6 +454,7 @@ int filemap_fdatawrite_range(struct address_space *mapping, loff_t start, loff_t
 		if (index == 0)			/* wrapped past ~0UL */
 			break;
 	}
+	wbc_flush(&wbc);
 	return first_err;
 }
 

@@ -41,7 +41,13 @@ struct blockmap {
 int mpage_read_folio(struct blockmap *map, struct page *page);
 /* ->readahead: mpage_read_folio() on each page of the batch. */
 void mpage_readahead(struct blockmap *map, struct readahead_control *rac);
-/* ->writepage: write the locked @page (writeback already set). Returns 0 or a submit error. */
+/*
+ * ->writepage: write the locked @page (writeback already set). Returns 0
+ * or a submit error. A whole page inside the file on consecutive blocks
+ * joins the pass's batch (wbc->batch): pages on consecutive blocks go in
+ * one bio, kept locked until the pass flushes it; any other page is
+ * written (and unlocked) at once, after the batch.
+ */
 int mpage_writepage(struct blockmap *map, struct page *page, struct writeback_control *wbc);
 
 /* get_block of a block device's own cache: block n is block n, within the device. */

@@ -60,13 +60,36 @@ enum writeback_sync_modes {
 	WB_SYNC_ALL,		/* fsync, sync: wait for every page */
 };
 
+/*
+ * Pages a ->writepage kept back to write together with the next ones of
+ * the pass (fs/mpage.c: one bio for pages on consecutive blocks). They are
+ * locked and under writeback until ->flush submits them and unlocks them.
+ * Whoever runs a pass calls wbc_flush() before it waits for anything and
+ * when the pass ends.
+ */
+struct wb_batch {
+	void (*flush)(struct wb_batch *batch);	/* submit, unlock, free the batch */
+};
+
 struct writeback_control {
 	long nr_to_write;	/* pages still to write; the pass stops at 0 */
 	loff_t range_start;	/* bytes, inclusive */
 	loff_t range_end;	/* bytes, inclusive; LLONG_MAX: to the end */
 	enum writeback_sync_modes sync_mode;
 	unsigned int for_reclaim:1;	/* reclaim asked: one page, do not wait */
+	struct wb_batch *batch;	/* a ->writepage's pages not yet submitted, or NULL */
 };
+
+/* Submit what the pass's ->writepage calls kept back (see struct wb_batch). */
+static inline void wbc_flush(struct writeback_control *wbc)
+{
+	struct wb_batch *batch = wbc->batch;
+
+	if (batch) {
+		wbc->batch = NULL;
+		batch->flush(batch);
+	}
+}
 
 /* A batch of consecutive pages read ahead: ->readahead fills and unlocks them. */
 struct readahead_control {
