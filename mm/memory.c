@@ -820,7 +820,9 @@ static vm_fault_t __handle_mm_fault(struct vm_fault *vmf)
  * See mm.h. The seed's __set_current_state box first (the fault may sleep,
  * and must not do so in a wait state the faulting code had set), then the
  * one struct vm_fault of this fault; a served fault is counted as minor or
- * major, as Linux's mm_account_fault() does. A VM_FAULT_RETRY comes back
+ * major, as Linux's mm_account_fault() does: major when this attempt says
+ * so or when it is the retry (FAULT_FLAG_TRIED) of one that gave up
+ * mmap_lock to wait, for a read most often. A VM_FAULT_RETRY comes back
  * with mmap_lock already released by the handler.
  */
 vm_fault_t handle_mm_fault(struct vm_area_struct *vma, uintptr_t addr, unsigned int flags)
@@ -839,11 +841,12 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, uintptr_t addr, unsigned 
 	ret = __handle_mm_fault(&vmf);
 	if (ret & (VM_FAULT_ERROR | VM_FAULT_RETRY))
 		return ret;
-	if (ret & VM_FAULT_MAJOR)
+	if ((ret & VM_FAULT_MAJOR) || (flags & FAULT_FLAG_TRIED)) {
 		count_fault(mm, major);
-	else
-		count_fault(mm, minor);
-	return ret & VM_FAULT_MAJOR;	/* served: how is nobody else's business */
+		return VM_FAULT_MAJOR;	/* served: how is nobody else's business */
+	}
+	count_fault(mm, minor);
+	return 0;
 }
 
 /* ---- the user half of __do_page_fault ---- */
