@@ -5,14 +5,16 @@
  *
  * - file_cold_read: the first thing after boot that touches /data's pages
  *   (the program only mounts, opens and fstats it before), so every page
- *   comes from the disk: the faults start readahead (read-around on Linux)
- *   and wait for it. Includes the time the CPU sat idle waiting for the
- *   emulated disk, which under -icount follows the host's clock.
+ *   comes from the disk: a fault that misses starts read-around (a window
+ *   centred on it) and waits for it, a fault on the window's marker starts
+ *   reading the next window ahead. Includes the time the CPU sat idle
+ *   waiting for the emulated disk, which under -icount follows the host's
+ *   clock.
  * - file_warm_read: after read(2) of the whole file (outside the
  *   measurement; it checks every byte), a fresh mapping of the now cached
  *   file: the faults find the pages in the page cache and map them, with
- *   fault-around mapping neighbouring cached pages in the same fault (Linux:
- *   16 pages), so faults/op is below 1.
+ *   fault-around mapping neighbouring cached pages in the same fault (16
+ *   pages on both kernels), so faults/op is about 1/16.
  *
  * One op = one page loaded (and its word checked against the pattern). mmap
  * and munmap are outside the measured loops.

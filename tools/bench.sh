@@ -584,14 +584,33 @@ ${CHECKS:-- no run produced a result}
   host's real-time rate while the guest CPU is idle, so the time a cold
   read fault or fsync spends waiting for the emulated NVMe disk enters the
   figure as if it were executed instructions, and depends on the host and
-  its load: with the same kernel, Linux's file_fsync measured 183 and 109
-  million in two runs and its file_cold_read 8,032 and 12,504 instructions per
-  page. The check lines give the program's own CPU time
+  its load. Runs of the same kernels on the same day (December 2026, the
+  host shared with other QEMUs): Linux's file_cold_read 8,032, 12,504,
+  12,889 and 7,749 instructions per page while its CPU time (in the last
+  three, which measured it) stayed at 126.0 to 126.2 million (7,700 per
+  page); its file_fsync 183, 109 and 80 million, with 41.6 million of CPU
+  time in the last two; Pagoda's file_cold_read
+  12,832, 14,325 and 6,274. So file_cold_read and file_fsync rank the
+  kernels only roughly; the other file rows are CPU-bound and repeatable.
+  The check lines give the program's own CPU time
   (\`CLOCK_PROCESS_CPUTIME_ID\`) as a share of the interval: the rest was
-  idle (or other tasks and interrupts outside the program). Linux's CPU
-  time is exact (the scheduler clock); Pagoda's counts 10 ms timer ticks
-  (HZ=100), so it is right to about a tick either way. The rows without I/O
-  show 100 % and are as repeatable as the memory rows.
+  idle (or other tasks). Linux's CPU time is exact (the scheduler clock);
+  Pagoda's counts 10 ms timer ticks (HZ=100), right to about a tick either
+  way (so a 8 ms loop can show 127 %).
+- **Why Pagoda waits longer for the disk** (December 2026, QEMU's
+  \`-trace pci_nvme_read -trace pci_nvme_rw_cb\` on file_read): Linux
+  read the 64 MiB file with 554 NVMe commands, 497 of them 128 KiB (its
+  readahead window as one request); Pagoda with 16,420, one 4 KiB page
+  each: fs/mpage.c submits a bio per page (per run of blocks inside a
+  page) and the block layer neither merges nor plugs, so every page is its
+  own command, completion interrupt and wake-up, and the faults find more
+  of the window still in flight (1,550 to 1,713 faults against Linux's
+  1,027). Pagoda's CPU time in the cold read is lower than Linux's (70 to
+  80 million against 126 million, in ticks); its wait is longer. Writeback
+  goes through the same per-page bios: in file_fsync Pagoda's CPU time was
+  about 70 million (55 % of 126 million) against Linux's 41.6 million.
+  Multi-page bios in mpage (Linux's do_mpage_readpage/__mpage_writepage
+  build one bio over consecutive pages) are the fix; not done here.
 - Huge pages are off on both sides: the programs call \`madvise(MADV_NOHUGEPAGE)\`
   and Linux boots with \`transparent_hugepage=never\`, so every op is the 4 KiB
   path. Linux runs with the mitigations the Debian kernel picks for \`-cpu max\`
