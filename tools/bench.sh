@@ -424,8 +424,16 @@ done )
 
 QEMU_VERSION=$("$QEMU" --version | head -n 1)
 HOST_CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-PAGODA_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-git diff --quiet HEAD 2>/dev/null || PAGODA_COMMIT="$PAGODA_COMMIT + uncommitted changes"
+# The commit the runs were made on (this page itself not counted as a change),
+# kept with the logs so BENCH_REUSE_LOGS reports that one.
+if [ "$REUSE" = 1 ] && [ -s "$LOGS/pagoda-commit" ]; then
+	PAGODA_COMMIT=$(cat "$LOGS/pagoda-commit")
+else
+	PAGODA_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+	git diff --quiet HEAD -- . ":(exclude)$OUT" 2>/dev/null ||
+		PAGODA_COMMIT="$PAGODA_COMMIT + uncommitted changes"
+	[ "$REUSE" = 1 ] || echo "$PAGODA_COMMIT" >"$LOGS/pagoda-commit"
+fi
 # The time of the runs: the newest log (so BENCH_REUSE_LOGS keeps it).
 DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 newest_log=""
