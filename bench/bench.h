@@ -15,9 +15,12 @@
  * Output protocol, one line each, parsed by tools/bench.sh:
  *   BENCH-BEGIN <name>         just before the measured loop
  *   BENCH-END <name>           just after it (host timestamps the two lines)
- *   BENCH-RESULT name=<name> unit=<what one op is> ops=<n> faults=<minflt delta>
+ *   BENCH-RESULT name=<name> unit=<what one op is> ops=<n> faults=<minflt+majflt delta>
  *                tsc=<ticks> ns=<clock_gettime ns> per_op=<tsc/ops> addr=<first mapping>
+ *                majflt=<majflt delta> cpu=<CLOCK_PROCESS_CPUTIME_ID ns delta>
  *   BENCH-ERROR <name> <what failed>
+ * A program may measure several rows in sequence, each with its own name
+ * and its own BEGIN/END/RESULT lines.
  */
 #ifndef BENCH_H
 #define BENCH_H
@@ -30,6 +33,8 @@ struct bench_sample {
 	uint64_t tsc;		/* rdtsc */
 	uint64_t ns;		/* CLOCK_MONOTONIC in ns */
 	long minflt;		/* getrusage(RUSAGE_SELF).ru_minflt */
+	long majflt;		/* ru_majflt: faults that waited for a read */
+	uint64_t cpu_ns;	/* CLOCK_PROCESS_CPUTIME_ID: the program's CPU time */
 };
 
 /* Print one line to fd 1 with write(2); no stdio buffering to flush. */

@@ -52,11 +52,15 @@ void bench_sample(struct bench_sample *s)
 
 	memset(&ru, 0, sizeof(ru));
 	if (getrusage(RUSAGE_SELF, &ru) != 0)
-		ru.ru_minflt = -1;
+		ru.ru_minflt = ru.ru_majflt = -1;
 	s->minflt = ru.ru_minflt;
+	s->majflt = ru.ru_majflt;
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
 		ts.tv_sec = ts.tv_nsec = 0;
 	s->ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
+		ts.tv_sec = ts.tv_nsec = 0;
+	s->cpu_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	s->tsc = read_tsc();
 }
 
@@ -64,12 +68,16 @@ void bench_result(const char *name, const char *unit, uint64_t ops, const void *
 		  const struct bench_sample *b, const struct bench_sample *a)
 {
 	uint64_t tsc = a->tsc - b->tsc;
-	long faults = (b->minflt < 0 || a->minflt < 0) ? -1 : a->minflt - b->minflt;
+	int ok = b->minflt >= 0 && a->minflt >= 0;
+	long majflt = ok ? a->majflt - b->majflt : -1;
+	long faults = ok ? a->minflt - b->minflt + majflt : -1;
 
-	bench_say("BENCH-RESULT name=%s unit=%s ops=%llu faults=%ld tsc=%llu ns=%llu per_op=%llu addr=%p",
+	bench_say("BENCH-RESULT name=%s unit=%s ops=%llu faults=%ld tsc=%llu ns=%llu per_op=%llu addr=%p "
+		  "majflt=%ld cpu=%llu",
 		  name, unit, (unsigned long long)ops, faults,
 		  (unsigned long long)tsc, (unsigned long long)(a->ns - b->ns),
-		  (unsigned long long)(ops ? tsc / ops : 0), addr);
+		  (unsigned long long)(ops ? tsc / ops : 0), addr, majflt,
+		  (unsigned long long)(a->cpu_ns - b->cpu_ns));
 }
 
 uint64_t bench_count_arg(int argc, char **argv, uint64_t dflt)

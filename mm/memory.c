@@ -512,10 +512,11 @@ static vm_fault_t do_shared_fault(struct vm_fault *vmf)
 }
 
 /*
- * do_fault's choice of read, COW or shared fault. A vma whose object
- * cannot fault pages in gets SIGBUS.
+ * Fault on a none pte of a vma with vm_ops (the seed's do_fault box): a
+ * read, COW or shared fault. A vma whose object cannot fault pages in
+ * gets SIGBUS.
  */
-static vm_fault_t do_fault_dispatch(struct vm_fault *vmf)
+static vm_fault_t do_fault(struct vm_fault *vmf)
 {
 	const struct vm_area_struct *vma = vmf->vma;
 
@@ -528,21 +529,6 @@ static vm_fault_t do_fault_dispatch(struct vm_fault *vmf)
 	return do_shared_fault(vmf);
 }
 
-/*
- * Fault on a none pte of a vma with vm_ops (the seed's do_fault box). The retry of a fault that
- * gave up mmap_lock to wait for I/O is a major fault, however it is
- * served now (fault-around may map the page read meanwhile), as Linux's
- * mm_account_fault() counts FAULT_FLAG_TRIED; the anonymous path never
- * retries and never comes here.
- */
-static vm_fault_t do_fault(struct vm_fault *vmf)
-{
-	vm_fault_t ret = do_fault_dispatch(vmf);
-
-	if (unlikely(vmf->flags & FAULT_FLAG_TRIED))
-		ret |= VM_FAULT_MAJOR;
-	return ret;
-}
 
 /* ---- do_wp_page: write to a present, read-only pte ---- */
 
@@ -836,7 +822,9 @@ static vm_fault_t __handle_mm_fault(struct vm_fault *vmf)
  * See mm.h. The seed's __set_current_state box first (the fault may sleep,
  * and must not do so in a wait state the faulting code had set), then the
  * one struct vm_fault of this fault; a served fault is counted as minor or
- * major, as Linux's mm_account_fault() does. A VM_FAULT_RETRY comes back
+ * major, as Linux's mm_account_fault() does: major when this attempt says
+ * so or when it is the retry (FAULT_FLAG_TRIED) of one that gave up
+ * mmap_lock to wait, for a read most often. A VM_FAULT_RETRY comes back
  * with mmap_lock already released by the handler.
  */
 vm_fault_t handle_mm_fault(struct vm_area_struct *vma, uintptr_t addr, unsigned int flags)
@@ -855,11 +843,16 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, uintptr_t addr, unsigned 
 	ret = __handle_mm_fault(&vmf);
 	if (ret & (VM_FAULT_ERROR | VM_FAULT_RETRY))
 		return ret;
-	if (ret & VM_FAULT_MAJOR)	/* a retried file fault is major: do_fault() */
+	/*
+	 * As Linux's mm_account_fault(): the retry of a fault that gave up
+	 * mmap_lock to wait (for I/O) is major, however it is served now.
+	 */
+	if ((ret & VM_FAULT_MAJOR) || (flags & FAULT_FLAG_TRIED)) {
 		count_fault(mm, major);
-	else
-		count_fault(mm, minor);
-	return ret & VM_FAULT_MAJOR;	/* served: how is nobody else's business */
+		return VM_FAULT_MAJOR;	/* served: how is nobody else's business */
+	}
+	count_fault(mm, minor);
+	return 0;
 }
 
 /* ---- the user half of __do_page_fault ---- */

@@ -737,6 +737,21 @@ static void t_counters_per_mm_and_global(void)
 	mm_put(other);
 }
 
+/*
+ * The retry of a fault that gave up mmap_lock to wait (FAULT_FLAG_TRIED)
+ * counts as major, whatever the retry itself found: Linux's mm_account_fault().
+ */
+static void t_retried_fault_counts_major(void)
+{
+	map(AREA, 2 * PG, RW, PRIV);
+	KT_EXPECT_EQ(fault(AREA, F_WRITE | FAULT_FLAG_TRIED, NULL), VM_FAULT_MAJOR);
+	KT_EXPECT_EQ(mm->faults.major, 1);
+	KT_EXPECT_EQ(mm->faults.minor, 0);
+	KT_EXPECT_EQ(fault(AREA + PG, F_WRITE, NULL), 0);
+	KT_EXPECT_EQ(mm->faults.major, 1);
+	KT_EXPECT_EQ(mm->faults.minor, 1);
+}
+
 /* ---- shared anonymous ---- */
 
 /* Make @m2's vma at @addr share @m1's object, as fork's vma copy will. */
@@ -1218,6 +1233,7 @@ static void t_mm_put_frees_everything(void)
 	X(t_pte_disagreeing_with_vma_is_sigsegv, "a pte that denies what its vma allows is SIGSEGV, not a fault loop") \
 	X(t_no_nx_bit_on_a_cpu_without_nx, "without NX no user pte carries bit 63 (fault, COW, mprotect); with NX non-exec ones do") \
 	X(t_counters_per_mm_and_global, "fault counters are kept per mm and summed globally") \
+	X(t_retried_fault_counts_major, "the retry of a fault that waited counts as major") \
 	X(t_shared_anon_two_mms_see_one_page, "shared anonymous memory: two mms see the same page") \
 	X(t_shared_anon_readonly_vma, "shared anonymous read-only vma maps read-only and refuses writes") \
 	X(t_shared_anon_wp_writes_in_place, "write to a read-only pte of a shared mapping writes in place") \
