@@ -178,10 +178,11 @@ int mpage_read_folio(struct blockmap *map, struct page *page)
 }
 
 /*
- * A multi-page read ended: each of its pages has one reference in it
- * (page_io_get when it was added).
+ * A bio of whole pages ended, each page with one reference in it
+ * (page_io_get when it was added): @done(page, failed) for each page whose
+ * last bio this was.
  */
-static void readahead_end_io(struct bio *bio)
+static void end_bio_pages(struct bio *bio, void (*done)(struct page *page, bool failed))
 {
 	bool failed = bio->bi_status != BLK_STS_OK, any;
 
@@ -189,9 +190,14 @@ static void readahead_end_io(struct bio *bio)
 		struct page *page = bio->bi_io_vec[i].bv_page;
 
 		if (page_io_put(page, failed, &any))
-			read_page_done(page, any);
+			done(page, any);
 	}
 	bio_put(bio);
+}
+
+static void readahead_end_io(struct bio *bio)
+{
+	end_bio_pages(bio, read_page_done);
 }
 
 /*
@@ -281,18 +287,15 @@ struct mpage_write_batch {
 	struct page *pages[WRITE_BATCH_PAGES];	/* locked, in the bio */
 };
 
-/* A multi-page write ended: each page has one reference in it. */
+static void write_page_done(struct page *page, bool failed)
+{
+	page_end_writeback(page, failed ? -EIO : 0);
+}
+
+/* A multi-page write ended. */
 static void write_batch_end_io(struct bio *bio)
 {
-	bool failed = bio->bi_status != BLK_STS_OK, any;
-
-	for (unsigned int i = 0; i < bio->bi_vcnt; i++) {
-		struct page *page = bio->bi_io_vec[i].bv_page;
-
-		if (page_io_put(page, failed, &any))
-			page_end_writeback(page, any ? -EIO : 0);
-	}
-	bio_put(bio);
+	end_bio_pages(bio, write_page_done);
 }
 
 /* Submit the batch's bio, then unlock its pages (they were kept locked so

@@ -28,26 +28,8 @@ B=${PAGODA_BUILD:-build}
 BIG_MEM=${BIG_MEM:-128M}
 BIG_MIB=${BIG_MIB:-256}
 ONLY=${DISK_STRESS_ONLY:-}
-if [ -n "${1:-}" ]; then
-	tmp=$1
-	rm -rf "$tmp"
-	mkdir -p "$tmp"
-	tmp=$(cd "$tmp" && pwd)
-else
-	tmp=$(mktemp -d)
-	trap 'rm -rf "$tmp"' EXIT
-fi
-n=0 failed=0
-result() {	# result OK DESCRIPTION [DIAGNOSTIC-FILE]
-	n=$((n + 1))
-	if [ "$1" = 1 ]; then
-		echo "    ok $n $2"
-	else
-		failed=1
-		echo "    not ok $n $2"
-		[ -n "${3:-}" ] && [ -f "$3" ] && sed -n '1,30s/^/    # /p' "$3"
-	fi
-}
+. "$(dirname "$0")/lib/disk_test.sh"
+disk_test_workdir "${1:-}"
 # no_kernel_bug CONSOLE OUT: 1 if the console holds no BUG, Oops or panic
 no_kernel_bug() {
 	grep -E '\] (BUG|Oops|Kernel panic)|Bad page state' "$1" > "$2"
@@ -176,7 +158,7 @@ full_volume() {
 		diff -u "$d/host.out" "$d/pagoda.out" > "$d/diff.log" 2>&1 && ok=1
 		result $ok "the same output as the host's ext2 driver on a loop device" "$d/diff.log"
 	else
-		result 1 "the same output as the host's ext2 driver # SKIP no loop device ($(head -c 80 "$d/losetup.log"))"
+		result skip "the same output as the host's ext2 driver" "no loop device ($(head -c 80 "$d/losetup.log"))"
 	fi
 	ok=0
 	no_kernel_bug "$d/console.log" "$d/bad.log" && e2fsck -fn "$d/pagoda.img" > "$d/fsck.log" 2>&1 &&

@@ -20,26 +20,8 @@ B=${PAGODA_BUILD:-build}
 PROG=$B/userland/root_init
 ROOT_TEXT="written by root_init on the ext2 root"
 SECOND_TEXT="written on /dev/vda while its node was open"
-if [ -n "${1:-}" ]; then
-	tmp=$1
-	rm -rf "$tmp"
-	mkdir -p "$tmp"
-	tmp=$(cd "$tmp" && pwd)
-else
-	tmp=$(mktemp -d)
-	trap 'rm -rf "$tmp"' EXIT
-fi
-n=0 failed=0
-result() {	# result OK DESCRIPTION [DIAGNOSTIC-FILE]
-	n=$((n + 1))
-	if [ "$1" = 1 ]; then
-		echo "    ok $n $2"
-	else
-		failed=1
-		echo "    not ok $n $2"
-		[ -n "${3:-}" ] && [ -f "$3" ] && sed -n '1,30s/^/    # /p' "$3"
-	fi
-}
+. "$(dirname "$0")/lib/disk_test.sh"
+disk_test_workdir "${1:-}"
 echo "KTAP version 1"
 echo "1..1"
 echo "    KTAP version 1"
