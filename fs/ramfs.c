@@ -23,9 +23,11 @@
 #include <pagoda/errno.h>
 #include <pagoda/init.h>
 #include <pagoda/string.h>
+#include <pagoda/sched.h>
 #include <mm/arch.h>
 #include <mm/mm.h>
 #include <mm/pmm.h>
+#include <mm/page_ref.h>
 #include <mm/slab.h>
 
 static const struct inode_operations ramfs_dir_iops;
@@ -292,10 +294,52 @@ static int noop_fsync(struct file *f, loff_t start, loff_t end, int datasync)
 	return 0;
 }
 
+#define FALLOC_FL_KEEP_SIZE	0x01
+
+/*
+ * fallocate(2) of tmpfs (Linux's shmem_fallocate, mode 0 and KEEP_SIZE):
+ * every page of the range is put in the cache (zeros where there was
+ * none), then the size grows to the range's end unless KEEP_SIZE; mtime
+ * and ctime are now. Out of memory is -ENOSPC (the pages added so far
+ * stay). ramfs has no fallocate in Linux: -EOPNOTSUPP, as there, and so
+ * is any other mode (PUNCH_HOLE, ZERO_RANGE... are not done here).
+ */
+static long ramfs_fallocate(struct file *f, int mode, loff_t off, loff_t len)
+{
+	struct inode *inode = f->inode;
+	struct address_space *mapping = inode->i_mapping;
+	pgoff_t idx, last = (pgoff_t)((off + len - 1) >> PAGE_SHIFT);
+	long err = 0;
+
+	if (inode->i_sb->s_type != &tmpfs_type || (mode & ~FALLOC_FL_KEEP_SIZE))
+		return -EOPNOTSUPP;
+	down_write(&inode->i_rwsem);
+	for (idx = (pgoff_t)(off >> PAGE_SHIFT); idx <= last; idx++) {
+		struct page *page = read_mapping_page(mapping, idx, f);
+
+		if (IS_ERR(page)) {
+			err = PTR_ERR(page) == -ENOMEM ? -ENOSPC : PTR_ERR(page);
+			break;
+		}
+		put_page(mapping->pmm, page);
+		if (current_fatal_signal_pending()) {
+			err = -EINTR;
+			break;
+		}
+	}
+	if (!err && !(mode & FALLOC_FL_KEEP_SIZE) && off + len > i_size_read(inode))
+		i_size_write(inode, off + len);
+	if (!err)
+		inode->i_mtime = inode->i_ctime = current_time();
+	up_write(&inode->i_rwsem);
+	return err;
+}
+
 static const struct file_operations ramfs_file_fops = {
 	.read_iter = filemap_read,
 	.write_iter = generic_file_write_iter,
 	.mmap = generic_file_mmap,
+	.fallocate = ramfs_fallocate,
 	.seekable = true,
 };
 

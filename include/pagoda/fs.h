@@ -117,6 +117,12 @@ struct file_operations {
 	 * for page-cache files). 0 or -errno. Without it mmap is -ENODEV.
 	 */
 	int (*mmap)(struct file *f, struct vm_area_struct *vma);
+	/*
+	 * Optional: fallocate(2) of [@off, @off + @len) (checked by the
+	 * call: @len > 0, no overflow, a regular file open for writing);
+	 * @mode FALLOC_FL_*. 0 or -errno. NULL: -EOPNOTSUPP, as Linux.
+	 */
+	long (*fallocate)(struct file *f, int mode, loff_t off, loff_t len);
 	/* Seekable? false: lseek/pread give -ESPIPE (the console). */
 	bool seekable;
 };
@@ -218,6 +224,13 @@ struct super_operations {
 	void (*put_super)(struct super_block *sb);
 	/* statfs(2)/fstatfs(2): fill @st (f_type, f_bsize, counts, f_namelen). 0 or -errno. */
 	int (*statfs)(struct super_block *sb, struct linux_statfs *st);
+	/*
+	 * Optional: notify_change() set the inode's mode, owner or times;
+	 * write them where the file system keeps them (ext2: the inode
+	 * table, marked dirty for the next sync). @inode's i_rwsem held for
+	 * writing. 0 or -errno. NULL: the VFS inode is the only copy (ramfs).
+	 */
+	int (*write_inode)(struct inode *inode);
 };
 
 struct super_block {
@@ -232,8 +245,25 @@ struct super_block {
 	struct list_head s_list;	/* super_blocks */
 };
 
-/* Attribute changes (notify_change): truncate is the only one today. */
+/* Attribute changes: truncate (->setsize), then notify_change()'s (fs/attr.c). */
+#define ATTR_MODE	0x1
+#define ATTR_UID	0x2
+#define ATTR_GID	0x4
 #define ATTR_SIZE	0x8
+#define ATTR_ATIME	0x10
+#define ATTR_MTIME	0x20
+#define ATTR_CTIME	0x40
+#define ATTR_ATIME_SET	0x80		/* ia_atime given (else: now) */
+#define ATTR_MTIME_SET	0x100
+#define ATTR_KILL_SUID	0x800		/* chown of a non-directory: drop S_ISUID */
+#define ATTR_KILL_SGID	0x1000		/* ... and S_ISGID when group-exec is set */
+#define ATTR_TOUCH	0x2000		/* utimes: the times alone (no other field) */
+
+struct iattr {
+	unsigned int ia_valid;		/* ATTR_* */
+	u32 ia_mode, ia_uid, ia_gid;
+	struct timespec64 ia_atime, ia_mtime;
+};
 
 struct inode_operations {
 	/*
@@ -460,6 +490,8 @@ int do_mount(const char *type, const char *dev, struct path *where, unsigned lon
  * @flags: MNT_DETACH (2) takes it out of the tree even while in use.
  */
 int path_umount(struct path *p, int flags);
+/* A mount of @type in no tree (memfd's tmpfs): ERR_PTR on failure. */
+struct vfsmount *kern_mount(const char *type);
 struct vfsmount *mntget(struct vfsmount *m);
 void mntput(struct vfsmount *m);
 void path_get(const struct path *p);
@@ -625,6 +657,25 @@ const struct file_operations *chrdev_fops(u32 rdev);
 struct file *file_open_path(const struct path *path, unsigned int flags, long *err);
 /* Fill a struct stat for @inode (NULL: an anonymous device file). */
 void inode_stat(const struct inode *inode, struct linux_stat *st);
+/*
+ * chmod, chown and utimes (fs/attr.c): apply @ia (ATTR_MODE, ATTR_UID,
+ * ATTR_GID, ATTR_ATIME/MTIME with or without *_SET, ATTR_KILL_SUID/SGID)
+ * to @inode under its i_rwsem, set ctime to now and hand the result to
+ * ->write_inode. @mnt (NULL: a descriptor without a mount) read-only is
+ * -EROFS; a mode change of a symlink is -EOPNOTSUPP (Linux's
+ * notify_change); everyone is root, so no -EPERM.
+ */
+int notify_change(struct vfsmount *mnt, struct inode *inode, struct iattr *ia);
+/*
+ * The system calls' path argument (fs/sys_file.c): the object @upath
+ * names relative to @dirfd, a symlink followed unless @flags has
+ * AT_SYMLINK_NOFOLLOW; with AT_EMPTY_PATH, "" is @dirfd itself (a
+ * descriptor without a path, the console, comes back as *@fdinode with
+ * @out's fields NULL). @out referenced (path_put it). 0 or -errno.
+ */
+long user_path_at(s64 dirfd, u64 upath, u64 flags, struct path *out, struct inode **fdinode);
+/* An unlinked file of the kernel's internal tmpfs named @name (memfd_create), O_RDWR. */
+struct file *shmem_file_setup(const char *name, long *err);
 /* Truncate @dentry's inode to @size (truncate, ftruncate, O_TRUNC). */
 int do_truncate(struct vfsmount *mnt, struct dentry *dentry, loff_t size);
 /*

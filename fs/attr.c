@@ -1,0 +1,62 @@
+/*
+ * notify_change: the one place mode, owner and times change (chmod,
+ * chown, utimensat and their relatives in fs/sys_attr.c), with Linux's
+ * rules (fs/attr.c there): ctime is always now, a chown of a non-directory
+ * drops S_ISUID and, when group-exec is set, S_ISGID; a symlink's mode
+ * cannot change. Every caller is root, so nothing is -EPERM.
+ *
+ * Locking: the inode's i_rwsem for writing around the change and the
+ * file system's ->write_inode (ext2 takes its volume lock inside it).
+ */
+#include <pagoda/errno.h>
+#include <pagoda/fs.h>
+
+/* The mode @ia leaves: its own (ATTR_MODE) or the inode's, less the bits a chown kills. */
+static u32 new_mode(const struct inode *inode, const struct iattr *ia)
+{
+	u32 mode = (ia->ia_valid & ATTR_MODE) ?
+		   (inode->i_mode & S_IFMT) | (ia->ia_mode & S_IALLUGO) : inode->i_mode;
+
+	if (ia->ia_valid & ATTR_KILL_SUID)
+		mode &= ~(u32)04000;
+	if ((ia->ia_valid & ATTR_KILL_SGID) && (mode & 00010))
+		mode &= ~(u32)02000;
+	return mode;
+}
+
+static void apply_attrs(struct inode *inode, const struct iattr *ia)
+{
+	struct timespec64 now = current_time();
+
+	inode->i_mode = new_mode(inode, ia);
+	if (ia->ia_valid & ATTR_UID)
+		inode->i_uid = ia->ia_uid;
+	if (ia->ia_valid & ATTR_GID)
+		inode->i_gid = ia->ia_gid;
+	if (ia->ia_valid & ATTR_ATIME)
+		inode->i_atime = (ia->ia_valid & ATTR_ATIME_SET) ? ia->ia_atime : now;
+	if (ia->ia_valid & ATTR_MTIME)
+		inode->i_mtime = (ia->ia_valid & ATTR_MTIME_SET) ? ia->ia_mtime : now;
+	inode->i_ctime = now;
+}
+
+int notify_change(struct vfsmount *mnt, struct inode *inode, struct iattr *ia)
+{
+	struct super_block *sb = inode->i_sb;
+	int err = 0;
+
+	if (mnt && (mnt->mnt_sb->s_flags & SB_RDONLY))
+		return -EROFS;
+	if ((ia->ia_valid & ATTR_MODE) && S_ISLNK(inode->i_mode))
+		return -EOPNOTSUPP;
+	if (!sb) {			/* the console's own inode: nothing else holds it */
+		apply_attrs(inode, ia);
+		return 0;
+	}
+	down_write(&inode->i_rwsem);
+	apply_attrs(inode, ia);
+	if (sb->s_op && sb->s_op->write_inode)
+		err = sb->s_op->write_inode(inode);
+	up_write(&inode->i_rwsem);
+	return err;
+}
