@@ -49,6 +49,10 @@ int notify_change(struct vfsmount *mnt, struct inode *inode, struct iattr *ia)
 		return -EROFS;
 	if ((ia->ia_valid & ATTR_MODE) && S_ISLNK(inode->i_mode))
 		return -EOPNOTSUPP;
+	/* a memfd sealed with F_SEAL_EXEC keeps its x bits (Linux's shmem_setattr) */
+	if ((ia->ia_valid & ATTR_MODE) && (inode->i_seals & F_SEAL_EXEC) &&
+	    ((inode->i_mode ^ ia->ia_mode) & 0111))
+		return -EPERM;
 	if (!sb) {			/* the console's own inode: nothing else holds it */
 		apply_attrs(inode, ia);
 		return 0;

@@ -6,9 +6,10 @@
  * pages are tmpfs page-cache pages, so read, write, ftruncate, fallocate
  * and MAP_SHARED (shared across fork) all work as on any tmpfs file.
  *
- * File seals (MFD_ALLOW_SEALING, F_ADD_SEALS) are not implemented: those
- * flags are -EINVAL rather than a sealing that would not hold
- * (docs/user-space.md).
+ * Seals: a memfd made without MFD_ALLOW_SEALING has F_SEAL_SEAL (no
+ * more can be added), with it none; MFD_NOEXEC_SEAL makes it 0666 with
+ * F_SEAL_EXEC. fcntl F_ADD_SEALS/F_GET_SEALS and the checks are in
+ * fs/ramfs.c. MFD_HUGETLB is -EINVAL: there is no hugetlbfs.
  */
 #include <pagoda/err.h>
 #include <pagoda/errno.h>
@@ -94,8 +95,8 @@ SYSCALL_DEFINE(__NR_memfd_create, memfd_create)
 		return -EINVAL;
 	if ((flags & MFD_NOEXEC_SEAL) && (flags & MFD_EXEC))
 		return -EINVAL;
-	if (flags & (MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL | MFD_HUGETLB))
-		return -EINVAL;		/* no seals, no hugetlbfs: see the top of the file */
+	if (flags & MFD_HUGETLB)
+		return -EINVAL;		/* no hugetlbfs: see the top of the file */
 	name = kmalloc(MFD_NAME_PREFIX_LEN + MFD_NAME_MAX_LEN + 1, GFP_KERNEL);
 	if (!name)
 		return -ENOMEM;
@@ -110,6 +111,12 @@ SYSCALL_DEFINE(__NR_memfd_create, memfd_create)
 	kfree(name);
 	if (!f)
 		return err;
+	if (flags & MFD_NOEXEC_SEAL) {
+		f->inode->i_mode &= ~(u32)0111;
+		f->inode->i_seals = F_SEAL_EXEC;
+	} else if (flags & MFD_ALLOW_SEALING) {
+		f->inode->i_seals = 0;
+	}
 	fd = fd_install_from(current->files, f, 0, flags & MFD_CLOEXEC);
 	if (fd < 0)
 		file_put(f);

@@ -26,6 +26,8 @@
 #define F_GETFL		3
 #define F_SETFL		4
 #define F_DUPFD_CLOEXEC	1030
+#define F_ADD_SEALS	1033
+#define F_GET_SEALS	1034
 #define FD_CLOEXEC	1
 #define O_DIRECT	040000
 #define O_NOATIME	01000000
@@ -630,6 +632,13 @@ SYSCALL_DEFINE(__NR_fcntl, fcntl)
 	case F_SETFL:
 		f->flags = (f->flags & ~SETFL_MASK) | ((unsigned int)a2 & SETFL_MASK);
 		return 0;
+	case F_ADD_SEALS:
+		return a2 > 0xffffffffULL ? -EINVAL : shmem_add_seals(f, (unsigned long)a2);
+	case F_GET_SEALS: {
+		unsigned int *seals = shmem_seals(f->inode);
+
+		return seals ? (long)*seals : -EINVAL;
+	}
 	}
 	return -EINVAL;
 }

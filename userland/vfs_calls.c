@@ -12,7 +12,9 @@
  * Linux's order; ramfs has none when run as root); memfd_create (an
  * unlinked 0777 file, MFD_CLOEXEC, "/memfd:NAME (deleted)" in maps, read,
  * write, ftruncate, a MAP_SHARED mapping shared with a fork child, name
- * and flag errors); and mremap of a shared file mapping (moved, grown
+ * and flag errors); file seals (F_ADD_SEALS/F_GET_SEALS: SHRINK, GROW,
+ * WRITE with its EBUSY and mmap/mprotect rules, FUTURE_WRITE, SEAL, EXEC
+ * and MFD_NOEXEC_SEAL); and mremap of a shared file mapping (moved, grown
  * inside the file, grown past its end: SIGBUS, shrunk).
  * Everything is removed at the end.
  */
@@ -354,6 +356,88 @@ static void t_memfd(void)
 	close(fd);
 }
 
+/* ---- file seals (memfd_create MFD_ALLOW_SEALING, fcntl F_ADD_SEALS/F_GET_SEALS) ---- */
+
+#define F_ADD_SEALS_	1033
+#define F_GET_SEALS_	1034
+#define SEAL_SEAL	0x01
+#define SEAL_SHRINK	0x02
+#define SEAL_GROW	0x04
+#define SEAL_WRITE	0x08
+#define SEAL_FUTURE	0x10
+#define SEAL_EXEC	0x20
+#define MFD_ALLOW_SEALING_	0x2U
+#define MFD_NOEXEC_SEAL_	0x8U
+
+static int size_is(int fd, long size)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && st.st_size == size;
+}
+
+static void t_seals(void)
+{
+	int plain = memfd("plain", 0), fd = memfd("sealed", MFD_ALLOW_SEALING_), reg, nx, ex;
+	char *m, *r;
+	struct stat st;
+
+	reg = open("f", O_RDWR);
+	ut_ok(fcntl(plain, F_GET_SEALS_) == SEAL_SEAL &&
+	      ut_err_is(fcntl(plain, F_ADD_SEALS_, SEAL_WRITE), EPERM) &&
+	      fcntl(fd, F_GET_SEALS_) == 0 && ut_err_is(fcntl(fd, F_ADD_SEALS_, 0x100), EINVAL) &&
+	      ut_err_is(fcntl(reg, F_GET_SEALS_), EINVAL) &&
+	      ut_err_is(fcntl(reg, F_ADD_SEALS_, SEAL_GROW), EINVAL),
+	      "seals: F_SEAL_SEAL without MFD_ALLOW_SEALING, none with it; EINVAL elsewhere and for unknown seals");
+	close(reg);
+	close(plain);
+	write(fd, "abcd", 4);
+	ut_ok(fcntl(fd, F_ADD_SEALS_, SEAL_SHRINK | SEAL_GROW) == 0 &&
+	      fcntl(fd, F_GET_SEALS_) == (SEAL_SHRINK | SEAL_GROW) &&
+	      ut_err_is(ftruncate(fd, 2), EPERM) && ut_err_is(ftruncate(fd, 8), EPERM) &&
+	      ftruncate(fd, 4) == 0 && pwrite(fd, "X", 1, 3) == 1 &&
+	      ut_err_is(pwrite(fd, "Y", 1, 4), EPERM) &&
+	      ut_err_is(syscall(NR_fallocate, fd, 0, 0L, 8L), EPERM) &&
+	      ut_err_is(syscall(NR_fallocate, fd, FALLOC_FL_KEEP_SIZE, 0L, 8L), EPERM) &&
+	      syscall(NR_fallocate, fd, FALLOC_FL_KEEP_SIZE, 0L, 4L) == 0 && size_is(fd, 4),
+	      "F_SEAL_SHRINK and F_SEAL_GROW: ftruncate, a write or fallocate (even KEEP_SIZE) past the end are EPERM");
+	m = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ut_ok(m != MAP_FAILED && ut_err_is(fcntl(fd, F_ADD_SEALS_, SEAL_WRITE), EBUSY) &&
+	      munmap(m, PG) == 0 && fcntl(fd, F_ADD_SEALS_, SEAL_WRITE) == 0 &&
+	      ut_err_is(pwrite(fd, "Z", 1, 0), EPERM) &&
+	      mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED && errno == EPERM &&
+	      (r = mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, 0)) != MAP_FAILED && r[3] == 'X' &&
+	      ut_err_is(mprotect(r, PG, PROT_READ | PROT_WRITE), EACCES) && munmap(r, PG) == 0 &&
+	      (r = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0)) != MAP_FAILED &&
+	      (r[0] = 'p', r[0] == 'p') && munmap(r, PG) == 0,
+	      "F_SEAL_WRITE: EBUSY while mapped shared writable; then write, shared writable mmap and mprotect fail");
+	ut_ok(fcntl(fd, F_ADD_SEALS_, SEAL_SEAL) == 0 &&
+	      ut_err_is(fcntl(fd, F_ADD_SEALS_, SEAL_EXEC), EPERM) &&
+	      fcntl(fd, F_GET_SEALS_) == (SEAL_SEAL | SEAL_SHRINK | SEAL_GROW | SEAL_WRITE),
+	      "F_SEAL_SEAL: no seal can be added after it");
+	close(fd);
+	fd = memfd("future", MFD_ALLOW_SEALING_);
+	ftruncate(fd, PG);
+	m = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ut_ok(m != MAP_FAILED && fcntl(fd, F_ADD_SEALS_, SEAL_FUTURE) == 0 &&
+	      (m[0] = 'm', 1) && ut_err_is(pwrite(fd, "w", 1, 1), EPERM) &&
+	      mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED && errno == EPERM &&
+	      pread(fd, &r, 1, 0) == 1 && *(char *)&r == 'm',
+	      "F_SEAL_FUTURE_WRITE: a mapping made before still writes; write() and new ones are EPERM");
+	munmap(m, PG);
+	close(fd);
+	nx = memfd("noexec", MFD_NOEXEC_SEAL_);
+	ex = memfd("exec", MFD_ALLOW_SEALING_);
+	ut_ok(nx >= 0 && fstat(nx, &st) == 0 && st.st_mode == 0100666 &&
+	      fcntl(nx, F_GET_SEALS_) == SEAL_EXEC && ut_err_is(fchmod(nx, 0755), EPERM) &&
+	      fchmod(nx, 0644) == 0 && fcntl(nx, F_ADD_SEALS_, SEAL_GROW) == 0 &&
+	      fcntl(ex, F_ADD_SEALS_, SEAL_EXEC) == 0 &&
+	      fcntl(ex, F_GET_SEALS_) == (SEAL_EXEC | SEAL_SHRINK | SEAL_GROW | SEAL_WRITE | SEAL_FUTURE),
+	      "MFD_NOEXEC_SEAL: 0666 with F_SEAL_EXEC (x bits fixed); F_SEAL_EXEC on 0777 brings the write seals");
+	close(nx);
+	close(ex);
+}
+
 /* fallocate where Linux has none (ramfs) and where it has (tmpfs): mounts, so root only. */
 static void t_fallocate_mounts(void)
 {
@@ -430,7 +514,7 @@ int main(void)
 	char dir[256];
 	const char *base = getenv("TMPDIR");
 
-	ut_plan("vfs_calls", 34);
+	ut_plan("vfs_calls", 40);
 	start = time(NULL);
 	if (!base || access(base, W_OK))
 		base = access("/tmp", W_OK) ? "." : "/tmp";
@@ -443,6 +527,7 @@ int main(void)
 	t_utimes();
 	t_preadv();
 	t_memfd();
+	t_seals();
 	t_fallocate_mounts();
 	t_mremap_file();
 	unlink("ln");

@@ -309,6 +309,7 @@ struct inode {
 	int i_writecount;		/* > 0: writers, < 0: running programs (atomic) */
 	struct rw_semaphore i_rwsem;	/* namespace changes in a directory; writes, truncate */
 	char *i_link;			/* symlink target (in-memory file systems) */
+	unsigned int i_seals;		/* tmpfs files: F_SEAL_* (memfd), under i_rwsem */
 	void *i_private;
 	struct list_head i_sb_list;
 };
@@ -674,6 +675,17 @@ int notify_change(struct vfsmount *mnt, struct inode *inode, struct iattr *ia);
  * @out's fields NULL). @out referenced (path_put it). 0 or -errno.
  */
 long user_path_at(s64 dirfd, u64 upath, u64 flags, struct path *out, struct inode **fdinode);
+/* File seals (fcntl F_ADD_SEALS/F_GET_SEALS), Linux's values. */
+#define F_SEAL_SEAL		0x0001
+#define F_SEAL_SHRINK		0x0002
+#define F_SEAL_GROW		0x0004
+#define F_SEAL_WRITE		0x0008
+#define F_SEAL_FUTURE_WRITE	0x0010
+#define F_SEAL_EXEC		0x0020
+/* @inode's seals if it is a tmpfs file (which can be sealed), else NULL (fs/ramfs.c). */
+unsigned int *shmem_seals(struct inode *inode);
+/* fcntl F_ADD_SEALS (memfd_add_seals): 0, -EINVAL, -EPERM, -EBUSY (fs/ramfs.c). */
+long shmem_add_seals(struct file *f, unsigned long seals);
 /* An unlinked file of the kernel's internal tmpfs named @name (memfd_create), O_RDWR. */
 struct file *shmem_file_setup(const char *name, long *err);
 /* Truncate @dentry's inode to @size (truncate, ftruncate, O_TRUNC). */
