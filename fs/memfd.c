@@ -14,7 +14,6 @@
 #include <pagoda/err.h>
 #include <pagoda/errno.h>
 #include <pagoda/fs.h>
-#include <pagoda/mutex.h>
 #include <pagoda/string.h>
 #include <pagoda/syscall.h>
 #include <pagoda/task.h>
@@ -30,37 +29,30 @@
 #define MFD_NAME_PREFIX_LEN	(sizeof(MFD_NAME_PREFIX) - 1)
 #define MFD_NAME_MAX_LEN	(NAME_MAX - MFD_NAME_PREFIX_LEN)	/* 249 */
 
-static DEFINE_MUTEX(shm_mnt_lock);
+/* memfd's tmpfs, mounted at boot (so its few objects are not a first memfd's leak) */
 static struct vfsmount *shm_mnt;
 
-/* The internal tmpfs, mounted on first use. ERR_PTR on failure. */
-static struct vfsmount *get_shm_mnt(void)
+int shmem_init(void)
 {
-	struct vfsmount *m;
+	struct vfsmount *m = kern_mount("tmpfs");
 
-	mutex_lock(&shm_mnt_lock);
-	if (!shm_mnt) {
-		m = kern_mount("tmpfs");
-		if (!IS_ERR(m))
-			shm_mnt = m;
-	} else {
-		m = shm_mnt;
-	}
-	mutex_unlock(&shm_mnt_lock);
-	return m;
+	if (IS_ERR(m))
+		return (int)PTR_ERR(m);
+	shm_mnt = m;
+	return 0;
 }
 
 struct file *shmem_file_setup(const char *name, long *err)
 {
-	struct vfsmount *mnt = get_shm_mnt();
+	struct vfsmount *mnt = shm_mnt;
 	struct qstr q;
 	struct inode *inode;
 	struct dentry *d;
 	struct path p;
 	struct file *f;
 
-	if (IS_ERR(mnt)) {
-		*err = PTR_ERR(mnt);
+	if (!mnt) {
+		*err = -ENODEV;
 		return NULL;
 	}
 	inode = ramfs_get_inode(mnt->mnt_sb, NULL, S_IFREG | 0777, 0);

@@ -686,6 +686,8 @@ long user_path_at(s64 dirfd, u64 upath, u64 flags, struct path *out, struct inod
 unsigned int *shmem_seals(struct inode *inode);
 /* fcntl F_ADD_SEALS (memfd_add_seals): 0, -EINVAL, -EPERM, -EBUSY (fs/ramfs.c). */
 long shmem_add_seals(struct file *f, unsigned long seals);
+/* Mount memfd's internal tmpfs (boot, after the file system types): 0 or -errno. */
+int shmem_init(void);
 /* An unlinked file of the kernel's internal tmpfs named @name (memfd_create), O_RDWR. */
 struct file *shmem_file_setup(const char *name, long *err);
 /* Truncate @dentry's inode to @size (truncate, ftruncate, O_TRUNC). */
