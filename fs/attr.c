@@ -5,8 +5,9 @@
  * drops S_ISUID and, when group-exec is set, S_ISGID; a symlink's mode
  * cannot change. Every caller is root, so nothing is -EPERM.
  *
- * Locking: the inode's i_rwsem for writing around the change and the
- * file system's ->write_inode (ext2 takes its volume lock inside it).
+ * Locking: the inode's i_rwsem for writing around the change; a file
+ * system with ->setattr (ext2) applies it inside its own lock, so its
+ * copies of the inode never see half of it.
  */
 #include <pagoda/errno.h>
 #include <pagoda/fs.h>
@@ -24,7 +25,7 @@ static u32 new_mode(const struct inode *inode, const struct iattr *ia)
 	return mode;
 }
 
-static void apply_attrs(struct inode *inode, const struct iattr *ia)
+void setattr_copy(struct inode *inode, const struct iattr *ia)
 {
 	struct timespec64 now = current_time();
 
@@ -54,13 +55,14 @@ int notify_change(struct vfsmount *mnt, struct inode *inode, struct iattr *ia)
 	    ((inode->i_mode ^ ia->ia_mode) & 0111))
 		return -EPERM;
 	if (!sb) {			/* the console's own inode: nothing else holds it */
-		apply_attrs(inode, ia);
+		setattr_copy(inode, ia);
 		return 0;
 	}
 	down_write(&inode->i_rwsem);
-	apply_attrs(inode, ia);
-	if (sb->s_op && sb->s_op->write_inode)
-		err = sb->s_op->write_inode(inode);
+	if (sb->s_op && sb->s_op->setattr)
+		err = sb->s_op->setattr(inode, ia);
+	else
+		setattr_copy(inode, ia);
 	up_write(&inode->i_rwsem);
 	return err;
 }

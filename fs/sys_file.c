@@ -172,8 +172,6 @@ SYSCALL_DEFINE(__NR_pwrite64, pwrite64)
 #define RWF_NOAPPEND	0x20
 #define RWF_SUPPORTED	(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_APPEND | RWF_NOAPPEND)
 
-static long fsync_file(struct file *f, int datasync);
-
 /*
  * The vectored transfer of readv/writev/preadv/pwritev(2): @iter at *@pos
  * (f->pos, or a private copy for the p* calls) with the RWF_* @flags.
@@ -202,7 +200,7 @@ static long rwv_iter(struct file *f, enum rw_dir dir, struct iov_iter *iter, u64
 	if (n > 0)
 		*pos = (u64)kio.ki_pos;
 	if (n > 0 && dir == RW_WRITE && (flags & (RWF_DSYNC | RWF_SYNC))) {
-		err = fsync_file(f, !(flags & RWF_SYNC));
+		err = vfs_fsync(f, !(flags & RWF_SYNC));
 		if (err)
 			return err;
 	}
@@ -686,8 +684,7 @@ SYSCALL_DEFINE(__NR_dup3, dup3)
 	return do_dup3(a0, a1, a2);
 }
 
-/* fsync(2)'s work on an open file (RWF_DSYNC/RWF_SYNC writes; fs/sys_namei.c has the call). */
-static long fsync_file(struct file *f, int datasync)
+long vfs_fsync(struct file *f, int datasync)
 {
 	int err, err2;
 

@@ -215,6 +215,8 @@ struct qstr {
 
 #define SB_RDONLY	0x1		/* MS_RDONLY */
 
+struct iattr;
+
 struct super_operations {
 	/* Last reference of an inode dropped: free its private state (pages are gone). */
 	void (*evict_inode)(struct inode *inode);
@@ -225,12 +227,14 @@ struct super_operations {
 	/* statfs(2)/fstatfs(2): fill @st (f_type, f_bsize, counts, f_namelen). 0 or -errno. */
 	int (*statfs)(struct super_block *sb, struct linux_statfs *st);
 	/*
-	 * Optional: notify_change() set the inode's mode, owner or times;
-	 * write them where the file system keeps them (ext2: the inode
-	 * table, marked dirty for the next sync). @inode's i_rwsem held for
-	 * writing. 0 or -errno. NULL: the VFS inode is the only copy (ramfs).
+	 * Optional: notify_change()'s change of mode, owner or times: apply
+	 * @ia with setattr_copy() and store the result where the file system
+	 * keeps it (ext2: the inode table, a dirty buffer for the next sync),
+	 * atomically with the file system's own updates of the inode. The
+	 * inode's i_rwsem held for writing. 0 or -errno. NULL: setattr_copy()
+	 * alone (ramfs: the VFS inode is the only copy).
 	 */
-	int (*write_inode)(struct inode *inode);
+	int (*setattr)(struct inode *inode, const struct iattr *ia);
 };
 
 struct super_block {
@@ -656,17 +660,25 @@ const struct file_operations *chrdev_fops(u32 rdev);
  * ->write_iter, -ENXIO for a device node without a driver.
  */
 struct file *file_open_path(const struct path *path, unsigned int flags, long *err);
+/*
+ * fsync(2)/fdatasync(2) of an open file (fs/sys_file.c): the file's
+ * ->fsync, else its dirty pages written and waited for and writeback
+ * errors reported once; -EINVAL for a file with no pages (the console).
+ */
+long vfs_fsync(struct file *f, int datasync);
 /* Fill a struct stat for @inode (NULL: an anonymous device file). */
 void inode_stat(const struct inode *inode, struct linux_stat *st);
 /*
  * chmod, chown and utimes (fs/attr.c): apply @ia (ATTR_MODE, ATTR_UID,
  * ATTR_GID, ATTR_ATIME/MTIME with or without *_SET, ATTR_KILL_SUID/SGID)
- * to @inode under its i_rwsem, set ctime to now and hand the result to
- * ->write_inode. @mnt (NULL: a descriptor without a mount) read-only is
+ * to @inode under its i_rwsem with ctime now, through the super block's
+ * ->setattr when it has one. @mnt (NULL: a descriptor without a mount) read-only is
  * -EROFS; a mode change of a symlink is -EOPNOTSUPP (Linux's
  * notify_change); everyone is root, so no -EPERM.
  */
 int notify_change(struct vfsmount *mnt, struct inode *inode, struct iattr *ia);
+/* @ia's fields into @inode, ctime now (->setattr calls it under its own lock). */
+void setattr_copy(struct inode *inode, const struct iattr *ia);
 /*
  * The system calls' path argument (fs/sys_file.c): the object @upath
  * names relative to @dirfd, a symlink followed unless @flags has
