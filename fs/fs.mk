@@ -5,7 +5,7 @@
 FS_SRCS := fs/cpio.c fs/ramfs.c fs/mpage.c fs/file.c fs/file_table.c fs/fdtable.c fs/console.c fs/procfs.c \
 	fs/sys_file.c fs/initrd.c fs/initramfs.c fs/inode.c fs/dcache.c fs/super.c fs/namespace.c \
 	fs/namei.c fs/sys_namei.c fs/proc_node.c fs/proc_mm.c fs/proc_sys.c \
-	fs/block_dev.c fs/do_mounts.c
+	fs/block_dev.c fs/do_mounts.c fs/attr.c fs/sys_attr.c fs/memfd.c
 KERNEL_SRCS += $(FS_SRCS)
 
 # fs/ext2/: the ext2 on-disk format as a library (include/fs/ext2.h),

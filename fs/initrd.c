@@ -38,6 +38,8 @@ static int fs_init(void)
 	if (!err)
 		err = console_init_devices();
 	if (!err)
+		err = shmem_init();
+	if (!err)
 		err = mount_root("ramfs");
 	if (err)
 		return err;

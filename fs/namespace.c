@@ -191,6 +191,38 @@ int do_mount(const char *type, const char *dev, struct path *where, unsigned lon
 	return 0;
 }
 
+/*
+ * An internal mount of @type that is in no tree (Linux's kern_mount): its
+ * root is its own parent, so d_path of a file in it is "/NAME"; never
+ * listed in /proc/mounts nor unmounted. ERR_PTR on failure.
+ */
+struct vfsmount *kern_mount(const char *type)
+{
+	struct file_system_type *fs = get_fs_type(type);
+	struct super_block *sb;
+	struct vfsmount *m;
+
+	if (!fs)
+		return ERR_PTR(-ENODEV);
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+	sb = fs->mount(fs, 0, NULL, NULL);
+	if (IS_ERR(sb)) {
+		kfree(m);
+		return (struct vfsmount *)sb;
+	}
+	sb->s_active++;
+	m->mnt_root = dget(sb->s_root);
+	m->mnt_sb = sb;
+	m->mnt_count = 1;			/* the kernel's, never dropped */
+	m->mnt_parent = m;
+	m->mnt_mountpoint = m->mnt_root;
+	strncpy(m->mnt_devname, type, sizeof(m->mnt_devname) - 1);
+	list_init(&m->mnt_list);
+	return m;
+}
+
 /* Take @m out of the tree (mount_lock held); the tree's reference is the caller's to drop. */
 static void umount_tree_one(struct vfsmount *m)
 {

@@ -23,9 +23,11 @@
 #include <pagoda/errno.h>
 #include <pagoda/init.h>
 #include <pagoda/string.h>
+#include <pagoda/sched.h>
 #include <mm/arch.h>
 #include <mm/mm.h>
 #include <mm/pmm.h>
+#include <mm/page_ref.h>
 #include <mm/slab.h>
 
 static const struct inode_operations ramfs_dir_iops;
@@ -48,12 +50,24 @@ static int ramfs_read_folio(struct file *f, struct page *page)
 	return 0;
 }
 
-/* ->write_begin: a new page is zeros around what the write will copy. */
+/*
+ * ->write_begin: a new page is zeros around what the write will copy.
+ * A sealed file (i_rwsem held by the writer) refuses, as Linux's
+ * shmem_write_begin: any write under F_SEAL_WRITE/F_SEAL_FUTURE_WRITE,
+ * one past the end under F_SEAL_GROW (-EPERM; a write that already
+ * copied earlier pages returns short).
+ */
 static int ramfs_write_begin(struct file *file, struct address_space *mapping, loff_t pos,
 			     unsigned int len, struct page *page)
 {
 	size_t from = (size_t)pos & (PAGE_SIZE - 1);
+	unsigned int seals = mapping->host->i_seals;
 	u8 *kaddr;
+
+	if (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
+		return -EPERM;
+	if ((seals & F_SEAL_GROW) && pos + len > i_size_read(mapping->host))
+		return -EPERM;
 
 	if (PageUptodate(page))
 		return 0;
@@ -105,6 +119,7 @@ struct inode *ramfs_get_inode(struct super_block *sb, const struct inode *dir, u
 		inode->i_fop = &ramfs_file_fops;
 		inode_init_mapping(inode, &ramfs_aops,
 				   AS_UNEVICTABLE | (sb->s_type == &tmpfs_type ? AS_SHMEM : 0));
+		inode->i_seals = F_SEAL_SEAL;	/* tmpfs: sealing off unless memfd allows it */
 		break;
 	case S_IFDIR:
 		inode->i_op = &ramfs_dir_iops;
@@ -253,11 +268,19 @@ static const char *ramfs_get_link(struct dentry *d, struct inode *inode)
 	return inode->i_link;
 }
 
-/* truncate: the new size, then the pages past it go (unmapped first) and the tail is zeroed. */
+/*
+ * truncate: the new size, then the pages past it go (unmapped first) and
+ * the tail is zeroed. F_SEAL_SHRINK/F_SEAL_GROW refuse a smaller/larger
+ * size (-EPERM, Linux's shmem_setattr).
+ */
 static int ramfs_setsize(struct dentry *d, loff_t size)
 {
 	struct inode *inode = d->d_inode;
 	loff_t old = i_size_read(inode);
+
+	if (((inode->i_seals & F_SEAL_SHRINK) && size < old) ||
+	    ((inode->i_seals & F_SEAL_GROW) && size > old))
+		return -EPERM;
 
 	i_size_write(inode, size);
 	if (size < old)
@@ -292,10 +315,135 @@ static int noop_fsync(struct file *f, loff_t start, loff_t end, int datasync)
 	return 0;
 }
 
+#define FALLOC_FL_KEEP_SIZE	0x01
+
+/*
+ * fallocate(2) of tmpfs (Linux's shmem_fallocate, mode 0 and KEEP_SIZE):
+ * every page of the range is put in the cache (zeros where there was
+ * none), then the size grows to the range's end unless KEEP_SIZE; mtime
+ * and ctime are now. Out of memory is -ENOSPC (the pages added so far
+ * stay). Under F_SEAL_GROW a range past the end is -EPERM, even with
+ * KEEP_SIZE (as Linux's). ramfs has no fallocate in Linux: -EOPNOTSUPP, as there, and so
+ * is any other mode (PUNCH_HOLE, ZERO_RANGE... are not done here).
+ */
+static long ramfs_fallocate(struct file *f, int mode, loff_t off, loff_t len)
+{
+	struct inode *inode = f->inode;
+	struct address_space *mapping = inode->i_mapping;
+	pgoff_t idx, last = (pgoff_t)((off + len - 1) >> PAGE_SHIFT);
+	long err = 0;
+
+	if (inode->i_sb->s_type != &tmpfs_type || (mode & ~FALLOC_FL_KEEP_SIZE))
+		return -EOPNOTSUPP;
+	down_write(&inode->i_rwsem);
+	if ((inode->i_seals & F_SEAL_GROW) && off + len > i_size_read(inode)) {	/* KEEP_SIZE too */
+		up_write(&inode->i_rwsem);
+		return -EPERM;
+	}
+	for (idx = (pgoff_t)(off >> PAGE_SHIFT); idx <= last; idx++) {
+		struct page *page = read_mapping_page(mapping, idx, f);
+
+		if (IS_ERR(page)) {
+			err = PTR_ERR(page) == -ENOMEM ? -ENOSPC : PTR_ERR(page);
+			break;
+		}
+		put_page(mapping->pmm, page);
+		if (current_fatal_signal_pending()) {
+			err = -EINTR;
+			break;
+		}
+	}
+	if (!err && !(mode & FALLOC_FL_KEEP_SIZE) && off + len > i_size_read(inode))
+		i_size_write(inode, off + len);
+	if (!err)
+		inode->i_mtime = inode->i_ctime = current_time();
+	up_write(&inode->i_rwsem);
+	return err;
+}
+
+/* ---- file seals (tmpfs files, memfd_create; Linux's mm/memfd.c) ---- */
+
+#define F_ALL_SEALS	(F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | \
+			 F_SEAL_FUTURE_WRITE | F_SEAL_EXEC)
+
+unsigned int *shmem_seals(struct inode *inode)
+{
+	if (!inode || !inode->i_sb || inode->i_sb->s_type != &tmpfs_type || !S_ISREG(inode->i_mode))
+		return NULL;
+	return &inode->i_seals;
+}
+
+/* Is some shared mapping of @mapping able to write it (VM_SHARED with VM_MAYWRITE)? */
+static bool mapped_writable(struct address_space *mapping)
+{
+	struct vm_area_struct *vma;
+	bool found = false;
+
+	down_read(&mapping->i_mmap_rwsem);
+	list_for_each_entry(vma, &mapping->i_mmap, shared) {
+		if ((vma->vm_flags & VM_SHARED) && (vma->vm_flags & VM_MAYWRITE)) {
+			found = true;
+			break;
+		}
+	}
+	up_read(&mapping->i_mmap_rwsem);
+	return found;
+}
+
+/*
+ * F_ADD_SEALS: -EPERM unless open for writing or once F_SEAL_SEAL is on,
+ * -EINVAL for an unknown seal or a file that cannot be sealed, -EBUSY
+ * for F_SEAL_WRITE while a shared mapping may write the file. F_SEAL_EXEC
+ * on a file with an x bit brings the write seals along (W^X, Linux's).
+ */
+long shmem_add_seals(struct file *f, unsigned long seals)
+{
+	struct inode *inode = f->inode;
+	unsigned int *cur;
+	long err = 0;
+
+	if ((f->flags & O_ACCMODE) == O_RDONLY)
+		return -EPERM;
+	if (seals & ~(unsigned long)F_ALL_SEALS)
+		return -EINVAL;
+	down_write(&inode->i_rwsem);
+	cur = shmem_seals(inode);
+	if (!cur)
+		err = -EINVAL;
+	else if (*cur & F_SEAL_SEAL)
+		err = -EPERM;
+	if (!err && (seals & F_SEAL_EXEC) && (inode->i_mode & 0111))
+		seals |= F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
+	if (!err && (seals & F_SEAL_WRITE) && !(*cur & F_SEAL_WRITE) &&
+	    mapped_writable(inode->i_mapping))
+		err = -EBUSY;
+	if (!err)
+		*cur |= (unsigned int)seals;
+	up_write(&inode->i_rwsem);
+	return err;
+}
+
+/*
+ * ->mmap of tmpfs files: under F_SEAL_WRITE/F_SEAL_FUTURE_WRITE a shared
+ * writable mapping is -EPERM and a shared read-only one can never become
+ * writable (VM_MAYWRITE off: mprotect is then -EACCES), as Linux's.
+ */
+static int ramfs_mmap(struct file *f, struct vm_area_struct *vma)
+{
+	if ((f->inode->i_seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) &&
+	    (vma->vm_flags & VM_SHARED)) {
+		if (vma->vm_flags & VM_WRITE)
+			return -EPERM;
+		vma->vm_flags &= ~VM_MAYWRITE;
+	}
+	return generic_file_mmap(f, vma);
+}
+
 static const struct file_operations ramfs_file_fops = {
 	.read_iter = filemap_read,
 	.write_iter = generic_file_write_iter,
-	.mmap = generic_file_mmap,
+	.mmap = ramfs_mmap,
+	.fallocate = ramfs_fallocate,
 	.seekable = true,
 };
 

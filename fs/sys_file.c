@@ -1,6 +1,6 @@
 /*
  * File system calls on the Linux x86-64 ABI: read, write, readv, writev,
- * pread64, open, openat, creat, close, lseek, fstat, stat, lstat,
+ * pread64, pwrite64, preadv, pwritev, preadv2, pwritev2, fallocate, open, openat, creat, close, lseek, fstat, stat, lstat,
  * newfstatat, access, faccessat, faccessat2, ioctl, fcntl, dup, dup2, dup3.
  * The namespace calls are in fs/sys_namei.c.
  *
@@ -26,6 +26,8 @@
 #define F_GETFL		3
 #define F_SETFL		4
 #define F_DUPFD_CLOEXEC	1030
+#define F_ADD_SEALS	1033
+#define F_GET_SEALS	1034
 #define FD_CLOEXEC	1
 #define O_DIRECT	040000
 #define O_NOATIME	01000000
@@ -162,35 +164,169 @@ SYSCALL_DEFINE(__NR_pwrite64, pwrite64)
 	return do_prw(a0, RW_WRITE, a1, a2, a3);
 }
 
-static long do_rwv(u64 fd, enum rw_dir dir, u64 uvec, u64 cnt)
+/* preadv2/pwritev2 flags (RWF_*) Pagoda honours; any other bit is -EOPNOTSUPP. */
+#define RWF_HIPRI	0x01		/* polled I/O: nothing to poll here, ignored */
+#define RWF_DSYNC	0x02
+#define RWF_SYNC	0x04
+#define RWF_APPEND	0x10
+#define RWF_NOAPPEND	0x20
+#define RWF_SUPPORTED	(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_APPEND | RWF_NOAPPEND)
+
+/*
+ * The vectored transfer of readv/writev/preadv/pwritev(2): @iter at *@pos
+ * (f->pos, or a private copy for the p* calls) with the RWF_* @flags.
+ * -EBADF for the wrong access mode, -EOPNOTSUPP for an unknown flag
+ * (Linux's kiocb_set_rw_flags: only when there are bytes to move); a write with
+ * RWF_DSYNC/RWF_SYNC is fsync'd before it returns (its error wins).
+ */
+static long rwv_iter(struct file *f, enum rw_dir dir, struct iov_iter *iter, u64 *pos,
+		     u64 flags)
+{
+	struct kiocb kio;
+	long n, err;
+
+	if (dir == RW_READ ? !can_read(f) : !can_write(f))
+		return -EBADF;
+	if (!iov_iter_count(iter))
+		return 0;		/* before the flags, as Linux's vfs_readv */
+	if (flags & ~(u64)RWF_SUPPORTED)
+		return -EOPNOTSUPP;
+	init_sync_kiocb(&kio, f, (loff_t)*pos);
+	if (flags & RWF_APPEND)
+		kio.ki_flags |= IOCB_APPEND;
+	if (flags & RWF_NOAPPEND)
+		kio.ki_flags &= ~(unsigned int)IOCB_APPEND;
+	n = dir == RW_READ ? f->ops->read_iter(&kio, iter) : f->ops->write_iter(&kio, iter);
+	if (n > 0)
+		*pos = (u64)kio.ki_pos;
+	if (n > 0 && dir == RW_WRITE && (flags & (RWF_DSYNC | RWF_SYNC))) {
+		err = vfs_fsync(f, !(flags & RWF_SYNC));
+		if (err)
+			return err;
+	}
+	return n;
+}
+
+/* @pos NULL: the file's own position (readv, writev, preadv2 at -1). */
+static long do_rwv(u64 fd, enum rw_dir dir, u64 uvec, u64 cnt, s64 *pos, u64 flags)
 {
 	struct iovec fast[UIO_FASTIOV], *iov = fast;
 	struct file *f = fget(fd);
 	struct iov_iter iter;
+	u64 ppos;
 	long ret;
 
 	if (!f)
 		return -EBADF;
+	if (pos && !f->ops->seekable)
+		return -ESPIPE;
 	ret = import_iovec(dir == RW_READ ? ITER_DEST : ITER_SOURCE,
 			   (const struct iovec *)(uintptr_t)uvec, cnt, UIO_FASTIOV, &iov, &iter);
 	if (ret < 0)
 		return ret;
-	if (dir == RW_READ ? !can_read(f) : !can_write(f))
-		ret = -EBADF;
-	else
-		ret = file_rw(f, dir, &iter, &f->pos);
+	if (pos) {
+		ppos = (u64)*pos;
+		ret = rwv_iter(f, dir, &iter, &ppos, flags);
+	} else {
+		ret = rwv_iter(f, dir, &iter, &f->pos, flags);
+	}
 	kfree(iov);
 	return ret;
 }
 
 SYSCALL_DEFINE(__NR_readv, readv)
 {
-	return do_rwv(a0, RW_READ, a1, a2);
+	return do_rwv(a0, RW_READ, a1, a2, NULL, 0);
 }
 
 SYSCALL_DEFINE(__NR_writev, writev)
 {
-	return do_rwv(a0, RW_WRITE, a1, a2);
+	return do_rwv(a0, RW_WRITE, a1, a2, NULL, 0);
+}
+
+/*
+ * preadv/pwritev(fd, iov, cnt, pos_l, pos_h): on x86-64 the offset is
+ * pos_l whole (Linux's pos_from_hilo shifts pos_h out by two 32-bit
+ * shifts), negative is -EINVAL before the descriptor is looked at.
+ * The *2 variants take RWF_* flags; an offset of -1 is the file position.
+ */
+static long do_prwv(u64 fd, enum rw_dir dir, u64 uvec, u64 cnt, u64 pos_l, u64 flags,
+		    bool minus_one_is_cur)
+{
+	s64 pos = (s64)pos_l;
+
+	if (minus_one_is_cur && pos == -1)
+		return do_rwv(fd, dir, uvec, cnt, NULL, flags);
+	if (pos < 0)
+		return -EINVAL;
+	return do_rwv(fd, dir, uvec, cnt, &pos, flags);
+}
+
+SYSCALL_DEFINE(__NR_preadv, preadv)
+{
+	return do_prwv(a0, RW_READ, a1, a2, a3, 0, false);
+}
+
+SYSCALL_DEFINE(__NR_pwritev, pwritev)
+{
+	return do_prwv(a0, RW_WRITE, a1, a2, a3, 0, false);
+}
+
+SYSCALL_DEFINE(__NR_preadv2, preadv2)
+{
+	return do_prwv(a0, RW_READ, a1, a2, a3, a5, true);
+}
+
+SYSCALL_DEFINE(__NR_pwritev2, pwritev2)
+{
+	return do_prwv(a0, RW_WRITE, a1, a2, a3, a5, true);
+}
+
+/* ---- fallocate ---- */
+
+#define FALLOC_FL_KEEP_SIZE	0x01
+#define FALLOC_FL_PUNCH_HOLE	0x02
+#define FALLOC_FL_ALL_MODES	0x7f	/* KEEP_SIZE ... UNSHARE_RANGE: known to Linux */
+#define FALLOC_FL_WRITE_ZEROES	0x80
+#define MAX_LFS_FILESIZE	((s64)0x7fffffffffffffffLL)
+
+/*
+ * Linux's vfs_fallocate, its checks in its order: -EINVAL for a negative
+ * offset or a length <= 0, -EOPNOTSUPP for an unknown mode or PUNCH_HOLE
+ * without KEEP_SIZE, -EBADF unless open for writing, -ESPIPE for a pipe,
+ * -EISDIR, -ENODEV for anything but a regular file or block device,
+ * -EFBIG past the largest file, -EOPNOTSUPP without ->fallocate (ramfs,
+ * ext2, block devices: as Linux's).
+ */
+SYSCALL_DEFINE(__NR_fallocate, fallocate)
+{
+	struct file *f = fget(a0);
+	int mode = (int)a1;
+	s64 off = (s64)a2, len = (s64)a3, end;
+	struct inode *inode;
+
+	if (!f)
+		return -EBADF;
+	if (off < 0 || len <= 0)
+		return -EINVAL;
+	if (mode & ~(FALLOC_FL_ALL_MODES | FALLOC_FL_WRITE_ZEROES))
+		return -EOPNOTSUPP;
+	if ((mode & FALLOC_FL_PUNCH_HOLE) && !(mode & FALLOC_FL_KEEP_SIZE))
+		return -EOPNOTSUPP;
+	if ((f->flags & O_ACCMODE) == O_RDONLY || (f->flags & O_PATH))
+		return -EBADF;
+	inode = f->inode;
+	if (S_ISFIFO(inode->i_mode))
+		return -ESPIPE;
+	if (S_ISDIR(inode->i_mode))
+		return -EISDIR;
+	if (!S_ISREG(inode->i_mode) && !S_ISBLK(inode->i_mode))
+		return -ENODEV;
+	if (__builtin_add_overflow(off, len, &end) || end > MAX_LFS_FILESIZE)
+		return -EFBIG;
+	if (!f->ops->fallocate)
+		return -EOPNOTSUPP;
+	return f->ops->fallocate(f, mode, (loff_t)off, (loff_t)len);
 }
 
 /*
@@ -332,8 +468,7 @@ SYSCALL_DEFINE(__NR_fstat, fstat)
  * descriptor itself), referenced in @out; *@fdinode for a descriptor
  * without a path (the console). 0 or -errno.
  */
-static long user_path_at(s64 dirfd, u64 upath, u64 flags, struct path *out,
-			 struct inode **fdinode)
+long user_path_at(s64 dirfd, u64 upath, u64 flags, struct path *out, struct inode **fdinode)
 {
 	char *path;
 	long err;
@@ -495,6 +630,13 @@ SYSCALL_DEFINE(__NR_fcntl, fcntl)
 	case F_SETFL:
 		f->flags = (f->flags & ~SETFL_MASK) | ((unsigned int)a2 & SETFL_MASK);
 		return 0;
+	case F_ADD_SEALS:
+		return a2 > 0xffffffffULL ? -EINVAL : shmem_add_seals(f, (unsigned long)a2);
+	case F_GET_SEALS: {
+		unsigned int *seals = shmem_seals(f->inode);
+
+		return seals ? (long)*seals : -EINVAL;
+	}
 	}
 	return -EINVAL;
 }
@@ -540,4 +682,17 @@ SYSCALL_DEFINE(__NR_dup2, dup2)
 SYSCALL_DEFINE(__NR_dup3, dup3)
 {
 	return do_dup3(a0, a1, a2);
+}
+
+long vfs_fsync(struct file *f, int datasync)
+{
+	int err, err2;
+
+	if (f->ops->fsync)
+		return f->ops->fsync(f, 0, (loff_t)0x7fffffffffffffffLL, datasync);
+	if (!f->f_mapping)
+		return -EINVAL;
+	err = filemap_write_and_wait_range(f->f_mapping, 0, (loff_t)0x7fffffffffffffffLL);
+	err2 = filemap_check_wb_err(f->f_mapping, &f->f_wb_err);
+	return err ? err : err2;
 }

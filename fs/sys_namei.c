@@ -529,17 +529,8 @@ SYSCALL_DEFINE(__NR_statx, statx)
 static long do_fsync(u64 fd, int datasync)
 {
 	struct file *f = fget(fd);
-	int err, err2;
 
-	if (!f)
-		return -EBADF;
-	if (f->ops->fsync)
-		return f->ops->fsync(f, 0, (loff_t)0x7fffffffffffffffLL, datasync);
-	if (!f->f_mapping)
-		return -EINVAL;			/* the console, generated files: Linux's EINVAL */
-	err = filemap_write_and_wait_range(f->f_mapping, 0, (loff_t)0x7fffffffffffffffLL);
-	err2 = filemap_check_wb_err(f->f_mapping, &f->f_wb_err);
-	return err ? err : err2;
+	return f ? vfs_fsync(f, datasync) : -EBADF;
 }
 
 SYSCALL_DEFINE(__NR_fsync, fsync)

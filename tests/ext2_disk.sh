@@ -12,7 +12,8 @@
 #      must have unmounted both volumes;
 #   3. e2fsck -fn accepts both images (clean, marked valid), and every file
 #      the program left is, as debugfs -R cat reads it from the image,
-#      byte for byte the host's copy.
+#      byte for byte the host's copy; attrs.txt has the mode, owner and
+#      times chmod, chown and utimensat gave it.
 # Usage: tests/ext2_disk.sh [WORKDIR]   (default: a temporary directory)
 B=${PAGODA_BUILD:-build}
 PROG=$B/userland/ext2_disk
@@ -37,7 +38,7 @@ cp -a "$tmp/tree" "$tmp/host1" && cp -a "$tmp/tree" "$tmp/host2"
 "$PROG" "$tmp/host1" "$tmp/host2" > "$tmp/host.out" 2>&1
 st=$?
 ok=0
-[ $st = 0 ] && grep -q '^    ok 30 ' "$tmp/host.out" && ok=1
+[ $st = 0 ] && grep -q '^    ok 32 ' "$tmp/host.out" && ok=1
 result $ok "on the host: every check passes (exit status $st)" "$tmp/host.out"
 
 PAGODA_RUN_VERBOSE=1 tools/pagoda-run --disk "virtio:$tmp/vda.img" --disk "nvme:$tmp/nvme.img" \
@@ -90,7 +91,15 @@ for f in r1 r2 r3 r4 gone.txt e sl slow d1; do
 		echo "/$f still exists" >> "$tmp/cmp.log"
 	fi
 done
-result $ok "debugfs reads each file left on both images as the host's copy; removed names are gone" \
+for img in vda nvme; do	# chmod, chown, utimensat reached the inode table
+	debugfs -R "stat /attrs.txt" "$tmp/$img.img" > "$tmp/attrs.stat" 2>/dev/null
+	if ! grep -q 'Mode:  0640' "$tmp/attrs.stat" || ! grep -q 'User:  1234 *Group:  5678' "$tmp/attrs.stat" ||
+	   ! grep -q 'mtime: 0x3b9aca00' "$tmp/attrs.stat" || ! grep -q 'atime: 0x3b9ac9ff' "$tmp/attrs.stat"; then
+		ok=0
+		{ echo "$img: attrs.txt's inode:"; cat "$tmp/attrs.stat"; } >> "$tmp/cmp.log"
+	fi
+done
+result $ok "debugfs reads each file left on both images as the host's copy (attrs.txt's mode, owner, times); removed names are gone" \
 	"$tmp/cmp.log"
 
 [ $failed = 0 ] && echo "ok 1 ext2-disk" || echo "not ok 1 ext2-disk"

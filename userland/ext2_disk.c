@@ -15,7 +15,8 @@
  * a directory to another parent), linked, unlinked (also while open),
  * directories made and removed, symlinks fast and slow, a sparse file
  * written through a shared mapping and msync'd, fsync, sync, syncfs,
- * statfs. First of all, a copy of this program that the tree holds
+ * statfs, chmod/chown/utimensat of attrs.txt (read back after the remount
+ * and by debugfs on the host). First of all, a copy of this program that the tree holds
  * (bin/prog) is exec'd from the volume: its maps show the file's device
  * and inode, it is ETXTBSY while it runs, and on a disk just mounted its
  * untouched pages are not read (a far page of it is not cached until its
@@ -40,7 +41,7 @@
 #define BIG_SIZE	300000		/* the tree's big.bin: single indirect with 4 KiB blocks */
 #define WRITTEN_SIZE	(200 * 1024 + 123)
 #define SPARSE_END	(1024 * 1024 + 5)
-#define TESTS_PER_DISK	15
+#define TESTS_PER_DISK	16
 #define PROG		"bin/prog"	/* a copy of this program in the tree */
 
 static unsigned char big_byte(size_t i)
@@ -484,6 +485,32 @@ static void t_sync_statfs(int disk)
 	ut_ok(ok, "fsync, fdatasync, syncfs, sync; statfs");
 }
 
+/* attrs.txt: mode, owner and times set by chmod, chown and utimensat (whole seconds: ext2). */
+#define ATTRS_MODE	0100640
+#define ATTRS_UID	1234
+#define ATTRS_GID	5678
+#define ATTRS_ATIME	999999999
+#define ATTRS_MTIME	1000000000
+
+static int attrs_are_set(void)
+{
+	struct stat st;
+
+	return stat("attrs.txt", &st) == 0 && st.st_mode == ATTRS_MODE && st.st_uid == ATTRS_UID &&
+	       st.st_gid == ATTRS_GID && st.st_atim.tv_sec == ATTRS_ATIME &&
+	       st.st_mtim.tv_sec == ATTRS_MTIME && st.st_mtim.tv_nsec == 0;
+}
+
+static void t_attrs(void)
+{
+	struct timespec t[2] = { { ATTRS_ATIME, 0 }, { ATTRS_MTIME, 0 } };
+	int ok = ut_write_file("attrs.txt", "attrs") == 0 && chmod("attrs.txt", 04640) == 0 &&
+		 chown("attrs.txt", ATTRS_UID, ATTRS_GID) == 0 &&
+		 utimensat(AT_FDCWD, "attrs.txt", t, 0) == 0;
+
+	ut_ok(ok && attrs_are_set(), "chmod, chown (S_ISUID dropped), utimensat on the volume");
+}
+
 /* What is left for the host to compare with debugfs, as read back now. */
 static void t_persisted(const char *what)
 {
@@ -495,7 +522,8 @@ static void t_persisted(const char *what)
 		close(fd);
 	ok = ok && file_matches("written.bin", WRITTEN_SIZE, written_byte) &&
 	     ut_file_is("d3/d2/moved.txt", "one") && ut_file_is("new.txt", "first line\nsecond line\n") &&
-	     ut_file_is("synced.txt", "synced\n") && file_matches("big.bin", BIG_SIZE, big_byte);
+	     ut_file_is("synced.txt", "synced\n") && file_matches("big.bin", BIG_SIZE, big_byte) &&
+	     attrs_are_set();
 	ut_ok(ok, what);
 }
 
@@ -527,6 +555,7 @@ static int run_disk(const char *arg, int k, int last)
 	t_dirs();
 	t_symlinks();
 	t_shared_map();
+	t_attrs();
 	t_sync_statfs(disk);
 	if (chdir("/"))
 		return ut_bail("chdir /");

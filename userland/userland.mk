@@ -25,7 +25,7 @@ USERLAND_PROGS += $(COW_PROGS)
 PROC_PROGS := fork_wait exec_args vfork_clone exec_file
 USERLAND_PROGS += $(PROC_PROGS)
 # Files: the VFS and ramfs (issue 8).
-USERLAND_PROGS += vfs_files
+USERLAND_PROGS += vfs_files vfs_calls
 USERLAND_PROGS += proc_mm
 # Run by tests/ext2_disk.sh with tools/pagoda-run on ext2 disks (not in the
 # initrd: pagoda-run makes its own), and on the host on copies of the tree.

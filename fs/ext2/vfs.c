@@ -978,8 +978,42 @@ static void ext2_put_super(struct super_block *sb)
 	sb->s_fs_info = NULL;
 }
 
+/*
+ * ->setattr: chmod, chown and utimes (i_rwsem held). Under the volume
+ * lock, so no library call's ext2_to_vfs() runs in between: the VFS
+ * inode changes, then its mode, owner and times go into the ext2 inode
+ * and its table block (a dirty buffer the next sync writes). Times keep
+ * whole seconds on the disk (the extra fields of a large inode are left).
+ */
+static int ext2_vfs_setattr(struct inode *inode, const struct iattr *ia)
+{
+	struct ext2_sb_info *sbi = I_SBI(inode);
+	struct ext2_inode_info *ii = EXT2_I(inode);
+	int err;
+
+	mutex_lock(&sbi->lock);
+	if (ext2_is_rdonly(sbi->fs)) {
+		mutex_unlock(&sbi->lock);
+		return -EROFS;
+	}
+	setattr_copy(inode, ia);
+	/* what the disk keeps, so a stat now and after a remount agree */
+	inode->i_atime.tv_nsec = inode->i_mtime.tv_nsec = inode->i_ctime.tv_nsec = 0;
+	ii->ei.mode = (u16)inode->i_mode;
+	ii->ei.uid = inode->i_uid;
+	ii->ei.gid = inode->i_gid;
+	ii->ei.atime = (u32)inode->i_atime.tv_sec;
+	ii->ei.mtime = (u32)inode->i_mtime.tv_sec;
+	ii->ei.ctime = (u32)inode->i_ctime.tv_sec;
+	ii->times_dirty = false;
+	err = ext2_write_inode(sbi->fs, &ii->ei);
+	mutex_unlock(&sbi->lock);
+	return err;
+}
+
 static const struct super_operations ext2_sops = {
 	.evict_inode = ext2_evict,
+	.setattr = ext2_vfs_setattr,
 	.sync_fs = ext2_sync_fs,
 	.put_super = ext2_put_super,
 	.statfs = ext2_vfs_statfs,

@@ -117,6 +117,12 @@ struct file_operations {
 	 * for page-cache files). 0 or -errno. Without it mmap is -ENODEV.
 	 */
 	int (*mmap)(struct file *f, struct vm_area_struct *vma);
+	/*
+	 * Optional: fallocate(2) of [@off, @off + @len) (checked by the
+	 * call: @len > 0, no overflow, a regular file open for writing);
+	 * @mode FALLOC_FL_*. 0 or -errno. NULL: -EOPNOTSUPP, as Linux.
+	 */
+	long (*fallocate)(struct file *f, int mode, loff_t off, loff_t len);
 	/* Seekable? false: lseek/pread give -ESPIPE (the console). */
 	bool seekable;
 };
@@ -209,6 +215,8 @@ struct qstr {
 
 #define SB_RDONLY	0x1		/* MS_RDONLY */
 
+struct iattr;
+
 struct super_operations {
 	/* Last reference of an inode dropped: free its private state (pages are gone). */
 	void (*evict_inode)(struct inode *inode);
@@ -218,6 +226,15 @@ struct super_operations {
 	void (*put_super)(struct super_block *sb);
 	/* statfs(2)/fstatfs(2): fill @st (f_type, f_bsize, counts, f_namelen). 0 or -errno. */
 	int (*statfs)(struct super_block *sb, struct linux_statfs *st);
+	/*
+	 * Optional: notify_change()'s change of mode, owner or times: apply
+	 * @ia with setattr_copy() and store the result where the file system
+	 * keeps it (ext2: the inode table, a dirty buffer for the next sync),
+	 * atomically with the file system's own updates of the inode. The
+	 * inode's i_rwsem held for writing. 0 or -errno. NULL: setattr_copy()
+	 * alone (ramfs: the VFS inode is the only copy).
+	 */
+	int (*setattr)(struct inode *inode, const struct iattr *ia);
 };
 
 struct super_block {
@@ -232,8 +249,25 @@ struct super_block {
 	struct list_head s_list;	/* super_blocks */
 };
 
-/* Attribute changes (notify_change): truncate is the only one today. */
+/* Attribute changes: truncate (->setsize), then notify_change()'s (fs/attr.c). */
+#define ATTR_MODE	0x1
+#define ATTR_UID	0x2
+#define ATTR_GID	0x4
 #define ATTR_SIZE	0x8
+#define ATTR_ATIME	0x10
+#define ATTR_MTIME	0x20
+#define ATTR_CTIME	0x40
+#define ATTR_ATIME_SET	0x80		/* ia_atime given (else: now) */
+#define ATTR_MTIME_SET	0x100
+#define ATTR_KILL_SUID	0x800		/* chown of a non-directory: drop S_ISUID */
+#define ATTR_KILL_SGID	0x1000		/* ... and S_ISGID when group-exec is set */
+#define ATTR_TOUCH	0x2000		/* utimes: the times alone (no other field) */
+
+struct iattr {
+	unsigned int ia_valid;		/* ATTR_* */
+	u32 ia_mode, ia_uid, ia_gid;
+	struct timespec64 ia_atime, ia_mtime;
+};
 
 struct inode_operations {
 	/*
@@ -279,6 +313,7 @@ struct inode {
 	int i_writecount;		/* > 0: writers, < 0: running programs (atomic) */
 	struct rw_semaphore i_rwsem;	/* namespace changes in a directory; writes, truncate */
 	char *i_link;			/* symlink target (in-memory file systems) */
+	unsigned int i_seals;		/* tmpfs files: F_SEAL_* (memfd), under i_rwsem */
 	void *i_private;
 	struct list_head i_sb_list;
 };
@@ -460,6 +495,8 @@ int do_mount(const char *type, const char *dev, struct path *where, unsigned lon
  * @flags: MNT_DETACH (2) takes it out of the tree even while in use.
  */
 int path_umount(struct path *p, int flags);
+/* A mount of @type in no tree (memfd's tmpfs): ERR_PTR on failure. */
+struct vfsmount *kern_mount(const char *type);
 struct vfsmount *mntget(struct vfsmount *m);
 void mntput(struct vfsmount *m);
 void path_get(const struct path *p);
@@ -623,8 +660,48 @@ const struct file_operations *chrdev_fops(u32 rdev);
  * ->write_iter, -ENXIO for a device node without a driver.
  */
 struct file *file_open_path(const struct path *path, unsigned int flags, long *err);
+/*
+ * fsync(2)/fdatasync(2) of an open file (fs/sys_file.c): the file's
+ * ->fsync, else its dirty pages written and waited for and writeback
+ * errors reported once; -EINVAL for a file with no pages (the console).
+ */
+long vfs_fsync(struct file *f, int datasync);
 /* Fill a struct stat for @inode (NULL: an anonymous device file). */
 void inode_stat(const struct inode *inode, struct linux_stat *st);
+/*
+ * chmod, chown and utimes (fs/attr.c): apply @ia (ATTR_MODE, ATTR_UID,
+ * ATTR_GID, ATTR_ATIME/MTIME with or without *_SET, ATTR_KILL_SUID/SGID)
+ * to @inode under its i_rwsem with ctime now, through the super block's
+ * ->setattr when it has one. @mnt (NULL: a descriptor without a mount) read-only is
+ * -EROFS; a mode change of a symlink is -EOPNOTSUPP (Linux's
+ * notify_change); everyone is root, so no -EPERM.
+ */
+int notify_change(struct vfsmount *mnt, struct inode *inode, struct iattr *ia);
+/* @ia's fields into @inode, ctime now (->setattr calls it under its own lock). */
+void setattr_copy(struct inode *inode, const struct iattr *ia);
+/*
+ * The system calls' path argument (fs/sys_file.c): the object @upath
+ * names relative to @dirfd, a symlink followed unless @flags has
+ * AT_SYMLINK_NOFOLLOW; with AT_EMPTY_PATH, "" is @dirfd itself (a
+ * descriptor without a path, the console, comes back as *@fdinode with
+ * @out's fields NULL). @out referenced (path_put it). 0 or -errno.
+ */
+long user_path_at(s64 dirfd, u64 upath, u64 flags, struct path *out, struct inode **fdinode);
+/* File seals (fcntl F_ADD_SEALS/F_GET_SEALS), Linux's values. */
+#define F_SEAL_SEAL		0x0001
+#define F_SEAL_SHRINK		0x0002
+#define F_SEAL_GROW		0x0004
+#define F_SEAL_WRITE		0x0008
+#define F_SEAL_FUTURE_WRITE	0x0010
+#define F_SEAL_EXEC		0x0020
+/* @inode's seals if it is a tmpfs file (which can be sealed), else NULL (fs/ramfs.c). */
+unsigned int *shmem_seals(struct inode *inode);
+/* fcntl F_ADD_SEALS (memfd_add_seals): 0, -EINVAL, -EPERM, -EBUSY (fs/ramfs.c). */
+long shmem_add_seals(struct file *f, unsigned long seals);
+/* Mount memfd's internal tmpfs (boot, after the file system types): 0 or -errno. */
+int shmem_init(void);
+/* An unlinked file of the kernel's internal tmpfs named @name (memfd_create), O_RDWR. */
+struct file *shmem_file_setup(const char *name, long *err);
 /* Truncate @dentry's inode to @size (truncate, ftruncate, O_TRUNC). */
 int do_truncate(struct vfsmount *mnt, struct dentry *dentry, loff_t size);
 /*

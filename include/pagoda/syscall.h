@@ -139,6 +139,24 @@ struct syscall_entry {
 #define __NR_getrandom		318
 #define __NR_statx		332
 #define __NR_faccessat2		439
+#define __NR_chmod		90
+#define __NR_fchmod		91
+#define __NR_chown		92
+#define __NR_fchown		93
+#define __NR_lchown		94
+#define __NR_utime		132
+#define __NR_utimes		235
+#define __NR_fchownat		260
+#define __NR_futimesat		261
+#define __NR_fchmodat		268
+#define __NR_utimensat		280
+#define __NR_fallocate		285
+#define __NR_preadv		295
+#define __NR_pwritev		296
+#define __NR_memfd_create	319
+#define __NR_preadv2		327
+#define __NR_pwritev2		328
+#define __NR_fchmodat2		452
 
 struct pt_regs;
 /* Called by the arch syscall entry with the saved user registers. */
