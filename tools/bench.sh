@@ -607,20 +607,22 @@ ${CHECKS:-- no run produced a result}
   idle (or other tasks). Linux's CPU time is exact (the scheduler clock);
   Pagoda's counts 10 ms timer ticks (HZ=100), right to about a tick either
   way (so a 8 ms loop can show 127 %).
-- **Why Pagoda waits longer for the disk** (December 2026, QEMU's
+- **Multi-page bios** (December 2026, QEMU's
   \`-trace pci_nvme_read -trace pci_nvme_rw_cb\` on file_read): Linux
   read the 64 MiB file with 554 NVMe commands, 497 of them 128 KiB (its
-  readahead window as one request); Pagoda with 16,420, one 4 KiB page
-  each: fs/mpage.c submits a bio per page (per run of blocks inside a
-  page) and the block layer neither merges nor plugs, so every page is its
-  own command, completion interrupt and wake-up, and the faults find more
-  of the window still in flight (1,550 to 1,713 faults against Linux's
-  1,027). Pagoda's CPU time in the cold read is lower than Linux's (70 to
-  80 million against 126 million, in ticks); its wait is longer. Writeback
-  goes through the same per-page bios: in file_fsync Pagoda's CPU time was
-  about 70 million (55 % of 126 million) against Linux's 41.6 million.
-  Multi-page bios in mpage (Linux's do_mpage_readpage/__mpage_writepage
-  build one bio over consecutive pages) are the fix; not done here.
+  readahead window as one request); Pagoda, at a582d59, with 16,420, one
+  4 KiB page each: fs/mpage.c submitted a bio per page and the block layer
+  neither merges nor plugs, so every page was its own command, completion
+  interrupt and wake-up. Its file_cold_read was then 12,832 to 14,325
+  instructions per page (1.85x Linux) and file_fsync 126 million (1.58x).
+  Since 616ce1d and the readahead change before it, readahead reads the
+  pages of a window that lie on consecutive blocks with one bio, and a
+  writeback pass puts up to 64 such pages in one bio (as Linux's
+  \`mpage_readahead\`/\`mpage_writepages\`); the same rows became 5,211
+  per page (0.61x) and 75.4 million (0.87x) in the run above. A cold fault
+  also waits for its read without \`mmap_lock\` and is retried, so the
+  retry's fault-around maps the 16 pages just read (Linux's
+  \`filemap_fault\` after sync readahead).
 - Huge pages are off on both sides: the programs call \`madvise(MADV_NOHUGEPAGE)\`
   and Linux boots with \`transparent_hugepage=never\`, so every op is the 4 KiB
   path. Linux runs with the mitigations the Debian kernel picks for \`-cpu max\`
