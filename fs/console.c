@@ -107,9 +107,53 @@ static const struct file_operations null_fops = {
 	.seekable = true,
 };
 
-/* Linux device numbers (new_encode_dev) of /dev/console (5:1), /dev/null (1:3). */
+/*
+ * /dev/kmsg, written: each write() is one line of the kernel log, as
+ * Linux's (an optional "<N>" priority prefix is dropped, and so is one
+ * trailing newline; at most 1023 bytes are kept, the rest is consumed).
+ * Reading the log through it is not supported yet: EINVAL.
+ */
+#define KMSG_LINE_MAX	1024
+
+static long kmsg_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	return -EINVAL;
+}
+
+static long kmsg_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	size_t n = iov_iter_count(from), len = MIN(n, (size_t)KMSG_LINE_MAX - 1);
+	char line[KMSG_LINE_MAX];
+	const char *text = line;
+
+	if (copy_from_iter(line, len, from) != len)
+		return -EFAULT;
+	iov_iter_advance(from, n - len);
+	line[len] = 0;
+	if (len && line[len - 1] == '\n')
+		line[--len] = 0;
+	if (line[0] == '<') {			/* "<N>" or "<NN>": a priority */
+		const char *p = line + 1;
+
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (*p == '>' && p > line + 1)
+			text = p + 1;
+	}
+	printk("%s\n", text);
+	return (long)n;
+}
+
+static const struct file_operations kmsg_fops = {
+	.read_iter = kmsg_read_iter,
+	.write_iter = kmsg_write_iter,
+	.seekable = false,
+};
+
+/* Linux device numbers (new_encode_dev) of /dev/console (5:1), /dev/null (1:3), /dev/kmsg (1:11). */
 #define CONSOLE_RDEV	0x501
 #define NULL_RDEV	0x103
+#define KMSG_RDEV	0x10b
 
 static struct inode console_inode = {
 	.i_ino = 0x100000,
@@ -139,6 +183,8 @@ const struct file_operations *chrdev_fops(u32 rdev)
 		return &console_fops;
 	case NULL_RDEV:
 		return &null_fops;
+	case KMSG_RDEV:
+		return &kmsg_fops;
 	}
 	return NULL;
 }
@@ -224,7 +270,7 @@ void devtmpfs_remove_bdev(struct block_device *bdev)
 	dput(d);
 }
 
-/* devtmpfs with /dev/console and /dev/null (fs init call, before it is mounted on /dev). */
+/* devtmpfs with /dev/console, /dev/null and /dev/kmsg (fs init call, before it is mounted on /dev). */
 int console_init_devices(void)
 {
 	int err;
@@ -239,6 +285,8 @@ int console_init_devices(void)
 	err = dev_node("console", S_IFCHR | 0600, CONSOLE_RDEV);
 	if (!err)
 		err = dev_node("null", S_IFCHR | 0666, NULL_RDEV);
+	if (!err)
+		err = dev_node("kmsg", S_IFCHR | 0644, KMSG_RDEV);
 	if (!err)
 		err = register_filesystem(&devtmpfs_type);
 	return err;

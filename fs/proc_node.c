@@ -17,6 +17,7 @@
 
 const struct proc_node proc_nodes[] = {
 	{ "meminfo", 0444, proc_meminfo_show, NULL },
+	{ "sysrq-trigger", 0200, NULL, sysrq_trigger_store },
 	{ "vmstat", 0444, proc_vmstat_show, NULL },
 	{ "partitions", 0444, proc_partitions_show, NULL },
 	{ "mounts", 0444, proc_mounts_show, NULL },

@@ -9,4 +9,4 @@ KERNEL_SRCS += kernel/sys_mm.c
 KERNEL_SRCS += kernel/fork.c kernel/sys_exec.c
 KERNEL_SRCS += kernel/wait.c kernel/timer.c kernel/kthread.c \
 	kernel/locking/mutex.c kernel/locking/rwsem.c
-KERNEL_SRCS += kernel/reboot.c kernel/shutdown.c
+KERNEL_SRCS += kernel/reboot.c kernel/shutdown.c kernel/sysrq.c

@@ -238,6 +238,14 @@ qemu reboot-triple-q35 --iso "$ISO" --no-debug-exit --cmdline "init=/reboot init
 
 # The test window of kernel/crashtest.c: vmalloc base + 3 GiB, the page after it.
 echo "== crash scenarios"
+# A crash on purpose from user space, as Linux's: a line written to /dev/kmsg
+# lands in the kernel log, then "c" to /proc/sysrq-trigger oopses in
+# sysrq_handle_crash (userland/sysrq_crash.c, the initrd's /sysrq_crash).
+qemu crash-sysrq --iso "$ISO" --cmdline "init=/sysrq_crash" --expect-oops \
+	--expect '^sysrq_crash: about to crash the kernel$' --expect '^sysrq: Trigger a crash$' \
+	--expect '^BUG: unable to handle page fault at address 0000000000000000$' \
+	--expect '^RIP: 0008:[0-9a-f]{16} sysrq_handle_crash\+0x' \
+	--expect '^  \[<[0-9a-f]{16}>\] sysrq_trigger_store\+0x' --reject 'the kernel is still running'
 qemu crash-unmapped-5level --iso "$ISO" --cmdline "crash=unmapped" --expect-oops \
 	--expect-levels 5 \
 	--expect '^BUG: unable to handle page fault at address ffa00000c0001000$' \

@@ -33,9 +33,10 @@ USERLAND_DISK_PROGS := ext2_disk blkdev_file root_init big_file fsync_kill full_
 USERLAND_DISK_BINS := $(USERLAND_DISK_PROGS:%=$(BUILD)/userland/%)
 # At the initrd's root: the userland init (pid 1 under `utest` and `demo`)
 # and the `make run` demo with its one-line list (kernel/uinit.c).
-# /reboot ends the machine through reboot(2): Pagoda-only, run by check.sh.
+# /reboot ends the machine through reboot(2), /sysrq_crash oopses it through
+# /proc/sysrq-trigger: Pagoda-only, run by check.sh.
 INITRD_ROOT_FILES := $(BUILD)/userland/init $(BUILD)/userland/demo userland/demo.list \
-	$(BUILD)/userland/reboot
+	$(BUILD)/userland/reboot $(BUILD)/userland/sysrq_crash
 USERLAND_BAD := bad_magic bad_machine bad_phentsize truncated entry_outside dynamic
 
 USERLAND_BINS := $(USERLAND_PROGS:%=$(BUILD)/userland/%) $(BUILD)/userland/hello_pie

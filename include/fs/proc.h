@@ -55,6 +55,8 @@ void proc_printf(struct proc_out *o, const char *fmt, ...) __attribute__((format
 /* ---- the generators ---- */
 
 size_t proc_meminfo_show(char *buf, size_t len);
+/* /proc/sysrq-trigger (kernel/sysrq.c): the first character is the key. */
+long sysrq_trigger_store(const char *buf, size_t len);
 size_t proc_vmstat_show(char *buf, size_t len);
 size_t proc_partitions_show(char *buf, size_t len);
 /* The mounts under the reader's root, Linux's "dev dir type opts 0 0" lines (fs/namespace.c). */
