@@ -3,7 +3,7 @@
 # Cheap when everything is present (one dpkg-query), so every make target runs it.
 set -e
 PKGS="gcc make binutils nasm gnu-efi qemu-system-x86 ovmf xorriso mtools dosfstools \
-e2fsprogs musl-tools gdb cpio gdisk fdisk"
+e2fsprogs musl-tools gdb cpio gdisk fdisk procps mount"
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
