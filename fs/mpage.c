@@ -201,22 +201,23 @@ static void readahead_end_io(struct bio *bio)
 }
 
 /*
- * Is all of @page inside the file and on consecutive disk blocks? Then
- * *@pblock is its first block. Holes, a page holding the end of the file,
- * a split page and errors are left to mpage_read_folio().
+ * Is all of @page inside a file of @size bytes, and are its blocks
+ * consecutive on the disk (allocated now, with @create)? Then *@pblock is
+ * its first. Holes (reads), a page holding the end of the file, a split
+ * page and errors are left to the one-page paths.
  */
-static bool page_is_one_run(struct blockmap *map, struct page *page, loff_t size, u64 *pblock)
+static bool page_is_one_run(struct blockmap *map, struct page *page, loff_t size, bool create,
+			    u64 *pblock)
 {
 	unsigned int per_page = PAGE_SIZE >> map->blkbits;
 	u64 first = (u64)page->index * per_page;
 
-	if (blocks_in_file(map, page->index, size) != per_page ||
-	    (((loff_t)page->index + 1) << PAGE_SHIFT) > size)
+	if ((((loff_t)page->index + 1) << PAGE_SHIFT) > size)
 		return false;
 	for (unsigned int i = 0; i < per_page; i++) {
 		u64 b;
 
-		if (map->get_block(map, first + i, &b, false))
+		if (map->get_block(map, first + i, &b, create))
 			return false;
 		if (i == 0)
 			*pblock = b;
@@ -244,7 +245,7 @@ void mpage_readahead(struct blockmap *map, struct readahead_control *rac)
 		struct page *page = rac->pages[i];
 		u64 pblock = 0;
 
-		if (!page_is_one_run(map, page, size, &pblock)) {
+		if (!page_is_one_run(map, page, size, false, &pblock)) {
 			if (bio)
 				submit_bio(bio);
 			bio = NULL;
@@ -321,30 +322,6 @@ static void write_batch_flush(struct wb_batch *base)
 }
 
 /*
- * Is all of @page inside the file, and are its blocks (allocated now if
- * need be) consecutive on the disk? Then *@pblock is the first.
- */
-static bool page_maps_one_run(struct blockmap *map, struct page *page, loff_t size, u64 *pblock)
-{
-	unsigned int per_page = PAGE_SIZE >> map->blkbits;
-	u64 first = (u64)page->index * per_page;
-
-	if ((((loff_t)page->index + 1) << PAGE_SHIFT) > size)
-		return false;
-	for (unsigned int i = 0; i < per_page; i++) {
-		u64 b;
-
-		if (map->get_block(map, first + i, &b, true))
-			return false;
-		if (i == 0)
-			*pblock = b;
-		else if (b != *pblock + i)
-			return false;
-	}
-	return true;
-}
-
-/*
  * Add the locked @page (writeback set) to the pass's batch: true if it
  * went in (it stays locked until the batch is submitted); false if it
  * cannot (then the batch was submitted first, if it could not extend it).
@@ -354,7 +331,7 @@ static bool write_batch_add(struct blockmap *map, struct page *page, struct writ
 	struct mpage_write_batch *b = (struct mpage_write_batch *)wbc->batch;
 	u64 pblock = 0;
 
-	if (!page_maps_one_run(map, page, i_size_read(page->mapping->host), &pblock)) {
+	if (!page_is_one_run(map, page, i_size_read(page->mapping->host), true, &pblock)) {
 		wbc_flush(wbc);		/* keep the disk order: what is held back goes first */
 		return false;
 	}

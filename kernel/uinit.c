@@ -96,22 +96,24 @@ static int shell_status(int wstatus)
 	return (wstatus & 0x7f) ? 128 + (wstatus & 0x7f) : (wstatus >> 8) & 0xff;
 }
 
-/*
- * Start @path as the first user process and wait for it. Returns its
- * shell-style status, or 127 (not found) / 126 (cannot execute) when the
- * exec failed, as a shell would.
- */
-static int run_first_process(const char *path, const char *const *argv)
+/* Start @path as the first user process, saying so: its pid, or -errno (reported). */
+static int start_init(const char *path, const char *const *argv)
 {
-	int pid, ws;
+	int pid;
 
 	printk("pagoda: starting init %s\n", path);
 	pid = spawn_user(path, argv, user_envp);
-	if (pid < 0) {
+	if (pid < 0)
 		printk("pagoda: init: cannot run %s: error %d (%s)\n", path, pid,
 		       errno_name(-pid));
-		return pid == -ENOENT || pid == -ENOTDIR ? 127 : 126;
-	}
+	return pid;
+}
+
+/* Wait for the first user process @pid to end; report and return its shell-style status. */
+static int wait_init(int pid)
+{
+	int ws;
+
 	if (task_wait(pid, &ws) != pid)
 		panic("uinit: init %d vanished", pid);
 	if (ws & 0x7f)
@@ -119,6 +121,20 @@ static int run_first_process(const char *path, const char *const *argv)
 		       signal_name(ws & 0x7f));
 	printk("pagoda: init exited with status %d\n", shell_status(ws));
 	return shell_status(ws);
+}
+
+/*
+ * Start @path as the first user process and wait for it. Returns its
+ * shell-style status, or 127 (not found) / 126 (cannot execute) when the
+ * exec failed, as a shell would.
+ */
+static int run_first_process(const char *path, const char *const *argv)
+{
+	int pid = start_init(path, argv);
+
+	if (pid < 0)
+		return pid == -ENOENT || pid == -ENOTDIR ? 127 : 126;
+	return wait_init(pid);
 }
 
 /* `utest` / `demo`: the userland init on @list; its status is the failure count. */
@@ -209,26 +225,19 @@ static __noreturn void init_run_default(void)
 	static const char *const defaults[] = { "/sbin/init", "/etc/init", "/bin/init", "/bin/sh" };
 	const char *argv[INIT_MAX_ARGS + 1];
 	char *file_args;
-	int pid, ws;
 
 	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++) {
+		int pid, s;
+
 		init_argv(defaults[i], argv, &file_args);
-		printk("pagoda: starting init %s\n", defaults[i]);
-		pid = spawn_user(defaults[i], argv, user_envp);
+		pid = start_init(defaults[i], argv);
 		if (pid < 0) {
-			printk("pagoda: init: cannot run %s: error %d (%s)\n", defaults[i], pid,
-			       errno_name(-pid));
 			kfree(file_args);
 			continue;
 		}
-		if (task_wait(pid, &ws) != pid)
-			panic("uinit: init %d vanished", pid);
-		if (ws & 0x7f)
-			printk("pagoda: init killed by signal %d (%s)\n", ws & 0x7f,
-			       signal_name(ws & 0x7f));
-		printk("pagoda: init exited with status %d\n", shell_status(ws));
+		s = wait_init(pid);
 		kfree(file_args);
-		init_done(shell_status(ws));
+		init_done(s);
 	}
 	panic("No working init found.  Try passing init= option to kernel.");
 }
